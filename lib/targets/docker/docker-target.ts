@@ -1,0 +1,201 @@
+import { Lazy, TerraformResource, TerraformVariable } from 'cdktf';
+import { Construct } from 'constructs';
+import { Container, ContainerHealthcheck } from '@cdktf/provider-docker/lib/container';
+import { Image } from '@cdktf/provider-docker/lib/image';
+import { Network } from '@cdktf/provider-docker/lib/network';
+import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
+import { Volume } from '@cdktf/provider-docker/lib/volume';
+import { z } from 'zod';
+import { ResidencyGuard } from '../../residency/residency-guard';
+import { RegionRef } from '../../residency/region-ref';
+import { SovereignStackError, parseProps } from '../../util/errors';
+import { dnsLabel, memoryToMi } from '../../util/schemas';
+import { DeployOptions, DeployedWorkload, WorkloadTarget } from '../../workload/target';
+import { IngressRule, Probe, SecretSpec, Workload, retainsData, servicePortOf } from '../../workload/workload';
+import { configHash } from '../common/config-hash';
+import { recordDatastores } from '../common/datastores';
+import { generateSecretValues } from '../common/generated-secrets';
+
+const DockerTargetPropsSchema = z.object({
+  location: z.union([z.string().min(1), z.object({ id: z.string() }).passthrough()]),
+  host: z.string().regex(/^(unix|tcp|ssh|npipe):\/\/\S+$/, { message: 'must be a Docker host URL such as unix:///var/run/docker.sock' }).optional(),
+  namePrefix: dnsLabel.max(20).default('sovereign'),
+  publishAddress: z.ipv4({ message: 'must be an IPv4 address' }).default('127.0.0.1'),
+}).strict();
+
+export interface DockerTargetProps {
+  /**
+   * Where the Docker host is (and so where local data lives): a catalogue id or a Region from
+   * `defineRegion`. Local data is personal data too when it is a copy of production.
+   */
+  readonly location: RegionRef;
+  /** Docker daemon address. @default - the provider's default (DOCKER_HOST or the local socket) */
+  readonly host?: string;
+  /** Prefix of container, volume and network names on the host. @default 'sovereign' */
+  readonly namePrefix?: string;
+  /** Host address that public workloads publish their ports on. @default '127.0.0.1' */
+  readonly publishAddress?: string;
+}
+
+/**
+ * Local target: realizes workloads on one Docker host. It owns the provider and one network. Each
+ * replica is a container with a stable name and host name, each persistent volume a named volume
+ * per replica; config files are uploaded into the containers; only public workloads publish
+ * ports (replica i on host port + i).
+ *
+ * Docker has no network policy: every container on the network can reach every other one, so the
+ * ingress rules that Kubernetes enforces are NOT enforced locally. Keep real personal data out of
+ * local stacks. Docker has no preStop hook either: graceful shutdown relies on the stop signal and
+ * the stop timeout.
+ */
+export class DockerTarget extends WorkloadTarget {
+  public readonly targetKind = 'docker';
+  public readonly location: RegionRef;
+  public readonly provider: DockerProvider;
+  public readonly network: Network;
+  private readonly prefix: string;
+  private readonly publishAddress: string;
+  private readonly images = new Map<string, Image>();
+  private readonly secretValues = new Map<string, Record<string, string>>();
+
+  constructor(scope: Construct, id: string, props: DockerTargetProps) {
+    const p = parseProps(DockerTargetPropsSchema, props, `DockerTarget ${id} props`);
+    super(scope, id);
+    this.location = props.location;
+    this.prefix = p.namePrefix;
+    this.publishAddress = p.publishAddress;
+    ResidencyGuard.of(this);
+    this.provider = new DockerProvider(this, 'provider', { host: p.host });
+    this.network = new Network(this, 'network', { name: `${p.namePrefix}-net`, driver: 'bridge' });
+  }
+
+  protected realize(scope: Construct, w: Workload, _ingress: IngressRule[], options: DeployOptions): DeployedWorkload {
+    for (const secret of w.secrets) this.secretValues.set(secret.name, this.createSecret(scope, secret));
+    const image = this.image(w.image);
+    const resources: Record<string, TerraformResource> = {};
+    const replicaHosts: string[] = [];
+    const hash = configHash(w);
+    const port = (p: Workload['ports'][number]) => p.hostPort ?? servicePortOf(p);
+
+    for (let i = 0; i < w.replicas; i++) {
+      const host = `${w.name}-${i}`;
+      if (w.kind === 'stateful') replicaHosts.push(host);
+      const volumes = w.volumes.map((v) => {
+        const volume = new Volume(scope, `volume-${v.name}-${i}`, {
+          name: `${this.prefix}-${w.name}-${v.name}-${i}`,
+          labels: [{ label: 'sovereign-stack.io/workload', value: w.name }],
+          lifecycle: retainsData(w) ? { preventDestroy: true } : undefined,
+        });
+        resources[`volume-${v.name}-${i}`] = volume;
+        return { volumeName: volume.name, containerPath: v.mountPath };
+      });
+      const sc = w.securityContext;
+      const container = new Container(scope, i === 0 ? 'Resource' : `container-${i}`, {
+        name: `${this.prefix}-${host}`,
+        hostname: host,
+        image: image.imageId,
+        command: w.args,
+        entrypoint: w.command,
+        env: w.env.map((e) => 'value' in e
+          ? `${e.name}=${e.value}`
+          : `${e.name}=${Lazy.stringValue({ produce: () => this.secretValue(w, e.secretRef.secret, e.secretRef.key) })}`),
+        upload: [
+          ...w.configFiles.map((f) => ({ file: f.path, content: f.content, permissions: '0444' })),
+          ...w.secretMounts.flatMap((m) => this.secretKeys(w, m.secret).map((key) => ({
+            file: `${m.mountPath}/${key}`,
+            content: Lazy.stringValue({ produce: () => this.secretValue(w, m.secret, key) }),
+            permissions: '0440',
+          }))),
+        ],
+        volumes,
+        tmpfs: w.scratch.length > 0
+          ? Object.fromEntries(w.scratch.map((s) => [s.mountPath, `rw,size=${s.sizeMi}m,mode=1777`]))
+          : undefined,
+        networksAdvanced: [{ name: this.network.name, aliases: [w.name, host] }],
+        ports: w.public
+          ? w.ports.map((p) => ({ internal: p.containerPort, external: port(p) + i, ip: this.publishAddress }))
+          : undefined,
+        user: sc.runAsUser ? `${sc.runAsUser}:${sc.runAsGroup ?? sc.runAsUser}` : undefined,
+        readOnly: sc.readOnlyRootFilesystem,
+        capabilities: { drop: ['ALL'] },
+        securityOpts: ['no-new-privileges:true'],
+        memory: Math.floor(memoryToMi(w.resources.limits.memory)),
+        cpus: w.resources.limits.cpu ? cpus(w.resources.limits.cpu) : undefined,
+        healthcheck: healthcheck(w.probes.readiness ?? w.probes.liveness),
+        restart: 'unless-stopped',
+        stopSignal: w.shutdown.stopSignal,
+        stopTimeout: w.shutdown.gracePeriodSeconds,
+        destroyGraceSeconds: w.shutdown.gracePeriodSeconds,
+        labels: [
+          { label: 'sovereign-stack.io/workload', value: w.name },
+          { label: 'sovereign-stack.io/component', value: w.component },
+          { label: 'sovereign-stack.io/config-hash', value: hash },
+        ],
+      });
+      resources[`container${i}`] = container;
+    }
+
+    recordDatastores(scope, w, options.location ?? this.location);
+    return {
+      workload: w,
+      host: w.name,
+      replicaHosts,
+      resources,
+      // Docker cannot enforce ingress rules (see the class doc); they are accepted and ignored.
+      allowFrom: () => undefined,
+    };
+  }
+
+  private image(name: string): Image {
+    let image = this.images.get(name);
+    if (!image) {
+      image = new Image(this, `image-${this.images.size}`, { name, keepLocally: true });
+      this.images.set(name, image);
+    }
+    return image;
+  }
+
+  /** Generated values, or one sensitive variable per key of an existing secret. */
+  private createSecret(scope: Construct, secret: SecretSpec): Record<string, string> {
+    if (secret.source === 'generated') {
+      return { ...secret.plain, ...generateSecretValues(scope, secret) };
+    }
+    return Object.fromEntries(secret.keys.map((key) => [key, new TerraformVariable(scope, `secret-${secret.name}-${key}`, {
+      type: 'string',
+      sensitive: true,
+      description: `value of key "${key}" of secret "${secret.name}" (set TF_VAR_... or a .tfvars file kept out of git)`,
+    }).stringValue]));
+  }
+
+  private secretKeys(w: Workload, secret: string): string[] {
+    const values = this.secretValues.get(secret);
+    if (!values) throw this.unknownSecret(w, secret);
+    return Object.keys(values);
+  }
+
+  private secretValue(w: Workload, secret: string, key: string): string {
+    const value = this.secretValues.get(secret)?.[key];
+    if (value === undefined) throw this.unknownSecret(w, `${secret}/${key}`);
+    return value;
+  }
+
+  private unknownSecret(w: Workload, what: string): Error {
+    return new SovereignStackError(
+      `workload "${w.name}" reads secret ${what}, which no workload on DockerTarget ${this.node.path} declares; ` +
+      'declare it in a workload\'s `secrets` (generated, or existing = a sensitive variable)',
+    );
+  }
+}
+
+/** "500m" -> "0.5", "2" -> "2". */
+function cpus(quantity: string): string {
+  return quantity.endsWith('m') ? String(Number(quantity.slice(0, -1)) / 1000) : quantity;
+}
+
+function healthcheck(p: Probe | undefined): ContainerHealthcheck | undefined {
+  if (!p) return undefined;
+  const timing = { interval: `${p.periodSeconds}s`, timeout: `${p.timeoutSeconds}s`, retries: p.failureThreshold, startPeriod: `${p.initialDelaySeconds}s` };
+  if ('exec' in p) return { ...timing, test: ['CMD', ...p.exec] };
+  if ('httpGet' in p) return { ...timing, test: ['CMD-SHELL', `wget -q -O /dev/null http://127.0.0.1:${p.httpGet.port}${p.httpGet.path} || exit 1`] };
+  return { ...timing, test: ['CMD-SHELL', `nc -z 127.0.0.1 ${p.tcpSocket.port} || exit 1`] };
+}

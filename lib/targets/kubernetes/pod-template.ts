@@ -1,0 +1,144 @@
+/**
+ * Workload -> Kubernetes pod template, as plain provider structs. Pure: no constructs created, so
+ * the StatefulSet and Deployment emitters share it.
+ */
+import type {
+  StatefulSetV1SpecTemplate,
+  StatefulSetV1SpecTemplateSpecAffinity,
+  StatefulSetV1SpecTemplateSpecContainerLivenessProbe,
+  StatefulSetV1SpecTemplateSpecVolume,
+  StatefulSetV1SpecTemplateSpecContainerVolumeMount,
+} from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
+import { Probe, Workload } from '../../workload/workload';
+
+export const REGION_LABEL = 'topology.kubernetes.io/region';
+const HOSTNAME_TOPOLOGY = 'kubernetes.io/hostname';
+
+export interface PodTemplateContext {
+  readonly labels: Record<string, string>;
+  readonly selector: Record<string, string>;
+  readonly annotations: Record<string, string>;
+  readonly serviceAccountName: string;
+  /** ConfigMap holding the config files, if any. */
+  readonly configMapName?: string;
+  /** The node label value of the target's region (datastore placement). */
+  readonly regionLabel: string;
+  /** Further labels datastore nodes must carry (KVM hypervisor, NVMe disks). */
+  readonly datastoreNodeLabels: Record<string, string>;
+}
+
+/** ConfigMap key for a file path: keys allow only [-._a-zA-Z0-9]. */
+export function configKey(path: string): string {
+  return path.replace(/^\//, '').replace(/\//g, '_');
+}
+
+/** Both StatefulSet and Deployment accept this shape (their template types are twins). */
+export type PodTemplate = StatefulSetV1SpecTemplate & Required<Pick<StatefulSetV1SpecTemplate, 'metadata' | 'spec'>>;
+
+export function podTemplate(w: Workload, ctx: PodTemplateContext): PodTemplate {
+  const sc = w.securityContext;
+  const volumes: StatefulSetV1SpecTemplateSpecVolume[] = [];
+  const mounts: StatefulSetV1SpecTemplateSpecContainerVolumeMount[] = [];
+
+  if (w.configFiles.length > 0 && ctx.configMapName) {
+    volumes.push({ name: 'config', configMap: { name: ctx.configMapName, defaultMode: '0444' } });
+    // One subPath mount per file: a directory mount would hide the image's other files there.
+    for (const f of w.configFiles) {
+      mounts.push({ name: 'config', mountPath: f.path, subPath: configKey(f.path), readOnly: true });
+    }
+  }
+  w.secretMounts.forEach((s, i) => {
+    volumes.push({ name: `secret-${i}`, secret: { secretName: s.secret, defaultMode: '0440' } });
+    mounts.push({ name: `secret-${i}`, mountPath: s.mountPath, readOnly: true });
+  });
+  for (const s of w.scratch) {
+    volumes.push({ name: s.name, emptyDir: { sizeLimit: `${s.sizeMi}Mi`, medium: s.memory ? 'Memory' : undefined } });
+    mounts.push({ name: s.name, mountPath: s.mountPath });
+  }
+  // Persistent volumes come from the StatefulSet's claim templates, mounted by name.
+  for (const v of w.volumes) mounts.push({ name: v.name, mountPath: v.mountPath });
+
+  return {
+    metadata: { labels: ctx.labels, annotations: ctx.annotations },
+    spec: {
+      serviceAccountName: ctx.serviceAccountName,
+      automountServiceAccountToken: w.apiAccess.length > 0,
+      enableServiceLinks: false,
+      terminationGracePeriodSeconds: w.shutdown.gracePeriodSeconds,
+      securityContext: {
+        runAsNonRoot: sc.runAsNonRoot,
+        runAsUser: sc.runAsUser?.toString(),
+        runAsGroup: sc.runAsGroup?.toString(),
+        fsGroup: (sc.fsGroup ?? sc.runAsGroup)?.toString(),
+        fsGroupChangePolicy: 'OnRootMismatch',
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+      affinity: affinity(w, ctx),
+      topologySpreadConstraint: w.replicas > 1 && w.placement.spreadAcrossNodes === 'preferred'
+        ? [{ maxSkew: 1, topologyKey: HOSTNAME_TOPOLOGY, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: [{ matchLabels: ctx.selector }] }]
+        : undefined,
+      container: [{
+        name: w.component,
+        image: w.image,
+        imagePullPolicy: 'IfNotPresent',
+        command: w.command,
+        args: w.args,
+        port: w.ports.map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: 'TCP' })),
+        env: w.env.map((e) => 'value' in e
+          ? { name: e.name, value: e.value }
+          : { name: e.name, valueFrom: { secretKeyRef: { name: e.secretRef.secret, key: e.secretRef.key } } }),
+        resources: {
+          requests: { cpu: w.resources.requests.cpu, memory: w.resources.requests.memory },
+          limits: { memory: w.resources.limits.memory, ...(w.resources.limits.cpu ? { cpu: w.resources.limits.cpu } : {}) },
+        },
+        securityContext: {
+          allowPrivilegeEscalation: false,
+          privileged: false,
+          readOnlyRootFilesystem: sc.readOnlyRootFilesystem,
+          runAsNonRoot: sc.runAsNonRoot,
+          capabilities: { drop: ['ALL'] },
+          seccompProfile: { type: 'RuntimeDefault' },
+        },
+        readinessProbe: w.probes.readiness && probe(w.probes.readiness),
+        livenessProbe: w.probes.liveness && probe(w.probes.liveness),
+        startupProbe: w.probes.startup && probe(w.probes.startup),
+        lifecycle: w.shutdown.preStop ? { preStop: [{ exec: { command: w.shutdown.preStop } }] } : undefined,
+        volumeMount: mounts,
+      }],
+      volume: volumes,
+    },
+  };
+}
+
+function affinity(w: Workload, ctx: PodTemplateContext): StatefulSetV1SpecTemplateSpecAffinity | undefined {
+  const nodeAffinity = w.placement.datastore
+    ? {
+      // REQUIRED, not preferred: a datastore that cannot be placed in its region must stay Pending.
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerm: [{
+          matchExpressions: [
+            { key: REGION_LABEL, operator: 'In', values: [ctx.regionLabel] },
+            ...Object.entries(ctx.datastoreNodeLabels).map(([key, value]) => ({ key, operator: 'In', values: [value] })),
+          ],
+        }],
+      },
+    }
+    : undefined;
+  const podAntiAffinity = w.replicas > 1 && w.placement.spreadAcrossNodes === 'required'
+    ? { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: HOSTNAME_TOPOLOGY, labelSelector: [{ matchLabels: ctx.selector }] }] }
+    : undefined;
+  return nodeAffinity || podAntiAffinity ? { nodeAffinity, podAntiAffinity } : undefined;
+}
+
+function probe(p: Probe): StatefulSetV1SpecTemplateSpecContainerLivenessProbe {
+  const timing = {
+    initialDelaySeconds: p.initialDelaySeconds,
+    periodSeconds: p.periodSeconds,
+    timeoutSeconds: p.timeoutSeconds,
+    failureThreshold: p.failureThreshold,
+  };
+  if ('exec' in p) return { ...timing, exec: { command: p.exec } };
+  if ('httpGet' in p) return { ...timing, httpGet: { path: p.httpGet.path, port: String(p.httpGet.port) } };
+  return { ...timing, tcpSocket: [{ port: String(p.tcpSocket.port) }] };
+}
+

@@ -1,0 +1,91 @@
+import { TerraformResource } from 'cdktf';
+import { Construct } from 'constructs';
+import { SovereignStackError, parseProps } from '../util/errors';
+import { IngressRule, Workload, WorkloadProps, WorkloadSchema } from './workload';
+import type { RegionRef } from '../residency/region-ref';
+
+/** Options a component passes with its workload. */
+export interface DeployOptions {
+  /**
+   * Where this workload's data lives, when not where the target is (a datastore overriding its
+   * location). Checked by the residency guard like any other location.
+   * @default the target's location
+   */
+  readonly location?: RegionRef;
+}
+
+/** A workload realized by a target: how to reach it, who may connect, and its raw resources. */
+export interface DeployedWorkload {
+  readonly workload: Workload;
+  /** Host name that load-balances over the replicas. */
+  readonly host: string;
+  /** Stable host name of each replica (stateful workloads; empty for stateless). */
+  readonly replicaHosts: readonly string[];
+  /**
+   * The provider resources, keyed by role (`statefulSet`, `service`, `container0`, ...): the escape
+   * hatch for `addOverride`.
+   */
+  readonly resources: Readonly<Record<string, TerraformResource>>;
+  /** Admits connections from another workload (or the public) on the given ports. */
+  allowFrom(from: DeployedWorkload | 'public', ports: number[]): void;
+}
+
+/** Whatever can realize workloads: Kubernetes, Docker, or a target of your own. */
+export interface IWorkloadTarget {
+  readonly targetKind: string;
+  /** Where this target's workloads (and their data) live. */
+  readonly location: RegionRef;
+  deploy(scope: Construct, workload: WorkloadProps, options?: DeployOptions): DeployedWorkload;
+}
+
+/**
+ * Base class for targets: validates the workload, keeps names unique, records each persistent
+ * volume as a datastore for the residency guard, then hands over to `realize`.
+ */
+export abstract class WorkloadTarget extends Construct implements IWorkloadTarget {
+  public abstract readonly targetKind: string;
+  public abstract readonly location: RegionRef;
+  private readonly deployed = new Map<string, DeployedWorkload>();
+
+  public deploy(scope: Construct, props: WorkloadProps, options: DeployOptions = {}): DeployedWorkload {
+    const workload = parseProps(WorkloadSchema, props, `workload of ${scope.node.path}`);
+    if (this.deployed.has(workload.name)) {
+      throw new SovereignStackError(
+        `${scope.node.path}: a workload named "${workload.name}" is already deployed on target ${this.node.path}; ` +
+        'workload names must be unique within a target (they become host names)',
+      );
+    }
+    // Ingress is rendered lazily from this array, so allowFrom() after construction still lands.
+    const ingress: IngressRule[] = [...workload.ingress];
+    const deployed = this.realize(scope, workload, ingress, options);
+    this.deployed.set(workload.name, deployed);
+    return deployed;
+  }
+
+  /** A workload deployed on this target, by name. */
+  public findWorkload(name: string): DeployedWorkload | undefined {
+    return this.deployed.get(name);
+  }
+
+  /** Names of the workloads deployed so far. */
+  public get workloadNames(): string[] {
+    return [...this.deployed.keys()];
+  }
+
+  /**
+   * Creates the provider resources for `workload` under `scope`. `ingress` is live: rules added
+   * after this call must still reach the output (render it lazily).
+   */
+  protected abstract realize(
+    scope: Construct, workload: Workload, ingress: IngressRule[], options: DeployOptions,
+  ): DeployedWorkload;
+
+  /** Adds an ingress rule unless an identical one exists. */
+  protected static addIngress(ingress: IngressRule[], from: DeployedWorkload | 'public', ports: number[]): void {
+    const source = from === 'public' ? 'public' as const : { workload: from.workload.name };
+    const key = JSON.stringify({ source, ports: [...ports].sort((a, b) => a - b) });
+    if (!ingress.some((r) => JSON.stringify({ source: r.from, ports: [...r.ports].sort((a, b) => a - b) }) === key)) {
+      ingress.push({ from: source, ports: [...ports] });
+    }
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * The target-neutral workload model. Components (gateway, PostgreSQL, RabbitMQ, services) describe
+ * what they need as a `Workload`; targets (Kubernetes, Docker) decide how to realize it. Nothing
+ * here knows about a provider package, so a third target never touches the components.
+ */
+import { z } from 'zod';
+import {
+  absolutePath, cpuQuantity, dnsLabel, dnsSubdomain, envName, imageRef, memoryQuantity, port,
+} from '../util/schemas';
+
+/** Kubernetes port names are IANA service names: at most 15 characters. */
+const portName = dnsLabel.max(15, { message: 'must be at most 15 characters (port names are IANA service names)' });
+const secretKey = z.string().regex(/^[-._a-zA-Z0-9]+$/, { message: 'must be a secret key of letters, digits, "-", "_" and "."' });
+/** An argv entry: any text without NUL or newlines (it never reaches a shell unquoted). */
+const argv = z.array(z.string().regex(/^[^\0\n]*$/, { message: 'must not contain NUL or newlines' })).min(1);
+
+export const WorkloadPortSchema = z.object({
+  /** Port name, used for named targets in probes and Services. */
+  name: portName,
+  /** Port the container listens on. */
+  containerPort: port,
+  /** Port other workloads connect to (the Service port). @default containerPort */
+  servicePort: port.optional(),
+  /** Host port published for public workloads on Docker. @default servicePort */
+  hostPort: port.optional(),
+}).strict();
+
+/** An environment variable: a plain value or a reference to a key of a secret. */
+export const EnvVarSchema = z.union([
+  z.object({ name: envName, value: z.string() }).strict(),
+  z.object({ name: envName, secretRef: z.object({ secret: dnsSubdomain, key: secretKey }).strict() }).strict(),
+]);
+
+/**
+ * A secret the workload owns. `generated` keys are random values made at apply time (they live
+ * only in Terraform state, never in synthesized JSON); `plain` keys are non-secret values stored
+ * beside them (a user name). `existing` secrets are referenced, never created: on Kubernetes a
+ * Secret of that name, on Docker one sensitive Terraform variable per key.
+ */
+export const SecretSpecSchema = z.discriminatedUnion('source', [
+  z.object({
+    source: z.literal('generated'),
+    name: dnsSubdomain,
+    generated: z.record(secretKey, z.object({
+      /** @default 32 */
+      length: z.number().int().min(16).max(128).default(32),
+      /** Special characters are off by default: values end up in URLs and shells. @default false */
+      special: z.boolean().default(false),
+    }).strict()),
+    /** Non-secret values stored in the same secret. @default {} */
+    plain: z.record(secretKey, z.string()).default({}),
+    /** Keep this secret on `terraform destroy` (datastore credentials). @default false */
+    retain: z.boolean().default(false),
+  }).strict(),
+  z.object({
+    source: z.literal('existing'),
+    name: dnsSubdomain,
+    /** The keys the workload reads from it. */
+    keys: z.array(secretKey).min(1),
+  }).strict(),
+]);
+
+export const ConfigFileSchema = z.object({
+  /** Full path of the file inside the container. */
+  path: absolutePath,
+  /** File content; may be a lazy token, so mutators called after construction still land. */
+  content: z.string(),
+}).strict();
+
+/** A whole secret mounted as a directory of files, one per key. */
+export const SecretMountSchema = z.object({
+  secret: dnsSubdomain,
+  mountPath: absolutePath,
+}).strict();
+
+export const StorageRoleSchema = z.enum(['datastore', 'wal']);
+
+export const PersistentVolumeSchema = z.object({
+  name: dnsLabel,
+  mountPath: absolutePath,
+  /** Size in GiB. */
+  sizeGi: z.number().int({ message: 'must be a whole number of GiB' }).min(1).max(65536),
+  /** What the volume holds: datastore and WAL volumes land on the NVMe storage class. @default 'datastore' */
+  role: StorageRoleSchema.default('datastore'),
+  /** What kind of data, for the residency report (e.g. "postgresql-data"). @default 'volume' */
+  dataKind: z.string().regex(/^[a-z0-9-]+$/).default('volume'),
+}).strict();
+
+/** A scratch directory (emptyDir / tmpfs): lets images run with a read-only root filesystem. */
+export const ScratchVolumeSchema = z.object({
+  name: dnsLabel,
+  mountPath: absolutePath,
+  /** @default 64 */
+  sizeMi: z.number().int().min(1).default(64),
+  /** Back it with memory rather than node disk. @default false */
+  memory: z.boolean().default(false),
+}).strict();
+
+const ProbeTimingSchema = {
+  /** @default 0 */
+  initialDelaySeconds: z.number().int().min(0).default(0),
+  /** @default 10 */
+  periodSeconds: z.number().int().min(1).default(10),
+  /** @default 5 */
+  timeoutSeconds: z.number().int().min(1).default(5),
+  /** @default 3 */
+  failureThreshold: z.number().int().min(1).default(3),
+};
+
+export const ProbeSchema = z.union([
+  z.object({ exec: argv, ...ProbeTimingSchema }).strict(),
+  z.object({ httpGet: z.object({ path: z.string().regex(/^\/[A-Za-z0-9._~/-]*$/), port }).strict(), ...ProbeTimingSchema }).strict(),
+  z.object({ tcpSocket: z.object({ port }).strict(), ...ProbeTimingSchema }).strict(),
+]);
+
+export const ResourcesSchema = z.object({
+  requests: z.object({ cpu: cpuQuantity, memory: memoryQuantity }).strict(),
+  limits: z.object({ cpu: cpuQuantity.optional(), memory: memoryQuantity }).strict(),
+}).strict();
+
+export const SecurityContextSchema = z.object({
+  /** UID the image runs as; required to enforce runAsNonRoot on images that start as root. */
+  runAsUser: z.number().int().min(1).optional(),
+  runAsGroup: z.number().int().min(1).optional(),
+  /** Group that owns mounted volumes. @default runAsGroup */
+  fsGroup: z.number().int().min(1).optional(),
+  /** @default true */
+  runAsNonRoot: z.boolean().default(true),
+  /** @default true */
+  readOnlyRootFilesystem: z.boolean().default(true),
+}).strict();
+
+/** Who may connect: another workload of the same target, or anyone (public). */
+export const IngressRuleSchema = z.object({
+  from: z.union([z.object({ workload: dnsLabel }).strict(), z.literal('public')]),
+  ports: z.array(port).min(1),
+}).strict();
+
+export const PlacementSchema = z.object({
+  /** Require nodes in the target's region and with its datastore node labels (KVM, NVMe). @default false */
+  datastore: z.boolean().default(false),
+  /** Spread replicas over distinct nodes. @default 'preferred' */
+  spreadAcrossNodes: z.enum(['required', 'preferred', 'none']).default('preferred'),
+}).strict();
+
+export const DisruptionBudgetSchema = z.union([
+  z.object({ maxUnavailable: z.number().int().min(1) }).strict(),
+  z.object({ minAvailable: z.number().int().min(1) }).strict(),
+]);
+
+export const ShutdownSchema = z.object({
+  /** Command run before the stop signal (drain connections, flush). */
+  preStop: argv.optional(),
+  /** Seconds between the stop signal and a forced kill. @default 30 */
+  gracePeriodSeconds: z.number().int().min(1).max(3600).default(30),
+  /** Signal that asks the process to stop gracefully. @default 'SIGTERM' */
+  stopSignal: z.enum(['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGUSR1']).default('SIGTERM'),
+}).strict();
+
+/** Access the workload needs to the orchestrator's API (peer discovery). */
+export const ApiAccessRuleSchema = z.object({
+  resources: z.array(z.string().regex(/^[a-z]+$/)).min(1),
+  verbs: z.array(z.enum(['get', 'list', 'watch', 'create', 'update', 'patch'])).min(1),
+}).strict();
+
+export const WorkloadSchema = z.object({
+  /** Unique within the target; becomes object names and host names. */
+  name: dnsLabel.max(40, { message: 'must be at most 40 characters (room for replica and volume suffixes)' }),
+  /** What the workload is (gateway, service, postgresql, rabbitmq): a label, nothing more. */
+  component: dnsLabel,
+  /** Stateful workloads get stable identities, persistent volumes and ordered rollout. */
+  kind: z.enum(['stateless', 'stateful']),
+  image: imageRef,
+  /** @default 1 */
+  replicas: z.number().int().min(1, { message: 'must be at least 1' }).max(100).default(1),
+  command: argv.optional(),
+  args: argv.optional(),
+  ports: z.array(WorkloadPortSchema).default([]),
+  /** @default [] */
+  env: z.array(EnvVarSchema).default([]),
+  /** Secrets this workload owns (created with it). @default [] */
+  secrets: z.array(SecretSpecSchema).default([]),
+  /** @default [] */
+  configFiles: z.array(ConfigFileSchema).default([]),
+  /** @default [] */
+  secretMounts: z.array(SecretMountSchema).default([]),
+  /** Persistent volumes, one per replica each (stateful only). @default [] */
+  volumes: z.array(PersistentVolumeSchema).default([]),
+  /** @default [] */
+  scratch: z.array(ScratchVolumeSchema).default([]),
+  probes: z.object({
+    readiness: ProbeSchema.optional(),
+    liveness: ProbeSchema.optional(),
+    startup: ProbeSchema.optional(),
+  }).strict().default({}),
+  resources: ResourcesSchema,
+  securityContext: SecurityContextSchema.default({ runAsNonRoot: true, readOnlyRootFilesystem: true }),
+  placement: PlacementSchema.default({ datastore: false, spreadAcrossNodes: 'preferred' }),
+  /** Who may connect; everything else is denied. More rules can be added later (`allowFrom`). @default [] */
+  ingress: z.array(IngressRuleSchema).default([]),
+  disruptionBudget: DisruptionBudgetSchema.optional(),
+  shutdown: ShutdownSchema.default({ gracePeriodSeconds: 30, stopSignal: 'SIGTERM' }),
+  /** Reachable from outside the platform (LoadBalancer / published host ports). @default false */
+  public: z.boolean().default(false),
+  /** Peers resolve each other before they are ready (clustered stores forming a cluster). @default false */
+  publishNotReadyAddresses: z.boolean().default(false),
+  /** Orchestrator API access; mounts a service-account token only when non-empty. @default [] */
+  apiAccess: z.array(ApiAccessRuleSchema).default([]),
+  /** Protect the workload's data from `terraform destroy` (prevent_destroy). @default true for stateful */
+  retainData: z.boolean().optional(),
+}).strict().superRefine((w, ctx) => {
+  if (w.kind === 'stateless' && w.volumes.length > 0) {
+    ctx.addIssue({ code: 'custom', path: ['volumes'], message: 'only stateful workloads may have persistent volumes; use kind "stateful"' });
+  }
+  const unique = (items: string[], path: string, what: string) => {
+    const seen = new Set<string>();
+    items.forEach((n, i) => {
+      if (seen.has(n)) ctx.addIssue({ code: 'custom', path: [path, i], message: `duplicate ${what} "${n}"` });
+      seen.add(n);
+    });
+  };
+  unique(w.ports.map((p) => p.name), 'ports', 'port name');
+  unique(w.env.map((e) => e.name), 'env', 'environment variable');
+  unique([...w.volumes.map((v) => v.name), ...w.scratch.map((v) => v.name)], 'volumes', 'volume name');
+  unique(w.configFiles.map((f) => f.path), 'configFiles', 'config file path');
+  if (w.disruptionBudget && 'minAvailable' in w.disruptionBudget && w.disruptionBudget.minAvailable >= w.replicas) {
+    ctx.addIssue({ code: 'custom', path: ['disruptionBudget', 'minAvailable'], message: `must be below replicas (${w.replicas}), or no node can ever be drained` });
+  }
+});
+
+/** What components write (defaults optional). */
+export type WorkloadProps = z.input<typeof WorkloadSchema>;
+/** What targets read (defaults applied). */
+export type Workload = z.output<typeof WorkloadSchema>;
+export type WorkloadPort = z.output<typeof WorkloadPortSchema>;
+export type EnvVar = z.output<typeof EnvVarSchema>;
+export type SecretSpec = z.output<typeof SecretSpecSchema>;
+export type Probe = z.output<typeof ProbeSchema>;
+export type IngressRule = z.output<typeof IngressRuleSchema>;
+export type PersistentVolume = z.output<typeof PersistentVolumeSchema>;
+
+/** The port other workloads use to reach `p`. */
+export function servicePortOf(p: WorkloadPort): number {
+  return p.servicePort ?? p.containerPort;
+}
+
+/** Whether `terraform destroy` must be refused for this workload's data. */
+export function retainsData(w: Workload): boolean {
+  return w.retainData ?? (w.kind === 'stateful' && w.volumes.length > 0);
+}
+
+/** A config file's directory and file name (targets mount files by directory). */
+export function splitPath(path: string): { dir: string; file: string } {
+  const i = path.lastIndexOf('/');
+  return { dir: path.slice(0, i) || '/', file: path.slice(i + 1) };
+}
