@@ -145,9 +145,9 @@ export class ResidencyGuard extends Construct {
   private message(f: ResidencyFinding): string {
     const where = f.country ? `${f.location} (${f.city ? `${f.city}, ` : ''}${f.country})` : f.location;
     const fix = f.country
-      ? 'fix: move it to a location the policy allows (for example OSLO_REGION or aws:eu-north-1), or change the policy deliberately'
-      : 'fix: use a catalogue id (see `regions`) or declare the location with defineRegion({ id, country, ... }) and pass the Region';
-    return `residency violation [policy ${describePolicy(this._policy)}]: ${f.kind} (${f.role} copy) at ${where}: ${f.reason}; ${fix}`;
+      ? 'Fix: move it to a location the policy allows (for example OSLO_REGION or aws:eu-north-1), or change the policy deliberately'
+      : 'Fix: use a catalogue id (see `regions`) or declare the location with defineRegion({ id, country, ... }) and pass the Region';
+    return `residency violation [policy ${describePolicy(this._policy)}]: ${f.kind} (${f.role} copy) at ${where}: ${f.reason.replace(/\.$/, '')}. ${fix}`;
   }
 
   private validateStack(): string[] {
@@ -156,7 +156,7 @@ export class ResidencyGuard extends Construct {
     // Our own Datastore records report themselves; here only user-defined IDatastores.
     return this.datastores()
       .filter((d) => !(d instanceof Datastore))
-      .flatMap((d) => this.violationsOf(d));
+      .flatMap((d) => this.violationsOf(d).map((m) => `datastore ${d.node.path}: ${m}`));
   }
 
   /**

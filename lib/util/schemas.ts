@@ -62,3 +62,44 @@ export function memoryToMi(quantity: string): number {
   if (!m) throw new Error(`not a memory quantity: ${quantity}`);
   return Number(m[1]) * MEMORY_UNITS[m[2]];
 }
+
+/** A dotted-quad IPv4 address, each octet 0-255 without leading zeros. */
+export const ipv4 = z
+  .string()
+  .regex(/^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$/, {
+    message: 'must be an IPv4 address such as "10.0.0.1"',
+  });
+
+/**
+ * A host to connect to: a DNS name (RFC 1123 labels, any letter case) or an IPv4 address. All-numeric
+ * names must be valid IPv4, so "1.2.3.999" is rejected rather than treated as a name.
+ */
+export const hostName = z
+  .string()
+  .max(253, { message: 'must be at most 253 characters' })
+  .regex(/^[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?)*$/, {
+    message: 'must be a DNS name (letters, digits and "-" in labels separated by ".") or an IPv4 address',
+  })
+  .refine((h) => !/^[0-9.]+$/.test(h) || ipv4.safeParse(h).success, {
+    message: 'looks like an IPv4 address but is not a valid one',
+  });
+
+function ipv4NetworkBitsOnly(block: string): boolean {
+  const [address, prefix] = block.split('/');
+  const value = address.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
+  return value % 2 ** (32 - Number(prefix)) === 0;
+}
+
+/**
+ * An IPv4 or IPv6 CIDR block ("10.0.0.0/8", "fd00::/8"). IPv4 blocks must name the network
+ * (host bits zero): "10.1.2.3/8" is almost always a typo for a narrower block.
+ */
+export const cidr = z
+  .string()
+  .refine((block) => z.cidrv4().safeParse(block).success || z.cidrv6().safeParse(block).success, {
+    message: 'must be a CIDR block such as "10.0.0.0/8" or "fd00::/8"',
+    abort: true,
+  })
+  .refine((block) => !z.cidrv4().safeParse(block).success || ipv4NetworkBitsOnly(block), {
+    message: 'must have zero host bits, such as "10.0.0.0/8" (not "10.1.2.3/8")',
+  });

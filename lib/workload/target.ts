@@ -45,7 +45,13 @@ export interface IWorkloadTarget {
 export abstract class WorkloadTarget extends Construct implements IWorkloadTarget {
   public abstract readonly targetKind: string;
   public abstract readonly location: RegionRef;
+  private static readonly scopesInUse = new WeakSet<Construct>();
   private readonly deployed = new Map<string, DeployedWorkload>();
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.node.addValidation({ validate: () => this.undeclaredSecretReferences() });
+  }
 
   public deploy(scope: Construct, props: WorkloadProps, options: DeployOptions = {}): DeployedWorkload {
     const workload = parseProps(WorkloadSchema, props, `workload of ${scope.node.path}`);
@@ -55,6 +61,13 @@ export abstract class WorkloadTarget extends Construct implements IWorkloadTarge
         'workload names must be unique within a target (they become host names)',
       );
     }
+    if (WorkloadTarget.scopesInUse.has(scope)) {
+      throw new SovereignStackError(
+        `${scope.node.path} already holds a workload; deploy each workload from its own construct ` +
+        '(its resources take fixed ids such as "Resource" under that scope)',
+      );
+    }
+    WorkloadTarget.scopesInUse.add(scope);
     // Ingress is rendered lazily from this array, so allowFrom() after construction still lands.
     const ingress: IngressRule[] = [...workload.ingress];
     const deployed = this.realize(scope, workload, ingress, options);
@@ -79,6 +92,18 @@ export abstract class WorkloadTarget extends Construct implements IWorkloadTarge
   protected abstract realize(
     scope: Construct, workload: Workload, ingress: IngressRule[], options: DeployOptions,
   ): DeployedWorkload;
+
+  /** Every secret a workload reads must be declared by a workload of this target (generated or existing). */
+  private undeclaredSecretReferences(): string[] {
+    const workloads = [...this.deployed.values()].map((d) => d.workload);
+    const declared = new Set(workloads.flatMap((w) => w.secrets.map((s) => s.name)));
+    return workloads.flatMap((w) => [
+      ...w.env.flatMap((e) => ('secretRef' in e ? [e.secretRef.secret] : [])),
+      ...w.secretMounts.map((m) => m.secret),
+    ].filter((name) => !declared.has(name)).map((name) =>
+      `workload "${w.name}" reads secret "${name}", which no workload on this target declares; ` +
+      'add it to a workload\'s `secrets` as { source: \'generated\', ... } or { source: \'existing\', name, keys }'));
+  }
 
   /** Adds an ingress rule unless an identical one exists. */
   protected static addIngress(ingress: IngressRule[], from: DeployedWorkload | 'public', ports: number[]): void {

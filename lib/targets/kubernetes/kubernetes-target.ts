@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
-import { NetworkPolicyV1, NetworkPolicyV1SpecIngress } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
+import { NetworkPolicyV1, NetworkPolicyV1SpecIngress, networkPolicyV1SpecIngressToTerraform } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
 import { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { RoleBindingV1 } from '@cdktf/provider-kubernetes/lib/role-binding-v1';
@@ -292,7 +292,11 @@ export class KubernetesTarget extends WorkloadTarget {
       spec: {
         podSelector: { matchLabels: selector },
         policyTypes: ['Ingress'],
-        ingress: Lazy.anyValue({ produce: () => ingress.map((r) => this.ingressRule(w, r)) }) as unknown as NetworkPolicyV1SpecIngress[],
+        // Lazy, so allowFrom() after construction lands; converted here because a lazy value
+        // skips the provider's camelCase -> snake_case mapping.
+        ingress: Lazy.anyValue({
+          produce: () => ingress.map((r) => networkPolicyV1SpecIngressToTerraform(this.ingressRule(w, r))),
+        }) as unknown as NetworkPolicyV1SpecIngress[],
       },
       dependsOn,
     });

@@ -1,0 +1,355 @@
+/**
+ * The input of `renderNginxConf`: everything that reaches nginx.conf, validated by zod first.
+ *
+ * Every string that is written into the file is restricted to characters that cannot end a
+ * directive or open a block (`;`, `{`, `}`, quotes, backslashes, whitespace, `$`, `#`), so user
+ * data can never inject configuration.
+ */
+import { z } from 'zod';
+import { absolutePath, hostName, ipv4, port } from '../util/schemas';
+import { semver } from '../util/versions';
+
+/** Names of upstreams and rate-limit zones: they appear in `proxy_pass http://<name>` and `zone=<name>`. */
+export const nginxName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,62}$/, {
+    message: 'must start with a lower-case letter and contain only lower-case letters, digits, "_" and "-" (max 63)',
+  });
+
+/** A URI prefix for a `location`: "/" followed by unreserved URI characters and "/". */
+export const routePath = z
+  .string()
+  .regex(/^\/[A-Za-z0-9._~/-]*$/, { message: 'must be "/" followed only by letters, digits and "._~/-"' })
+  .refine((p) => !p.split('/').includes('..'), { message: 'must not contain ".." segments' });
+
+/** An HTTP header field name (RFC 9110 token, restricted to letters, digits and "-"). */
+export const headerName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,127}$/, { message: 'must be a header name of letters, digits and "-"' });
+
+/**
+ * A header value rendered inside double quotes. No whitespace, quotes, backslashes, `$` (nginx
+ * variables), `;`, `{`, `}` or `#`.
+ */
+export const headerValue = z
+  .string()
+  .regex(/^[A-Za-z0-9!%&()*+,./:<=>?@[\]^_`|~-]{1,1024}$/, {
+    message: 'must be 1-1024 characters of letters, digits and !%&()*+,./:<=>?@[]^_`|~- (no spaces, quotes, "\\", "$", ";", "{", "}" or "#")',
+  });
+
+/** An nginx size such as "1m", "512k" or "0" (no limit). */
+export const nginxSize = z
+  .string()
+  .regex(/^[0-9]{1,9}[kmg]?$/, { message: 'must be a size such as "1m", "512k" or "0" (k, m or g suffix)' });
+
+const positiveInt = (max: number) =>
+  z.number().int({ message: 'must be an integer' }).min(1, { message: 'must be at least 1' }).max(max, { message: `must be at most ${max}` });
+const nonNegativeInt = (max: number) =>
+  z.number().int({ message: 'must be an integer' }).min(0, { message: 'must be at least 0' }).max(max, { message: `must be at most ${max}` });
+
+/** Request headers the gateway sets itself; users may not override them. */
+const RESERVED_REQUEST_HEADERS = ['host', 'connection', 'x-real-ip', 'x-forwarded-for', 'x-forwarded-proto', 'x-request-id'];
+
+const headerMap = z.record(headerName, headerValue, {
+  error: (issue) => (issue.code === 'invalid_key' ? 'header names must be letters, digits and "-" (max 128)' : undefined),
+});
+
+/** A request-rate limit: one `limit_req_zone` keyed by client address. */
+export const RateLimitSchema = z
+  .strictObject({
+    /** Zone name, referenced by routes and `defaultRateLimit`. */
+    name: nginxName,
+    /** Sustained requests per second per client address. Exactly one of ratePerSecond / ratePerMinute. */
+    ratePerSecond: positiveInt(100000).optional(),
+    /** Sustained requests per minute per client address. Exactly one of ratePerSecond / ratePerMinute. */
+    ratePerMinute: positiveInt(6000000).optional(),
+    /**
+     * Requests allowed above the rate before nginx answers 429. A burst of B lets B+1 requests
+     * through at once.
+     * @default 0
+     */
+    burst: nonNegativeInt(100000).default(0),
+    /**
+     * Serve burst requests at once instead of spacing them out at the rate.
+     * @default false
+     */
+    nodelay: z.boolean().default(false),
+    /**
+     * Serve this many burst requests at once and delay the rest (nginx `delay=`); at most `burst`.
+     * Not together with `nodelay`.
+     * @default - none: all excess requests are delayed (or none, with nodelay)
+     */
+    delay: nonNegativeInt(100000).optional(),
+    /**
+     * Shared-memory zone size in megabytes (1 MB holds about 16,000 client addresses).
+     * @default 10
+     */
+    zoneSizeMb: positiveInt(1024).default(10),
+  })
+  .superRefine((r, ctx) => {
+    if ((r.ratePerSecond === undefined) === (r.ratePerMinute === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['ratePerSecond'], message: 'set exactly one of ratePerSecond or ratePerMinute' });
+    }
+    if (r.delay !== undefined && r.nodelay) {
+      ctx.addIssue({ code: 'custom', path: ['delay'], message: 'set either delay or nodelay, not both' });
+    }
+    if (r.delay !== undefined && r.delay > r.burst) {
+      ctx.addIssue({ code: 'custom', path: ['delay'], message: `must be at most burst (${r.burst})` });
+    }
+  });
+
+/** One backend address of an upstream. */
+export const UpstreamServerSchema = z.strictObject({
+  /** DNS name or IPv4 address of the backend. */
+  host: hostName,
+  /** Backend port. */
+  port,
+  /**
+   * Failed attempts within `failTimeoutSeconds` after which nginx stops sending to this server for
+   * `failTimeoutSeconds` (passive health check: the gateway's circuit breaker).
+   * @default 3
+   */
+  maxFails: nonNegativeInt(1000).default(3),
+  /**
+   * Window for counting failures, and how long a failed server is then left out.
+   * @default 10
+   */
+  failTimeoutSeconds: positiveInt(3600).default(10),
+});
+
+/** A named group of backends, rendered as one `upstream` block. */
+export const UpstreamSchema = z.strictObject({
+  /** Upstream name, referenced by routes. */
+  name: nginxName,
+  /** Backends; requests are balanced round-robin. */
+  servers: z.array(UpstreamServerSchema).min(1, { message: 'must list at least one server' }),
+  /**
+   * Idle keepalive connections to the backends cached per worker; 0 turns upstream keepalive off
+   * (a new TCP connection per request).
+   * @default 32
+   */
+  keepalive: nonNegativeInt(10000).default(32),
+  /**
+   * Requests served over one upstream keepalive connection before it is closed.
+   * @default 1000
+   */
+  keepaliveRequests: positiveInt(1000000).default(1000),
+  /**
+   * How long an idle upstream keepalive connection stays open. Keep it below the backends' own
+   * idle timeout, or nginx may reuse a connection the backend is closing.
+   * @default 60
+   */
+  keepaliveTimeoutSeconds: positiveInt(3600).default(60),
+});
+
+/** A URI prefix routed to an upstream. */
+export const RouteSchema = z.strictObject({
+  /**
+   * URI prefix (nginx prefix `location`). "/v1/orders" also matches "/v1/orders-export"; end it
+   * with "/" to match whole path segments only.
+   */
+  path: routePath,
+  /** Name of the upstream that serves this route. */
+  upstream: nginxName,
+  /**
+   * Name of the rate limit for this route.
+   * @default - `defaultRateLimit`, or no limit
+   */
+  rateLimit: nginxName.optional(),
+});
+
+/** Backend timeouts of every route. */
+export const TimeoutsSchema = z.strictObject({
+  /**
+   * Seconds to establish a backend connection (nginx caps this at 75).
+   * @default 5
+   */
+  connectSeconds: positiveInt(75).default(5),
+  /**
+   * Seconds between two reads from the backend.
+   * @default 60
+   */
+  readSeconds: positiveInt(3600).default(60),
+  /**
+   * Seconds between two writes to the backend.
+   * @default 60
+   */
+  sendSeconds: positiveInt(3600).default(60),
+});
+
+/** Retrying a failed backend attempt on the next server of the upstream. */
+export const RetriesSchema = z.strictObject({
+  /**
+   * Attempts per request across backends, the first one included (1 = no retry).
+   * @default 2
+   */
+  tries: positiveInt(10).default(2),
+  /**
+   * Seconds after which no further backend is tried for a request.
+   * @default 10
+   */
+  timeoutSeconds: positiveInt(3600).default(10),
+});
+
+/** TLS termination with a certificate mounted into the container. */
+export const TlsSchema = z.strictObject({
+  /** Absolute path of the PEM certificate chain inside the container. */
+  certificatePath: absolutePath,
+  /** Absolute path of the PEM private key inside the container. */
+  keyPath: absolutePath,
+  /**
+   * HSTS max-age in seconds.
+   * @default 63072000 (two years)
+   */
+  hstsMaxAgeSeconds: nonNegativeInt(1000000000).default(63072000),
+  /**
+   * The HTTPS port clients see (the Service/load balancer port), used in the HTTP->HTTPS redirect.
+   * @default 443
+   */
+  publicHttpsPort: port.default(443),
+});
+
+export const NginxConfSpecSchema = z
+  .strictObject({
+    /** Target nginx version ("1.22.1", "1.27"); selects version-specific syntax (HTTP/2). */
+    nginxVersion: z.string().refine((v) => /^[0-9A-Za-z.+-]{1,64}$/.test(v) && semver.coerce(v) !== null, {
+      message: 'must be an nginx version such as "1.22.1" or "1.27"',
+    }),
+    /** `server_name`: DNS name or IPv4 address clients use. */
+    serverName: hostName,
+    /**
+     * IPv4 address to listen on.
+     * @default - all addresses
+     */
+    listenAddress: ipv4.optional(),
+    /**
+     * Plain-HTTP port (unprivileged, as in nginxinc/nginx-unprivileged).
+     * @default 8080
+     */
+    httpPort: port.default(8080),
+    /**
+     * HTTPS port, used only with `tls`.
+     * @default 8443
+     */
+    httpsPort: port.default(8443),
+    /**
+     * Terminate TLS: routes move to the HTTPS server and plain HTTP redirects there (except the
+     * health endpoint).
+     * @default - no TLS: routes are served on httpPort
+     */
+    tls: TlsSchema.optional(),
+    /**
+     * Writable folder for the pid file, error log and temp files (an emptyDir on a read-only root fs).
+     * @default "/tmp"
+     */
+    runtimeDir: absolutePath.default('/tmp'),
+    /**
+     * Error log file.
+     * @default "<runtimeDir>/error.log"
+     */
+    errorLogPath: absolutePath.optional(),
+    /**
+     * Where the JSON access log goes.
+     * @default "/dev/stdout"
+     */
+    accessLogPath: absolutePath.default('/dev/stdout'),
+    /**
+     * Simultaneous connections per worker (clients and backends together).
+     * @default 1024
+     */
+    workerConnections: positiveInt(1000000).default(1024),
+    /**
+     * Largest request body accepted ("0" = no limit).
+     * @default "1m"
+     */
+    clientMaxBodySize: nginxSize.default('1m'),
+    /**
+     * Seconds an idle client keepalive connection stays open.
+     * @default 65
+     */
+    clientKeepaliveTimeoutSeconds: nonNegativeInt(3600).default(65),
+    /**
+     * Probe endpoint: 200 "ok", never rate limited, not logged.
+     * @default "/healthz"
+     */
+    healthPath: routePath.default('/healthz'),
+    /**
+     * Rate-limit zones, referenced by name from routes and `defaultRateLimit`.
+     * @default []
+     */
+    rateLimits: z.array(RateLimitSchema).default([]),
+    /**
+     * Rate limit for routes that name none (and for the 404 fallback).
+     * @default - no limit
+     */
+    defaultRateLimit: nginxName.optional(),
+    /** Backend groups. */
+    upstreams: z.array(UpstreamSchema).min(1, { message: 'must list at least one upstream' }),
+    /** URI prefixes and the upstream serving each. */
+    routes: z.array(RouteSchema).min(1, { message: 'must list at least one route' }),
+    /**
+     * Backend timeouts.
+     * @default { connectSeconds: 5, readSeconds: 60, sendSeconds: 60 }
+     */
+    timeouts: TimeoutsSchema.default({ connectSeconds: 5, readSeconds: 60, sendSeconds: 60 }),
+    /**
+     * Retrying on another backend after a connection error, timeout, 502, 503 or 504.
+     * @default { tries: 2, timeoutSeconds: 10 }
+     */
+    retries: RetriesSchema.default({ tries: 2, timeoutSeconds: 10 }),
+    /**
+     * Extra headers added to every response (`add_header ... always`).
+     * @default {}
+     */
+    responseHeaders: headerMap.default({}),
+    /**
+     * Extra headers sent to the backends; the forwarding headers the gateway sets are reserved.
+     * @default {}
+     */
+    requestHeaders: headerMap.default({}),
+  })
+  .superRefine((spec, ctx) => {
+    const duplicates = (items: { name: string }[], key: string) => {
+      const seen = new Set<string>();
+      items.forEach((item, i) => {
+        if (seen.has(item.name)) ctx.addIssue({ code: 'custom', path: [key, i, 'name'], message: `duplicate name "${item.name}"` });
+        seen.add(item.name);
+      });
+    };
+    duplicates(spec.upstreams, 'upstreams');
+    duplicates(spec.rateLimits, 'rateLimits');
+
+    const upstreams = new Set(spec.upstreams.map((u) => u.name));
+    const limits = new Set(spec.rateLimits.map((r) => r.name));
+    const known = (set: Set<string>) => (set.size ? [...set].map((n) => `"${n}"`).join(', ') : 'none');
+    if (spec.defaultRateLimit !== undefined && !limits.has(spec.defaultRateLimit)) {
+      ctx.addIssue({ code: 'custom', path: ['defaultRateLimit'], message: `names no rate limit in rateLimits (known: ${known(limits)})` });
+    }
+    const paths = new Set<string>();
+    spec.routes.forEach((route, i) => {
+      if (!upstreams.has(route.upstream)) {
+        ctx.addIssue({ code: 'custom', path: ['routes', i, 'upstream'], message: `names no upstream in upstreams (known: ${known(upstreams)})` });
+      }
+      if (route.rateLimit !== undefined && !limits.has(route.rateLimit)) {
+        ctx.addIssue({ code: 'custom', path: ['routes', i, 'rateLimit'], message: `names no rate limit in rateLimits (known: ${known(limits)})` });
+      }
+      if (paths.has(route.path)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'path'], message: `duplicate route path "${route.path}"` });
+      if (route.path === spec.healthPath) {
+        ctx.addIssue({ code: 'custom', path: ['routes', i, 'path'], message: `is the health endpoint (healthPath); pick another path or healthPath` });
+      }
+      paths.add(route.path);
+    });
+    if (spec.tls && spec.httpPort === spec.httpsPort) {
+      ctx.addIssue({ code: 'custom', path: ['httpsPort'], message: 'must differ from httpPort' });
+    }
+    Object.keys(spec.requestHeaders).forEach((name) => {
+      if (RESERVED_REQUEST_HEADERS.includes(name.toLowerCase())) {
+        ctx.addIssue({ code: 'custom', path: ['requestHeaders', name], message: 'is set by the gateway itself and cannot be overridden' });
+      }
+    });
+  });
+
+/** The renderer's input; props with a default may be left out. */
+export type NginxConfSpec = z.input<typeof NginxConfSpecSchema>;
+/** The validated spec with every default filled in. */
+export type NginxConfSpecResolved = z.output<typeof NginxConfSpecSchema>;

@@ -1,0 +1,354 @@
+/**
+ * The inputs of `renderPostgresConf` and `renderPgHba`: everything that reaches postgresql.conf and
+ * pg_hba.conf, validated by zod first.
+ *
+ * Strings written into either file are restricted to characters that cannot end a value or start
+ * another setting (no quotes, whitespace, newlines, `;`, `#`), so user data cannot inject
+ * configuration. Memory figures are derived from the workload's memory limit, and combinations that
+ * cannot run inside that limit are rejected here, before anything is deployed.
+ */
+import { z } from 'zod';
+import { absolutePath, cidr, dnsSubdomain, ipv4, memoryQuantity, memoryToMi, port } from '../util/schemas';
+import { semver } from '../util/versions';
+
+/** PostgreSQL major versions whose parameters the renderer knows. */
+export const SUPPORTED_POSTGRES_VERSIONS = [14, 15, 16, 17] as const;
+export type PostgresMajorVersion = (typeof SUPPORTED_POSTGRES_VERSIONS)[number];
+
+/** Below this, shared_buffers, per-connection memory and the page cache do not fit together. */
+export const MIN_POSTGRES_MEMORY_LIMIT = '256Mi';
+
+/** The pod networks of most clusters live in these (RFC 1918) ranges. */
+export const DEFAULT_CLIENT_CIDRS = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'];
+
+/**
+ * A major version: a number (`15`) or a version string / image tag (`"15.8"`, `"16-alpine"`),
+ * coerced with semver.
+ */
+export const postgresMajorVersion = z.union([z.number(), z.string()]).transform((value, ctx): PostgresMajorVersion => {
+  const major = semver.coerce(String(value))?.major;
+  const supported = SUPPORTED_POSTGRES_VERSIONS.find((v) => v === major);
+  if (supported === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be a supported PostgreSQL major version: ${SUPPORTED_POSTGRES_VERSIONS.join(', ')} (got ${JSON.stringify(value)})`,
+    });
+    return z.NEVER;
+  }
+  return supported;
+});
+
+/** Words that pg_hba.conf reads as keywords, not names: a database called "all" would admit every database. */
+const HBA_KEYWORDS = ['all', 'sameuser', 'samerole', 'samegroup', 'replication'];
+
+/**
+ * A PostgreSQL role or database name that needs no quoting anywhere: lower-case letters, digits
+ * and "_", at most 63 characters (NAMEDATALEN - 1), not a pg_hba.conf keyword, not "pg_"-prefixed
+ * (reserved for built-in roles).
+ */
+export const postgresIdentifier = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_]{0,62}$/, {
+    message: 'must be 1-63 lower-case letters, digits and "_", not starting with a digit',
+  })
+  .refine((name) => !HBA_KEYWORDS.includes(name), { message: `must not be a pg_hba.conf keyword (${HBA_KEYWORDS.join(', ')})` })
+  .refine((name) => !name.startsWith('pg_'), { message: 'must not start with "pg_" (reserved for built-in roles)' });
+
+/** An address for listen_addresses: "*" (every interface), an IP address or a host name. */
+const listenAddress = z.union([z.literal('*'), ipv4, z.ipv6(), dnsSubdomain], {
+  error: 'must be "*", an IP address or a host name',
+});
+
+/** A size in Kubernetes units ("512Mi", "2Gi") that must be non-zero. */
+const positiveQuantity = memoryQuantity.refine((q) => memoryToMi(q) > 0, { message: 'must be greater than zero' });
+
+const intBetween = (min: number, max: number) =>
+  z
+    .number()
+    .int({ message: 'must be an integer' })
+    .min(min, { message: `must be at least ${min}` })
+    .max(max, { message: `must be at most ${max}` });
+
+/** WAL compression methods; lz4 and zstd (and the name "pglz") exist from PostgreSQL 15. */
+export const WAL_COMPRESSION_METHODS = ['off', 'on', 'pglz', 'lz4', 'zstd'] as const;
+export type WalCompression = (typeof WAL_COMPRESSION_METHODS)[number];
+
+/** TLS settings; giving them turns `ssl = on`. */
+export const PostgresSslSchema = z.strictObject({
+  /** Server certificate (PEM) as mounted in the container. */
+  certFile: absolutePath,
+  /** Private key (PEM) as mounted in the container; PostgreSQL requires mode 0600 (or 0640 owned by root). */
+  keyFile: absolutePath,
+  /**
+   * Oldest TLS version accepted.
+   * @default 'TLSv1.2'
+   */
+  minProtocolVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+});
+
+/** Memory settings in kB (PostgreSQL's kB = 1024 bytes, so 1 MB here = 1 Mi in Kubernetes). */
+export interface PostgresMemory {
+  readonly memoryLimitKb: number;
+  readonly sharedBuffersKb: number;
+  readonly effectiveCacheSizeKb: number;
+  readonly workMemKb: number;
+  readonly maintenanceWorkMemKb: number;
+  readonly walBuffersKb: number;
+  /** shared_buffers + maintenance_work_mem + max_connections x work_mem: must fit in the limit. */
+  readonly budgetKb: number;
+}
+
+export interface PostgresMemoryInput {
+  readonly memoryLimit: string;
+  readonly maxConnections: number;
+  readonly sharedBuffers?: string;
+  readonly effectiveCacheSize?: string;
+  readonly workMem?: string;
+  readonly maintenanceWorkMem?: string;
+}
+
+const MB = 1024;
+/** "2Gi" -> 2097152 (kB, PostgreSQL's unit of 1024 bytes). */
+export const quantityToKb = (quantity: string): number => Math.round(memoryToMi(quantity) * MB);
+const floorToMb = (kb: number): number => Math.floor(kb / MB) * MB;
+const clamp = (value: number, min: number, max: number): number => Math.min(max, Math.max(min, value));
+
+/**
+ * Derives PostgreSQL's memory settings from the container's memory limit (the cgroup limit counts
+ * PostgreSQL's shared memory, every backend and the page cache alike):
+ *
+ * - shared_buffers: 25 % of the limit (the PostgreSQL docs' starting point for a dedicated server);
+ * - effective_cache_size: 75 % (shared_buffers plus the page cache the planner may count on);
+ * - maintenance_work_mem: 5 %, at least 16 MB and at most 1 GB (VACUUM and CREATE INDEX);
+ * - work_mem: half of what shared_buffers and maintenance_work_mem leave, shared over
+ *   max_connections, at least 1 MB. The other half covers per-backend overhead, sorts that use
+ *   work_mem more than once, and the page cache;
+ * - wal_buffers: 1/32 of shared_buffers between 1 MB and 16 MB (PostgreSQL's own auto rule, written out).
+ *
+ * Explicit overrides replace the derived figure; the others are derived around them.
+ */
+export function derivePostgresMemory(input: PostgresMemoryInput): PostgresMemory {
+  const memoryLimitKb = quantityToKb(input.memoryLimit);
+  const sharedBuffersKb = input.sharedBuffers ? quantityToKb(input.sharedBuffers) : floorToMb(memoryLimitKb * 0.25);
+  const effectiveCacheSizeKb = input.effectiveCacheSize ? quantityToKb(input.effectiveCacheSize) : floorToMb(memoryLimitKb * 0.75);
+  const maintenanceWorkMemKb = input.maintenanceWorkMem
+    ? quantityToKb(input.maintenanceWorkMem)
+    : clamp(floorToMb(memoryLimitKb * 0.05), 16 * MB, 1024 * MB);
+  const leftKb = Math.max(0, memoryLimitKb - sharedBuffersKb - maintenanceWorkMemKb);
+  const workMemKb = input.workMem ? quantityToKb(input.workMem) : Math.max(1 * MB, floorToMb(leftKb / (2 * input.maxConnections)));
+  const walBuffersKb = clamp(floorToMb(sharedBuffersKb / 32), 1 * MB, 16 * MB);
+  const budgetKb = sharedBuffersKb + maintenanceWorkMemKb + input.maxConnections * workMemKb;
+  return { memoryLimitKb, sharedBuffersKb, effectiveCacheSizeKb, workMemKb, maintenanceWorkMemKb, walBuffersKb, budgetKb };
+}
+
+/** 262144 (kB) -> "256MB", 2097152 -> "2GB"; the largest unit that keeps the value whole. */
+export function formatPostgresSize(kb: number): string {
+  if (kb % (MB * MB) === 0) return `${kb / (MB * MB)}GB`;
+  return kb % MB === 0 ? `${kb / MB}MB` : `${kb}kB`;
+}
+
+const PostgresConfSpecObject = z.strictObject({
+  /**
+   * PostgreSQL major version of the image: a number or a version string / image tag ("16.4-alpine").
+   * Only 14-17 are accepted.
+   * @default 17
+   */
+  version: postgresMajorVersion.default(17),
+  /**
+   * The container's memory limit; every memory setting is derived from it. At least 256Mi.
+   * @default '1Gi'
+   */
+  memoryLimit: memoryQuantity.default('1Gi'),
+  /**
+   * max_connections. Each connection may use work_mem, so this also sizes work_mem.
+   * @default 100
+   */
+  maxConnections: intBetween(10, 5000).default(100),
+  /**
+   * shared_buffers override; must stay below memoryLimit.
+   * @default 25 % of memoryLimit
+   */
+  sharedBuffers: positiveQuantity.optional(),
+  /**
+   * effective_cache_size override (a planner hint, allocates nothing).
+   * @default 75 % of memoryLimit
+   */
+  effectiveCacheSize: positiveQuantity.optional(),
+  /**
+   * work_mem override, at least 64Ki.
+   * @default half of (memoryLimit - sharedBuffers - maintenanceWorkMem) / maxConnections, at least 1Mi
+   */
+  workMem: positiveQuantity.refine((q) => quantityToKb(q) >= 64, { message: 'must be at least 64Ki (PostgreSQL minimum)' }).optional(),
+  /**
+   * maintenance_work_mem override, at least 1Mi.
+   * @default 5 % of memoryLimit, between 16Mi and 1Gi
+   */
+  maintenanceWorkMem: positiveQuantity.refine((q) => quantityToKb(q) >= MB, { message: 'must be at least 1Mi (PostgreSQL minimum)' }).optional(),
+  /**
+   * listen_addresses.
+   * @default ['*']
+   */
+  listenAddresses: z.array(listenAddress).min(1, { message: 'must name at least one address' }).default(['*']),
+  /**
+   * TCP port.
+   * @default 5432
+   */
+  port: port.default(5432),
+  /**
+   * unix_socket_directories (one directory). The official image uses /var/run/postgresql.
+   * @default '/var/run/postgresql'
+   */
+  unixSocketDirectory: absolutePath.default('/var/run/postgresql'),
+  /**
+   * Where the rendered pg_hba.conf is mounted (hba_file).
+   * @default '/etc/postgresql/pg_hba.conf'
+   */
+  hbaFile: absolutePath.default('/etc/postgresql/pg_hba.conf'),
+  /**
+   * TLS certificate and key; when given, `ssl = on` and pg_hba.conf should use hostssl.
+   * @default undefined (ssl = off)
+   */
+  ssl: PostgresSslSchema.optional(),
+  /**
+   * random_page_cost: random reads on NVMe cost about as much as sequential ones.
+   * @default 1.1
+   */
+  randomPageCost: z.number().min(0.1, { message: 'must be at least 0.1' }).max(100, { message: 'must be at most 100' }).default(1.1),
+  /**
+   * effective_io_concurrency: concurrent prefetch requests NVMe queues absorb.
+   * @default 200
+   */
+  effectiveIoConcurrency: intBetween(0, 1000).default(200),
+  /**
+   * maintenance_io_concurrency (VACUUM, ANALYZE, recovery prefetch).
+   * @default 100
+   */
+  maintenanceIoConcurrency: intBetween(0, 1000).default(100),
+  /**
+   * wal_compression. On 14 only "on" (pglz) or "off"; lz4 and zstd need 15 or later.
+   * @default 'lz4' on 15+, 'on' on 14
+   */
+  walCompression: z.enum(WAL_COMPRESSION_METHODS).optional(),
+  /**
+   * checkpoint_timeout in seconds (30 s to 1 day).
+   * @default 900
+   */
+  checkpointTimeoutSeconds: intBetween(30, 86400).default(900),
+  /**
+   * max_wal_size: WAL kept between checkpoints; size the volume for it.
+   * @default '2Gi'
+   */
+  maxWalSize: memoryQuantity.default('2Gi'),
+  /**
+   * min_wal_size: WAL recycled rather than removed.
+   * @default '256Mi'
+   */
+  minWalSize: memoryQuantity.default('256Mi'),
+  /**
+   * log_min_duration_statement in ms; -1 disables, 0 logs every statement.
+   * @default 1000
+   */
+  logMinDurationStatementMs: intBetween(-1, 86_400_000).default(1000),
+  /**
+   * idle_in_transaction_session_timeout in seconds; 0 disables. Ends sessions that hold locks
+   * (and block a drain) while their client does nothing.
+   * @default 600
+   */
+  idleInTransactionTimeoutSeconds: intBetween(0, 86400).default(600),
+});
+
+type PostgresConfSpecParsed = z.output<typeof PostgresConfSpecObject>;
+
+/** WAL segments are 16 MB; PostgreSQL needs room for at least two. */
+const MIN_WAL_SIZE_KB = 32 * MB;
+
+function checkCombinations(spec: PostgresConfSpecParsed, ctx: z.RefinementCtx): void {
+  const limitKb = quantityToKb(spec.memoryLimit);
+  if (limitKb < quantityToKb(MIN_POSTGRES_MEMORY_LIMIT)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['memoryLimit'],
+      message: `must be at least ${MIN_POSTGRES_MEMORY_LIMIT} (got ${spec.memoryLimit}); PostgreSQL does not run reliably in less`,
+    });
+    return;
+  }
+  if (spec.sharedBuffers && quantityToKb(spec.sharedBuffers) >= limitKb) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['sharedBuffers'],
+      message: `must be below memoryLimit (${spec.sharedBuffers} >= ${spec.memoryLimit}); about 25 % of it is the usual choice`,
+    });
+    return;
+  }
+  const memory = derivePostgresMemory(spec);
+  if (memory.budgetKb > limitKb) {
+    const blame = spec.workMem ? 'workMem' : spec.sharedBuffers ? 'sharedBuffers' : spec.maintenanceWorkMem ? 'maintenanceWorkMem' : 'maxConnections';
+    ctx.addIssue({
+      code: 'custom',
+      path: [blame],
+      message:
+        `does not fit memoryLimit ${spec.memoryLimit}: shared_buffers ${formatPostgresSize(memory.sharedBuffersKb)}` +
+        ` + maintenance_work_mem ${formatPostgresSize(memory.maintenanceWorkMemKb)}` +
+        ` + max_connections ${spec.maxConnections} x work_mem ${formatPostgresSize(memory.workMemKb)}` +
+        ` = ${formatPostgresSize(memory.budgetKb)}; lower maxConnections, workMem or sharedBuffers, or raise memoryLimit`,
+    });
+  }
+  if (quantityToKb(spec.minWalSize) < MIN_WAL_SIZE_KB) {
+    ctx.addIssue({ code: 'custom', path: ['minWalSize'], message: 'must be at least 32Mi (two WAL segments)' });
+  }
+  if (quantityToKb(spec.maxWalSize) < Math.max(MIN_WAL_SIZE_KB, quantityToKb(spec.minWalSize))) {
+    ctx.addIssue({ code: 'custom', path: ['maxWalSize'], message: 'must be at least 32Mi and at least minWalSize' });
+  }
+  if (spec.version === 14 && spec.walCompression && !['on', 'off'].includes(spec.walCompression)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['walCompression'],
+      message: `"${spec.walCompression}" needs PostgreSQL 15 or later; use "on" (pglz) or "off" on 14`,
+    });
+  }
+}
+
+/**
+ * postgresql.conf inputs. Parsing applies defaults, rejects combinations that cannot run in the
+ * memory limit (naming the prop to change), and adds the resolved `walCompression` and `memory`.
+ */
+export const PostgresConfSpecSchema = PostgresConfSpecObject.superRefine(checkCombinations, {
+  // The combination checks read the quantities, so they run only once every field is valid.
+  when: (payload) => payload.issues.length === 0,
+}).transform((spec) => ({
+  ...spec,
+  walCompression: spec.walCompression ?? (spec.version >= 15 ? 'lz4' : 'on'),
+  memory: derivePostgresMemory(spec),
+}));
+
+/** What users (and PostgresDatabase) hand to `renderPostgresConf`. */
+export type PostgresConfSpec = z.input<typeof PostgresConfSpecSchema>;
+/** The validated spec with defaults, resolved walCompression and derived memory. */
+export type ResolvedPostgresConfSpec = z.output<typeof PostgresConfSpecSchema>;
+
+/** pg_hba.conf inputs: who may connect over TCP. */
+export const PostgresHbaSpecSchema = z.strictObject({
+  /** The owning service's database, the only one reachable over TCP. */
+  database: postgresIdentifier.refine((name) => !['postgres', 'template0', 'template1'].includes(name), {
+    message: 'must be the service\'s own database, not "postgres", "template0" or "template1"',
+  }),
+  /** The owning service's role, the only one admitted over TCP. */
+  user: postgresIdentifier.refine((name) => name !== 'postgres', {
+    message: 'must be the service\'s own role, not the "postgres" superuser',
+  }),
+  /**
+   * Client networks admitted over TCP.
+   * @default ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] (RFC 1918, where pod networks live)
+   */
+  clientCidrs: z
+    .array(cidr.refine((block) => !block.endsWith('/0'), { message: 'must not be the whole internet (/0); name the client networks' }))
+    .min(1, { message: 'must name at least one network' }).default(DEFAULT_CLIENT_CIDRS),
+  /**
+   * Require TLS (`hostssl` lines). Set it whenever the postgresql.conf spec has `ssl`.
+   * @default false
+   */
+  ssl: z.boolean().default(false),
+});
+
+export type PostgresHbaSpec = z.input<typeof PostgresHbaSpecSchema>;
+export type ResolvedPostgresHbaSpec = z.output<typeof PostgresHbaSpecSchema>;

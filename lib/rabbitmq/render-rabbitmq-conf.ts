@@ -1,0 +1,97 @@
+/**
+ * rabbitmq.conf (sysctl format) and enabled_plugins, rendered from a validated spec.
+ */
+import { parseProps } from '../util/errors';
+import { memoryToMi } from '../util/schemas';
+import { coerceVersion, semver } from '../util/versions';
+import { CONF_DEFAULT_QUEUE_TYPE_SINCE, rabbitMqConfSpec, RabbitMqConfSpecInput } from './rabbitmq-spec';
+
+/** The disk alarm never goes below this: RabbitMQ's own 50MB default lets a busy node fill its volume. */
+export const DISK_FREE_FLOOR_MI = 1024;
+
+/**
+ * The memory high watermark in MiB: `memoryHighWatermark` (default 40 %) of the container limit.
+ *
+ * Rendered as `vm_memory_high_watermark.absolute` rather than `.relative`: a relative value is applied
+ * to the total memory the node detects, and on 3.x inside a container that can be the host's RAM, not
+ * the cgroup limit, so the node would only block publishers after the kernel OOM-kills it.
+ */
+export function memoryHighWatermarkMi(memoryLimit: string, fraction: number): number {
+  return Math.floor(memoryToMi(memoryLimit) * fraction);
+}
+
+/**
+ * The disk free limit in MiB: the explicit `diskFreeLimit`, or the memory limit with a 1 GiB floor.
+ * RabbitMQ's production checklist asks for at least as much free disk as memory (`mem_relative 1.0`)
+ * so a node can page its whole memory out; like the watermark it is computed against the container
+ * limit, not the detected host RAM.
+ */
+export function diskFreeLimitMi(memoryLimit: string, diskFreeLimit?: string): number {
+  if (diskFreeLimit) return Math.floor(memoryToMi(diskFreeLimit));
+  return Math.max(DISK_FREE_FLOOR_MI, Math.floor(memoryToMi(memoryLimit)));
+}
+
+/** Renders rabbitmq.conf. Throws a SovereignStackError naming every bad prop. */
+export function renderRabbitMqConf(input: RabbitMqConfSpecInput): string {
+  const spec = parseProps(rabbitMqConfSpec, input, 'rabbitmq');
+  const version = coerceVersion(spec.rabbitmqVersion);
+  const lines: string[] = [`# rendered by sovereign-stack for RabbitMQ ${spec.rabbitmqVersion}; do not edit`, ''];
+  const kv = (key: string, value: string | number | boolean): void => {
+    lines.push(`${key} = ${value}`);
+  };
+
+  lines.push('## Listeners');
+  if (spec.listenAddress) kv('listeners.tcp.1', `${spec.listenAddress}:${spec.amqpPort}`);
+  else kv('listeners.tcp.default', spec.amqpPort);
+  if (spec.management) {
+    kv('management.tcp.port', spec.managementPort);
+    if (spec.listenAddress) kv('management.tcp.ip', spec.listenAddress);
+  }
+  if (spec.prometheus) {
+    kv('prometheus.tcp.port', spec.prometheusPort);
+    if (spec.listenAddress) kv('prometheus.tcp.ip', spec.listenAddress);
+  }
+  lines.push('');
+
+  lines.push('## Access: definitions create no users, so there is no guest; should one appear, it may only log in from localhost');
+  kv('loopback_users.guest', true);
+  kv('load_definitions', spec.definitionsPath);
+  lines.push('');
+
+  lines.push('## Cluster formation');
+  if (spec.discovery.kind === 'kubernetes') {
+    const d = spec.discovery;
+    kv('cluster_formation.peer_discovery_backend', 'rabbit_peer_discovery_k8s');
+    kv('cluster_formation.k8s.host', d.apiHost);
+    kv('cluster_formation.k8s.address_type', 'hostname');
+    kv('cluster_formation.k8s.service_name', d.headlessServiceName);
+    kv('cluster_formation.k8s.hostname_suffix', `.${d.headlessServiceName}.${d.namespace}.svc.${d.clusterDomain}`);
+  } else {
+    kv('cluster_formation.peer_discovery_backend', 'classic_config');
+    spec.discovery.peers.forEach((peer, i) => kv(`cluster_formation.classic_config.nodes.${i + 1}`, peer));
+  }
+  // A minority side stops instead of diverging; it rejoins when the partition heals.
+  kv('cluster_partition_handling', 'pause_minority');
+  lines.push('');
+
+  lines.push(`## Resource alarms (container memory limit ${spec.memoryLimit})`);
+  kv('vm_memory_high_watermark.absolute', `${memoryHighWatermarkMi(spec.memoryLimit, spec.memoryHighWatermark)}MiB`);
+  kv('disk_free_limit.absolute', `${diskFreeLimitMi(spec.memoryLimit, spec.diskFreeLimit)}MiB`);
+
+  if (spec.queueMode === 'quorum' && semver.gte(version, CONF_DEFAULT_QUEUE_TYPE_SINCE)) {
+    lines.push('');
+    lines.push('## Queues declared without x-queue-type become quorum queues (vhost metadata says the same)');
+    kv('default_queue_type', 'quorum');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Renders enabled_plugins (an Erlang term): the discovery plugin when on Kubernetes, Prometheus, management. */
+export function renderEnabledPlugins(input: RabbitMqConfSpecInput): string {
+  const spec = parseProps(rabbitMqConfSpec, input, 'rabbitmq');
+  const plugins: string[] = [];
+  if (spec.discovery.kind === 'kubernetes') plugins.push('rabbitmq_peer_discovery_k8s');
+  if (spec.prometheus) plugins.push('rabbitmq_prometheus');
+  if (spec.management) plugins.push('rabbitmq_management');
+  return `[${plugins.join(',')}].\n`;
+}

@@ -1,0 +1,277 @@
+import { NginxConfSpec, NginxConfSpecSchema } from '../../lib/gateway/nginx-spec';
+import { renderNginxConf } from '../../lib/gateway/render-nginx-conf';
+import { SovereignStackError } from '../../lib/util/errors';
+
+const base: NginxConfSpec = {
+  nginxVersion: '1.22.1',
+  serverName: 'api.example.no',
+  rateLimits: [{ name: 'api', ratePerSecond: 10, burst: 20, nodelay: true }],
+  defaultRateLimit: 'api',
+  upstreams: [{ name: 'orders', servers: [{ host: 'orders.platform.svc.cluster.local', port: 8080 }] }],
+  routes: [{ path: '/v1/orders', upstream: 'orders' }],
+};
+
+const tls = { certificatePath: '/etc/nginx/tls/tls.crt', keyPath: '/etc/nginx/tls/tls.key' };
+
+/** The lines of the block opened by the first line matching `header` (exclusive of braces). */
+function blockOf(conf: string, header: string): string[] {
+  const lines = conf.split('\n');
+  const start = lines.findIndex((l) => l.trim() === `${header} {`);
+  if (start < 0) throw new Error(`no block "${header}" in:\n${conf}`);
+  const out: string[] = [];
+  let depth = 1;
+  for (const line of lines.slice(start + 1)) {
+    depth += (line.match(/{/g) ?? []).length - (line.match(/}/g) ?? []).length;
+    if (depth === 0) break;
+    out.push(line.trim());
+  }
+  return out;
+}
+
+function errorOf(spec: unknown): string {
+  try {
+    renderNginxConf(spec as NginxConfSpec);
+  } catch (e) {
+    expect(e).toBeInstanceOf(SovereignStackError);
+    return (e as Error).message;
+  }
+  throw new Error('expected renderNginxConf to throw');
+}
+
+describe('renderNginxConf: main and http context', () => {
+  const conf = renderNginxConf(base);
+
+  it('puts pid, error log and every temp path under runtimeDir (default /tmp)', () => {
+    expect(conf).toMatch(/^pid \/tmp\/nginx\.pid;$/m);
+    expect(conf).toMatch(/^error_log \/tmp\/error\.log warn;$/m);
+    for (const t of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) {
+      expect(conf).toContain(`${t}_temp_path /tmp/${t}_temp;`);
+    }
+    const custom = renderNginxConf({ ...base, runtimeDir: '/run/nginx', errorLogPath: '/dev/stderr' });
+    expect(custom).toContain('pid /run/nginx/nginx.pid;');
+    expect(custom).toContain('proxy_temp_path /run/nginx/proxy_temp;');
+    expect(custom).toContain('error_log /dev/stderr warn;');
+    expect(custom).not.toContain('/tmp/');
+  });
+
+  it('renders the main context, events and hardened http defaults', () => {
+    expect(conf).toMatch(/^worker_processes auto;$/m);
+    expect(blockOf(conf, 'events')).toEqual(['worker_connections 1024;']);
+    const http = blockOf(conf, 'http');
+    for (const d of ['server_tokens off;', 'sendfile on;', 'keepalive_timeout 65s;', 'client_max_body_size 1m;',
+      'limit_req_status 429;', 'limit_req_log_level warn;', 'access_log /dev/stdout json_combined;']) {
+      expect(http).toContain(d);
+    }
+    expect(renderNginxConf({ ...base, clientMaxBodySize: '8m' })).toContain('client_max_body_size 8m;');
+  });
+
+  it('logs JSON with the agreed fields', () => {
+    const format = /log_format json_combined escape=json '(.*)';/.exec(conf)?.[1];
+    expect(format).toBeDefined();
+    const sample = format!.replace(/\$[a-z_0-9]+/g, (v) => (v === '$status' || v === '$request_time' ? '1' : 'x'));
+    expect(Object.keys(JSON.parse(sample))).toEqual([
+      'time', 'remote_addr', 'request', 'status', 'upstream_addr', 'request_time', 'upstream_response_time', 'request_id',
+    ]);
+  });
+});
+
+describe('renderNginxConf: rate limits', () => {
+  it('renders r/s and r/m zones, nodelay, delay and plain burst per route', () => {
+    const conf = renderNginxConf({
+      ...base,
+      rateLimits: [
+        { name: 'api', ratePerSecond: 10, burst: 20, nodelay: true },
+        { name: 'login', ratePerMinute: 30, burst: 6, delay: 2, zoneSizeMb: 1 },
+        { name: 'bulk', ratePerSecond: 2, burst: 4 },
+      ],
+      routes: [
+        { path: '/v1/orders', upstream: 'orders' },
+        { path: '/v1/login', upstream: 'orders', rateLimit: 'login' },
+        { path: '/v1/export/', upstream: 'orders', rateLimit: 'bulk' },
+      ],
+    });
+    expect(conf).toContain('limit_req_zone $binary_remote_addr zone=api:10m rate=10r/s;');
+    expect(conf).toContain('limit_req_zone $binary_remote_addr zone=login:1m rate=30r/m;');
+    expect(conf).toContain('limit_req_zone $binary_remote_addr zone=bulk:10m rate=2r/s;');
+    expect(blockOf(conf, 'location /v1/orders')).toContain('limit_req zone=api burst=20 nodelay;');
+    expect(blockOf(conf, 'location /v1/login')).toContain('limit_req zone=login burst=6 delay=2;');
+    expect(blockOf(conf, 'location /v1/export/')).toContain('limit_req zone=bulk burst=4;');
+  });
+
+  it('never rate limits or logs the health endpoint', () => {
+    const health = blockOf(renderNginxConf(base), 'location = /healthz');
+    expect(health).toEqual(['access_log off;', 'default_type text/plain;', 'return 200 "ok\\n";']);
+    expect(blockOf(renderNginxConf({ ...base, healthPath: '/live' }), 'location = /live')).toContain('return 200 "ok\\n";');
+  });
+
+  it('leaves routes unlimited without a default or own limit', () => {
+    const conf = renderNginxConf({ ...base, defaultRateLimit: undefined });
+    expect(blockOf(conf, 'location /v1/orders').some((l) => l.startsWith('limit_req'))).toBe(false);
+    expect(conf).toContain('limit_req_zone $binary_remote_addr zone=api:10m rate=10r/s;');
+  });
+});
+
+describe('renderNginxConf: upstreams and proxying', () => {
+  it('renders passive health checks and keepalive per upstream, and no keepalive when 0', () => {
+    const conf = renderNginxConf({
+      ...base,
+      upstreams: [
+        { name: 'orders', servers: [{ host: '10.0.0.1', port: 8080 }, { host: '10.0.0.2', port: 8081, maxFails: 1, failTimeoutSeconds: 30 }],
+          keepalive: 16, keepaliveRequests: 500, keepaliveTimeoutSeconds: 20 },
+        { name: 'legacy', servers: [{ host: 'legacy', port: 80 }], keepalive: 0 },
+      ],
+      routes: [{ path: '/v1/orders', upstream: 'orders' }, { path: '/legacy/', upstream: 'legacy' }],
+    });
+    expect(blockOf(conf, 'upstream orders')).toEqual([
+      'server 10.0.0.1:8080 max_fails=3 fail_timeout=10s;',
+      'server 10.0.0.2:8081 max_fails=1 fail_timeout=30s;',
+      'keepalive 16;',
+      'keepalive_requests 500;',
+      'keepalive_timeout 20s;',
+    ]);
+    expect(blockOf(conf, 'upstream legacy')).toEqual(['server legacy:80 max_fails=3 fail_timeout=10s;']);
+    expect(blockOf(conf, 'location /legacy/')).toContain('proxy_pass http://legacy;');
+  });
+
+  it('proxies with HTTP/1.1, forwarding headers, timeouts and bounded retries (idempotent only)', () => {
+    const loc = blockOf(renderNginxConf({ ...base, timeouts: { connectSeconds: 3 }, retries: { tries: 3, timeoutSeconds: 5 } }), 'location /v1/orders');
+    for (const d of [
+      'proxy_pass http://orders;',
+      'proxy_http_version 1.1;',
+      'proxy_set_header Connection "";',
+      'proxy_set_header Host $host;',
+      'proxy_set_header X-Real-IP $remote_addr;',
+      'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
+      'proxy_set_header X-Forwarded-Proto $scheme;',
+      'proxy_set_header X-Request-ID $gateway_request_id;',
+      'proxy_connect_timeout 3s;',
+      'proxy_read_timeout 60s;',
+      'proxy_send_timeout 60s;',
+      'proxy_next_upstream error timeout http_502 http_503 http_504;',
+      'proxy_next_upstream_tries 3;',
+      'proxy_next_upstream_timeout 5s;',
+    ]) {
+      expect(loc).toContain(d);
+    }
+    expect(loc.join('\n')).not.toContain('non_idempotent');
+  });
+
+  it('answers unmatched paths with a JSON 404, unless a route claims "/"', () => {
+    const fallback = blockOf(renderNginxConf(base), 'location /');
+    expect(fallback).toContain('default_type application/json;');
+    expect(fallback.find((l) => l.startsWith('return 404'))).toBeDefined();
+    const catchAll = renderNginxConf({ ...base, routes: [{ path: '/', upstream: 'orders' }] });
+    expect(blockOf(catchAll, 'location /')).toContain('proxy_pass http://orders;');
+    expect(catchAll).not.toContain('return 404');
+  });
+
+  it('adds validated extra request and response headers', () => {
+    const conf = renderNginxConf({ ...base, responseHeaders: { 'X-Frame-Options': 'DENY' }, requestHeaders: { 'X-Gateway': 'oslo-1' } });
+    expect(conf).toContain('add_header X-Frame-Options "DENY" always;');
+    expect(blockOf(conf, 'location /v1/orders')).toContain('proxy_set_header X-Gateway "oslo-1";');
+  });
+});
+
+describe('renderNginxConf: listeners and TLS', () => {
+  it('serves routes on the http port without TLS (defaults 8080, all addresses)', () => {
+    const conf = renderNginxConf(base);
+    const server = blockOf(conf, 'server');
+    expect(server).toContain('listen 8080;');
+    expect(server).toContain('server_name api.example.no;');
+    expect(conf).not.toContain('ssl');
+    expect(conf).not.toContain('return 301');
+    expect(blockOf(renderNginxConf({ ...base, listenAddress: '127.0.0.1', httpPort: 9000 }), 'server')).toContain('listen 127.0.0.1:9000;');
+  });
+
+  it('uses `listen ... ssl http2` before nginx 1.25.1', () => {
+    for (const v of ['1.22.1', '1.25.0', '1.24']) {
+      const conf = renderNginxConf({ ...base, nginxVersion: v, tls });
+      expect(conf).toContain('listen 8443 ssl http2;');
+      expect(conf).not.toContain('http2 on;');
+    }
+  });
+
+  it('uses `listen ... ssl` and `http2 on` from nginx 1.25.1 (tags coerced by semver)', () => {
+    for (const v of ['1.25.1', '1.27.0', '1.27', '1.27.3-alpine']) {
+      const conf = renderNginxConf({ ...base, nginxVersion: v, tls });
+      expect(conf).toContain('listen 8443 ssl;');
+      expect(conf).toContain('http2 on;');
+      expect(conf).not.toContain('ssl http2');
+    }
+  });
+
+  it('moves routes to the https server with modern TLS and HSTS; plain http redirects except health', () => {
+    const conf = renderNginxConf({ ...base, tls, listenAddress: '127.0.0.1' });
+    const servers = conf.split('\n    server {').slice(1);
+    expect(servers).toHaveLength(2);
+    const [https, http] = servers;
+    for (const d of [
+      'listen 127.0.0.1:8443 ssl http2;',
+      'ssl_certificate /etc/nginx/tls/tls.crt;',
+      'ssl_certificate_key /etc/nginx/tls/tls.key;',
+      'ssl_protocols TLSv1.2 TLSv1.3;',
+      'ssl_prefer_server_ciphers off;',
+      'ssl_session_tickets off;',
+      'ssl_session_timeout 1d;',
+      'add_header Strict-Transport-Security "max-age=63072000" always;',
+      'location /v1/orders {',
+    ]) {
+      expect(https).toContain(d);
+    }
+    expect(https).toMatch(/ssl_ciphers (ECDHE-(ECDSA|RSA)-[A-Z0-9-]+:?)+;/);
+    expect(https).not.toMatch(/TLSv1(\.1)? |TLSv1;|RC4|3DES|MD5/);
+    expect(https).toContain('ssl_session_cache shared:');
+    expect(http).toContain('listen 127.0.0.1:8080;');
+    expect(http).toContain('location = /healthz {');
+    expect(http).toContain('return 301 https://$host$request_uri;');
+    expect(http).not.toContain('proxy_pass');
+    expect(renderNginxConf({ ...base, tls: { ...tls, publicHttpsPort: 8443 } })).toContain('return 301 https://$host:8443$request_uri;');
+  });
+});
+
+describe('NginxConfSpecSchema: errors name the prop path', () => {
+  it('fills documented defaults', () => {
+    const s = NginxConfSpecSchema.parse(base);
+    expect(s).toMatchObject({
+      httpPort: 8080, httpsPort: 8443, runtimeDir: '/tmp', accessLogPath: '/dev/stdout', clientMaxBodySize: '1m',
+      healthPath: '/healthz', workerConnections: 1024, timeouts: { connectSeconds: 5, readSeconds: 60, sendSeconds: 60 },
+      retries: { tries: 2, timeoutSeconds: 10 },
+    });
+    expect(s.upstreams[0]).toMatchObject({ keepalive: 32, keepaliveRequests: 1000, keepaliveTimeoutSeconds: 60 });
+    expect(s.upstreams[0].servers[0]).toMatchObject({ maxFails: 3, failTimeoutSeconds: 10 });
+    expect(s.rateLimits[0]).toMatchObject({ zoneSizeMb: 10 });
+  });
+
+  it.each<[string, unknown, RegExp]>([
+    ['unknown upstream', { ...base, routes: [{ path: '/a', upstream: 'nope' }] }, /nginxConf\.routes\[0\]\.upstream: names no upstream .*"orders"/],
+    ['unknown route rate limit', { ...base, routes: [{ path: '/a', upstream: 'orders', rateLimit: 'x' }] }, /nginxConf\.routes\[0\]\.rateLimit: names no rate limit/],
+    ['unknown default rate limit', { ...base, defaultRateLimit: 'x' }, /nginxConf\.defaultRateLimit: names no rate limit/],
+    ['duplicate upstream', { ...base, upstreams: [base.upstreams[0], base.upstreams[0]] }, /nginxConf\.upstreams\[1\]\.name: duplicate name "orders"/],
+    ['duplicate rate limit', { ...base, rateLimits: [base.rateLimits![0], base.rateLimits![0]] }, /nginxConf\.rateLimits\[1\]\.name: duplicate name "api"/],
+    ['duplicate route path', { ...base, routes: [base.routes[0], base.routes[0]] }, /nginxConf\.routes\[1\]\.path: duplicate route path/],
+    ['route on health path', { ...base, routes: [{ path: '/healthz', upstream: 'orders' }] }, /nginxConf\.routes\[0\]\.path: is the health endpoint/],
+    ['both rates', { ...base, rateLimits: [{ name: 'api', ratePerSecond: 1, ratePerMinute: 1 }] }, /nginxConf\.rateLimits\[0\]\.ratePerSecond: set exactly one/],
+    ['no rate', { ...base, rateLimits: [{ name: 'api', burst: 1 }] }, /nginxConf\.rateLimits\[0\]\.ratePerSecond: set exactly one/],
+    ['delay with nodelay', { ...base, rateLimits: [{ name: 'api', ratePerSecond: 1, burst: 5, delay: 2, nodelay: true }] }, /nginxConf\.rateLimits\[0\]\.delay: set either delay or nodelay/],
+    ['delay above burst', { ...base, rateLimits: [{ name: 'api', ratePerSecond: 1, burst: 2, delay: 3 }] }, /nginxConf\.rateLimits\[0\]\.delay: must be at most burst \(2\)/],
+    ['fractional rate', { ...base, rateLimits: [{ name: 'api', ratePerSecond: 0.5 }] }, /nginxConf\.rateLimits\[0\]\.ratePerSecond: must be an integer/],
+    ['same http and https port', { ...base, tls, httpPort: 8443 }, /nginxConf\.httpsPort: must differ from httpPort/],
+    ['bad version', { ...base, nginxVersion: 'latest' }, /nginxConf\.nginxVersion: must be an nginx version/],
+    ['port out of range', { ...base, httpPort: 70000 }, /nginxConf\.httpPort: must be a port/],
+    ['bad upstream server port', { ...base, upstreams: [{ name: 'orders', servers: [{ host: 'a', port: 0 }] }] }, /nginxConf\.upstreams\[0\]\.servers\[0\]\.port: must be a port/],
+    ['no servers', { ...base, upstreams: [{ name: 'orders', servers: [] }] }, /nginxConf\.upstreams\[0\]\.servers: must list at least one server/],
+    ['no routes', { ...base, routes: [] }, /nginxConf\.routes: must list at least one route/],
+    ['reserved request header', { ...base, requestHeaders: { host: 'evil' } }, /nginxConf\.requestHeaders\.host: is set by the gateway/],
+    ['relative tls path', { ...base, tls: { ...tls, keyPath: 'tls.key' } }, /nginxConf\.tls\.keyPath: must be an absolute path/],
+    ['bad body size', { ...base, clientMaxBodySize: '1 GB' }, /nginxConf\.clientMaxBodySize: must be a size/],
+    ['typo in a prop', { ...base, rateLimit: 'api' }, /nginxConf: .*"rateLimit"/],
+    ['connect timeout above nginx cap', { ...base, timeouts: { connectSeconds: 90 } }, /nginxConf\.timeouts\.connectSeconds: must be at most 75/],
+  ])('%s', (_name, spec, expected) => {
+    expect(errorOf(spec)).toMatch(expected);
+  });
+
+  it('reports every problem at once, one line each', () => {
+    const message = errorOf({ ...base, httpPort: 0, routes: [{ path: 'no-slash', upstream: 'nope' }] });
+    expect(message.split('\n').filter((l) => l.startsWith('  - '))).toHaveLength(3);
+  });
+});

@@ -1,0 +1,314 @@
+/**
+ * The rendered rabbitmq.conf, enabled_plugins, definitions.json and user bootstrap script on a real
+ * 3-node RabbitMQ cluster (loopback only): clustering, definitions import, classic mirroring,
+ * service users from password files, and a node failure with zero messages lost.
+ *
+ * Ports: AMQP 25670-25672, Prometheus 25673-25675, Erlang distribution 25690-25692, CLI
+ * distribution 25693-25699, epmd 4369 (bound to 127.0.0.1 when this suite starts it).
+ */
+import * as amqp from 'amqplib';
+import { ChildProcess, execFile, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as http from 'http';
+import * as net from 'net';
+import * as path from 'path';
+import { promisify } from 'util';
+import { renderEnabledPlugins, renderRabbitMqConf } from '../../lib/rabbitmq/render-rabbitmq-conf';
+import { renderRabbitMqDefinitions } from '../../lib/rabbitmq/render-rabbitmq-definitions';
+import { renderUserBootstrapScript } from '../../lib/rabbitmq/render-user-bootstrap';
+import { describeWithServer, findBinary, makeWorkDir, sleep } from './support/real-servers';
+
+jest.setTimeout(180000);
+
+const execFileAsync = promisify(execFile);
+const VERSION = '3.10.8';
+const NODES = [1, 2, 3].map((i) => ({
+  name: `rabbit${i}@localhost`,
+  amqpPort: 25669 + i,
+  prometheusPort: 25672 + i,
+  distPort: 25689 + i,
+}));
+const MESSAGES = 1000;
+
+interface QueueRow { name: string; policy: string; pid: string; slave_pids: string[]; synchronised_slave_pids: string[]; messages?: number; type?: string }
+
+describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-server']), 'RabbitMQ renderers on a real 3-node cluster', (server) => {
+  const ctl = path.join(path.dirname(server), 'rabbitmqctl');
+  const epmdBinary = findBinary(['epmd', '/usr/bin/epmd']);
+  let dir = '';
+  let epmd: ChildProcess | undefined;
+  const scripts: ChildProcess[] = [];
+  const pidFile = (node: string): string => path.join(dir, node, 'pid');
+  const definitionsPath = (): string => path.join(dir, 'definitions.json');
+  const passwordDir = (): string => path.join(dir, 'users');
+
+  function env(node: (typeof NODES)[number]): NodeJS.ProcessEnv {
+    const base = path.join(dir, node.name);
+    return {
+      PATH: process.env.PATH,
+      HOME: path.join(dir, 'home'),
+      LANG: 'C.UTF-8',
+      RABBITMQ_NODENAME: node.name,
+      RABBITMQ_NODE_PORT: String(node.amqpPort),
+      RABBITMQ_DIST_PORT: String(node.distPort),
+      RABBITMQ_MNESIA_BASE: path.join(base, 'mnesia'),
+      RABBITMQ_LOG_BASE: path.join(base, 'log'),
+      RABBITMQ_CONFIG_FILE: path.join(base, 'rabbitmq.conf'),
+      RABBITMQ_ENABLED_PLUGINS_FILE: path.join(base, 'enabled_plugins'),
+      RABBITMQ_PID_FILE: pidFile(node.name),
+      ERL_EPMD_ADDRESS: '127.0.0.1',
+      RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
+      // rabbitmqctl is an Erlang node too: keep its distribution port in our range and on loopback.
+      RABBITMQ_CTL_DIST_PORT_MIN: '25693',
+      RABBITMQ_CTL_DIST_PORT_MAX: '25699',
+      RABBITMQ_CTL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
+    };
+  }
+
+  async function rabbitmqctl(node: (typeof NODES)[number], args: string[], timeoutMs = 60000): Promise<string> {
+    const { stdout } = await execFileAsync(ctl, ['-n', node.name, ...args], { env: env(node), timeout: timeoutMs });
+    return stdout;
+  }
+
+  async function ctlJson<T>(node: (typeof NODES)[number], args: string[]): Promise<T> {
+    return JSON.parse(await rabbitmqctl(node, [...args, '--formatter', 'json', '-q'])) as T;
+  }
+
+  function startNode(node: (typeof NODES)[number]): Promise<string> {
+    const base = path.join(dir, node.name);
+    const out = fs.openSync(path.join(base, 'console.log'), 'a');
+    scripts.push(spawn(server, [], { env: env(node), stdio: ['ignore', out, out] }));
+    fs.closeSync(out);
+    // `wait PIDFILE`, not await_startup: the latter fails before epmd knows the node.
+    return rabbitmqctl(node, ['wait', pidFile(node.name), '--timeout', '60'], 70000).catch((e: Error) => {
+      const log = fs.readFileSync(path.join(base, 'console.log'), 'utf8');
+      throw new Error(`${node.name} did not start: ${e.message}\n${log.slice(-3000)}`);
+    });
+  }
+
+  async function stopNode(node: (typeof NODES)[number]): Promise<void> {
+    if (!fs.existsSync(pidFile(node.name))) return;
+    const pid = Number(fs.readFileSync(pidFile(node.name), 'utf8').trim());
+    try {
+      await rabbitmqctl(node, ['stop', pidFile(node.name)], 60000);
+    } catch {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    }
+    fs.rmSync(pidFile(node.name), { force: true });
+  }
+
+  const portFree = (port: number): Promise<boolean> => new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    s.once('connect', () => { s.destroy(); resolve(false); });
+    s.once('error', () => resolve(true));
+  });
+
+  let clusterBootMs = 0;
+
+  beforeAll(async () => {
+    dir = makeWorkDir('rabbitmq');
+    fs.mkdirSync(path.join(dir, 'home'));
+    fs.writeFileSync(path.join(dir, 'home', '.erlang.cookie'), `SOVEREIGNSTACKTEST${process.pid}`, { mode: 0o400 });
+    // Our own loopback-only epmd, stopped by PID in afterAll; reuse one that already runs.
+    if (epmdBinary && await portFree(4369)) {
+      epmd = spawn(epmdBinary, ['-address', '127.0.0.1'], { stdio: 'ignore' });
+      // support's waitForPort uses a dynamic import that jest refuses without --experimental-vm-modules.
+      for (let i = 0; i < 100 && await portFree(4369); i++) await sleep(50);
+    }
+    fs.writeFileSync(definitionsPath(), renderRabbitMqDefinitions({
+      rabbitmqVersion: VERSION,
+      queueMode: 'classic-mirrored',
+      vhosts: ['orders', 'invoices'],
+      exchanges: [{ name: 'events', vhost: 'orders' }, { name: 'events', vhost: 'invoices' }],
+      queues: [{ name: 'orders.created', vhost: 'orders' }, { name: 'invoices.todo', vhost: 'invoices' }],
+      bindings: [{ vhost: 'orders', exchange: 'events', queue: 'orders.created', routingKey: 'orders.created' }],
+    }));
+    for (const node of NODES) {
+      const base = path.join(dir, node.name);
+      fs.mkdirSync(base);
+      const spec = {
+        rabbitmqVersion: VERSION,
+        discovery: { kind: 'classic' as const, peers: NODES.map((n) => n.name) },
+        listenAddress: '127.0.0.1',
+        amqpPort: node.amqpPort,
+        prometheusPort: node.prometheusPort,
+        management: false,
+        memoryLimit: '512Mi',
+        definitionsPath: definitionsPath(),
+      };
+      fs.writeFileSync(path.join(base, 'rabbitmq.conf'), renderRabbitMqConf(spec));
+      fs.writeFileSync(path.join(base, 'enabled_plugins'), renderEnabledPlugins(spec));
+    }
+    const started = Date.now();
+    // One at a time, seed first: nodes joining the same seed at once can race in 3.10.
+    for (const node of NODES) await startNode(node);
+    clusterBootMs = Date.now() - started;
+  }, 150000);
+
+  afterAll(async () => {
+    if (!dir) return;
+    for (const node of NODES) await stopNode(node).catch(() => undefined);
+    for (const s of scripts) if (s.exitCode === null) s.kill('SIGKILL');
+    if (epmd?.pid) epmd.kill('SIGTERM');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }, 120000);
+
+  it('boots three nodes into one cluster', async () => {
+    const status = await ctlJson<{ running_nodes: string[]; disk_nodes: string[] }>(NODES[0], ['cluster_status']);
+    expect([...status.running_nodes].sort()).toEqual(NODES.map((n) => n.name));
+    expect([...status.disk_nodes].sort()).toEqual(NODES.map((n) => n.name));
+    // eslint-disable-next-line no-console
+    console.log(`3-node cluster booted in ${clusterBootMs} ms`);
+  });
+
+  it('applies the rendered watermarks and binds loopback only', async () => {
+    expect((await rabbitmqctl(NODES[1], ['eval', 'vm_memory_monitor:get_memory_limit().'])).trim()).toBe(String(204 * 1024 * 1024));
+    expect((await rabbitmqctl(NODES[1], ['eval', 'rabbit_disk_monitor:get_disk_free_limit().'])).trim()).toBe(String(1024 * 1024 * 1024));
+    const listeners = await ctlJson<Array<{ interface: string; port: number; protocol: string }>>(NODES[0], ['listeners']);
+    expect(listeners.length).toBeGreaterThan(0);
+    expect(listeners.every((l) => l.interface === '127.0.0.1')).toBe(true);
+    expect(listeners.map((l) => l.port).sort()).toEqual([NODES[0].distPort, NODES[0].amqpPort, NODES[0].prometheusPort].sort());
+  });
+
+  it('serves Prometheus metrics from the enabled plugin', async () => {
+    const body = await new Promise<string>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: NODES[2].prometheusPort, path: '/metrics' }, (res) => {
+        let data = '';
+        res.on('data', (c) => { data += c; });
+        res.on('end', () => (res.statusCode === 200 ? resolve(data) : reject(new Error(`HTTP ${res.statusCode}`))));
+      }).on('error', reject);
+    });
+    expect(body).toContain('rabbitmq_build_info');
+  });
+
+  it('imports the rendered definitions loudly and shows ha-all with synchronised mirrors', async () => {
+    // load_definitions silently drops a bad file: import again with the CLI, which fails loudly.
+    await expect(rabbitmqctl(NODES[0], ['import_definitions', definitionsPath()])).resolves.toBeDefined();
+    for (const vhost of ['orders', 'invoices']) {
+      const policies = await ctlJson<Array<{ name: string; pattern: string; 'apply-to': string; definition: unknown }>>(NODES[0], ['list_policies', '-p', vhost]);
+      expect(policies).toHaveLength(1);
+      const definition = typeof policies[0].definition === 'string' ? JSON.parse(policies[0].definition) : policies[0].definition;
+      expect(policies[0]).toMatchObject({ name: 'ha-all', pattern: '.*', 'apply-to': 'queues' });
+      expect(definition).toEqual({ 'ha-mode': 'all', 'ha-sync-mode': 'automatic' });
+    }
+    const users = await ctlJson<Array<{ user: string }>>(NODES[0], ['list_users']);
+    expect(users).toEqual([]); // no guest, no users from definitions
+    let queue: QueueRow | undefined;
+    for (let i = 0; i < 50; i++) {
+      [queue] = await ctlJson<QueueRow[]>(NODES[0], ['list_queues', '-p', 'orders', 'name', 'durable', 'policy', 'pid', 'slave_pids', 'synchronised_slave_pids']);
+      if (queue?.synchronised_slave_pids?.length === 2) break;
+      await sleep(200);
+    }
+    expect(queue).toMatchObject({ name: 'orders.created', durable: true, policy: 'ha-all' });
+    expect(queue!.slave_pids).toHaveLength(2);
+    expect(queue!.synchronised_slave_pids).toHaveLength(2);
+  });
+
+  it('imports quorum-mode definitions on 3.10: quorum queues and a quorum vhost default', async () => {
+    const file = path.join(dir, 'definitions-quorum.json');
+    fs.writeFileSync(file, renderRabbitMqDefinitions({
+      rabbitmqVersion: VERSION, queueMode: 'quorum', vhosts: ['ledger'], queues: [{ name: 'ledger.entries', vhost: 'ledger' }],
+    }));
+    await rabbitmqctl(NODES[0], ['import_definitions', file]);
+    const [vhost] = await ctlJson<Array<{ name: string; default_queue_type: string }>>(NODES[0], ['list_vhosts', 'name', 'default_queue_type']).then((v) => v.filter((x) => x.name === 'ledger'));
+    expect(vhost.default_queue_type).toBe('quorum');
+    const queues = await ctlJson<QueueRow[]>(NODES[0], ['list_queues', '-p', 'ledger', 'name', 'type', 'policy']);
+    expect(queues).toEqual([expect.objectContaining({ name: 'ledger.entries', type: 'quorum' })]);
+    expect(queues[0].policy ?? '').toBe('');
+  });
+
+  describe('user bootstrap script', () => {
+    const script = (): string => path.join(dir, 'bootstrap-users.sh');
+    const runScript = (): Promise<{ stdout: string }> => execFileAsync('sh', [script()], { env: env(NODES[0]), timeout: 90000 });
+    const connect = (user: string, password: string, vhost: string): Promise<amqp.ChannelModel> =>
+      amqp.connect({ protocol: 'amqp', hostname: '127.0.0.1', port: NODES[0].amqpPort, username: user, password, vhost });
+
+    beforeAll(() => {
+      fs.mkdirSync(passwordDir(), { mode: 0o700 });
+      fs.writeFileSync(path.join(passwordDir(), 'orders'), 'first-Pa55 word\'"$x\n', { mode: 0o600 });
+      fs.writeFileSync(path.join(passwordDir(), 'ledger'), 'ledger-secret', { mode: 0o600 });
+      fs.writeFileSync(script(), renderUserBootstrapScript({
+        users: [{ name: 'orders', vhost: 'orders' }, { name: 'ledger', vhost: 'ledger' }],
+        passwordDir: passwordDir(),
+        rabbitmqctl: ctl,
+        startupAttempts: 30,
+        startupIntervalSeconds: 1,
+      }));
+    });
+
+    it('creates each user from its password file; the right password connects, a wrong one fails', async () => {
+      const { stdout } = await runScript();
+      expect(stdout).toContain('user orders ready on vhost orders');
+      expect(fs.readFileSync(script(), 'utf8')).not.toContain('first-Pa55');
+      const conn = await connect('orders', 'first-Pa55 word\'"$x', 'orders');
+      const ch = await conn.createChannel();
+      await expect(ch.checkExchange('events')).resolves.toBeDefined();
+      await conn.close();
+      await expect(connect('orders', 'wrong-password', 'orders')).rejects.toThrow(/ACCESS_REFUSED|403/);
+      // Permissions are per vhost: orders may not enter invoices.
+      await expect(connect('orders', 'first-Pa55 word\'"$x', 'invoices')).rejects.toThrow();
+    });
+
+    it('declares quorum queues by default in a quorum vhost (vhost metadata on 3.10)', async () => {
+      const conn = await connect('ledger', 'ledger-secret', 'ledger');
+      const ch = await conn.createChannel();
+      await ch.assertQueue('ledger.undeclared-type', { durable: true });
+      await conn.close();
+      const queues = await ctlJson<QueueRow[]>(NODES[0], ['list_queues', '-p', 'ledger', 'name', 'type']);
+      expect(queues.find((q) => q.name === 'ledger.undeclared-type')?.type).toBe('quorum');
+    });
+
+    it('is idempotent and rotates a changed password', async () => {
+      fs.writeFileSync(path.join(passwordDir(), 'orders'), 'rotated-secret', { mode: 0o600 });
+      await runScript();
+      const conn = await connect('orders', 'rotated-secret', 'orders');
+      await conn.close();
+      await expect(connect('orders', 'first-Pa55 word\'"$x', 'orders')).rejects.toThrow(/ACCESS_REFUSED|403/);
+      const users = await ctlJson<Array<{ user: string }>>(NODES[0], ['list_users']);
+      expect(users.map((u) => u.user).sort()).toEqual(['ledger', 'orders']);
+    });
+  });
+
+  it(`loses none of ${MESSAGES} confirmed persistent messages when the master node stops`, async () => {
+    const [queue] = await ctlJson<QueueRow[]>(NODES[0], ['list_queues', '-p', 'orders', 'name', 'pid', 'synchronised_slave_pids']);
+    const masterName = /^<([^.]+@[^.]+)\./.exec(queue.pid)?.[1];
+    const master = NODES.find((n) => n.name === masterName);
+    expect(master).toBeDefined();
+    const [publishVia, consumeVia] = NODES.filter((n) => n !== master);
+    const connectTo = (node: (typeof NODES)[number]): Promise<amqp.ChannelModel> =>
+      amqp.connect({ protocol: 'amqp', hostname: '127.0.0.1', port: node.amqpPort, username: 'orders', password: 'rotated-secret', vhost: 'orders' });
+
+    const pub = await connectTo(publishVia);
+    const ch = await pub.createConfirmChannel();
+    for (let i = 0; i < MESSAGES; i++) {
+      ch.publish('events', 'orders.created', Buffer.from(String(i)), { persistent: true, messageId: String(i) });
+    }
+    await ch.waitForConfirms();
+    await pub.close();
+    const [before] = await ctlJson<QueueRow[]>(publishVia, ['list_queues', '-p', 'orders', 'name', 'messages']);
+    expect(before.messages).toBe(MESSAGES);
+
+    await stopNode(master!);
+    const status = await ctlJson<{ running_nodes: string[] }>(consumeVia, ['cluster_status']);
+    expect(status.running_nodes.sort()).toEqual(NODES.filter((n) => n !== master).map((n) => n.name).sort());
+
+    const received = new Set<string>();
+    const sub = await connectTo(consumeVia);
+    const cch = await sub.createChannel();
+    await cch.prefetch(200);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`only ${received.size} of ${MESSAGES} messages arrived`)), 30000);
+      void cch.consume('orders.created', (msg) => {
+        if (!msg) return;
+        received.add(msg.content.toString());
+        cch.ack(msg);
+        if (received.size === MESSAGES) { clearTimeout(timer); resolve(); }
+      });
+    });
+    await sub.close();
+    // eslint-disable-next-line no-console
+    console.log(`failover: master ${master!.name} stopped; published ${MESSAGES}, consumed ${received.size} distinct via ${consumeVia.name}`);
+    expect(received.size).toBe(MESSAGES);
+    expect([...received].map(Number).sort((a, b) => a - b)).toEqual(Array.from({ length: MESSAGES }, (_, i) => i));
+  });
+});

@@ -1,0 +1,125 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, TerraformStack } from 'cdktf';
+import { Construct } from 'constructs';
+import {
+  DatastoreLocation, IDatastore, KubernetesTarget, OSLO_REGION, RegionRef, ResidencyGuard, defineRegion,
+} from '../../lib';
+import { newStack, synthJson } from '../support/synth';
+import { statefulWorkload } from '../support/workloads';
+
+function stackIn(region: RegionRef, location?: RegionRef) {
+  const { app, stack } = newStack('oslo-production');
+  const target = new KubernetesTarget(stack, 'cluster', { region });
+  target.deploy(new Construct(stack, 'ledger'), statefulWorkload(), { location });
+  return { app, stack };
+}
+
+function synthError(stack: TerraformStack): string {
+  try {
+    synthJson(stack);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error('expected synthesis to fail');
+}
+
+class ObjectStore extends Construct implements IDatastore {
+  public readonly datastoreKind = 'object-storage';
+  constructor(scope: Construct, id: string, public readonly datastoreLocations: DatastoreLocation[]) {
+    super(scope, id);
+  }
+}
+
+describe('ResidencyGuard', () => {
+  it('fails a stateful workload in aws:us-east-1, naming path, kind, location, country, policy and fix', () => {
+    const message = synthError(stackIn('aws:us-east-1').stack);
+    expect(message).toContain('[oslo-production/ledger/datastore-data]');
+    expect(message).toContain('ledger-data (primary copy) at aws:us-east-1');
+    expect(message).toContain('US (United States)');
+    expect(message).toContain('[policy eea]');
+    expect(message).toContain('Fix:');
+  });
+
+  it('passes in Oslo and writes residency-report.json beside cdk.tf.json', () => {
+    const outdir = fs.mkdtempSync(path.join(process.env.TMPDIR!, 'report-'));
+    const app = new App({ outdir, stackTraces: false });
+    const stack = new TerraformStack(app, 'oslo-production');
+    new KubernetesTarget(stack, 'cluster', { region: OSLO_REGION }).deploy(new Construct(stack, 'ledger'), statefulWorkload());
+    app.synth();
+    const dir = path.join(outdir, 'stacks', 'oslo-production');
+    expect(fs.existsSync(path.join(dir, 'cdk.tf.json'))).toBe(true);
+    const report = JSON.parse(fs.readFileSync(path.join(dir, 'residency-report.json'), 'utf8'));
+    expect(report).toEqual({
+      stack: 'oslo-production', policy: 'eea', verdict: 'compliant',
+      datastores: [expect.objectContaining({
+        path: 'oslo-production/ledger/datastore-data', kind: 'ledger-data', role: 'primary', location: OSLO_REGION.id,
+        country: 'NO', operatorJurisdiction: 'NO', verdict: 'compliant',
+      })],
+    });
+  });
+
+  it('removes the stale cdk.tf.json of a stack that now violates the policy', () => {
+    const outdir = fs.mkdtempSync(path.join(process.env.TMPDIR!, 'stale-'));
+    const build = (region: RegionRef) => {
+      const app = new App({ outdir, stackTraces: false });
+      const stack = new TerraformStack(app, 'oslo-production');
+      new KubernetesTarget(stack, 'cluster', { region }).deploy(new Construct(stack, 'ledger'), statefulWorkload());
+      return app;
+    };
+    build(OSLO_REGION).synth();
+    const file = path.join(outdir, 'stacks', 'oslo-production', 'cdk.tf.json');
+    expect(fs.existsSync(file)).toBe(true);
+    expect(() => build('aws:us-east-1').synth()).toThrow(/residency violation/);
+    expect(fs.existsSync(file)).toBe(false);
+    expect(fs.existsSync(path.join(outdir, 'stacks', 'oslo-production', 'residency-report.json'))).toBe(false);
+  });
+
+  it('fails closed on an unknown region id, pointing at defineRegion', () => {
+    const message = synthError(stackIn('acme:oslo-basement').stack);
+    expect(message).toContain('unknown location "acme:oslo-basement"');
+    expect(message).toContain('defineRegion');
+  });
+
+  it('accepts a location declared with defineRegion', () => {
+    const basement = defineRegion({ id: 'acme:oslo-basement', country: 'NO', city: 'Oslo' });
+    expect(() => synthJson(stackIn(basement).stack)).not.toThrow();
+  });
+
+  it('fails a datastore overriding its location outside the EEA while its target is in Oslo', () => {
+    const message = synthError(stackIn(OSLO_REGION, 'aws:eu-west-2').stack);
+    expect(message).toContain('aws:eu-west-2 (London, GB)');
+    expect(message).toContain('outside the EEA');
+  });
+
+  it('fails a user-defined IDatastore outside the EEA, and lists every violation', () => {
+    const { stack } = stackIn('oci:eu-zurich-1');
+    new ObjectStore(stack, 'exports', [{ role: 'primary', location: 'aws:eu-north-1' }, { role: 'backup', location: 'gcp:europe-west6' }]);
+    const message = synthError(stack);
+    expect(message).toContain('datastore oslo-production/exports: residency violation [policy eea]: object-storage (backup copy) at gcp:europe-west6');
+    expect(message).toContain('oci:eu-zurich-1');
+    expect(message).not.toContain('aws:eu-north-1');
+  });
+
+  it('applies eea-sovereign: an EEA region run by a US operator fails with CLOUD Act exposure', () => {
+    const { stack } = newStack('s');
+    new ResidencyGuard(stack, 'ResidencyGuard', { policy: 'eea-sovereign' });
+    new KubernetesTarget(stack, 'cluster', { region: 'azure:norwayeast' }).deploy(new Construct(stack, 'ledger'), statefulWorkload());
+    const message = synthError(stack);
+    expect(message).toContain('[policy eea-sovereign]');
+    expect(message).toContain('CLOUD Act');
+  });
+
+  it('applies an allowCountries policy', () => {
+    const { stack } = newStack('s');
+    ResidencyGuard.of(stack).usePolicy({ allowCountries: ['NO'] });
+    new KubernetesTarget(stack, 'cluster', { region: 'aws:eu-north-1' }).deploy(new Construct(stack, 'ledger'), statefulWorkload());
+    expect(synthError(stack)).toContain('[policy allowCountries[NO]]');
+  });
+
+  it('refuses a second, different policy for one stack', () => {
+    const { stack } = newStack('s');
+    ResidencyGuard.of(stack).usePolicy('eea-sovereign');
+    expect(() => ResidencyGuard.of(stack).usePolicy('eea')).toThrow(/already eea-sovereign/);
+  });
+});

@@ -1,0 +1,50 @@
+import { DockerTarget, OSLO_REGION } from '../../lib';
+import { newStack, resourcesOf, synthJson } from '../support/synth';
+import { statefulWorkload } from '../support/workloads';
+
+describe('DockerTarget', () => {
+  function deployExample(overrides = {}) {
+    const { stack } = newStack();
+    const target = new DockerTarget(stack, 'local', { location: OSLO_REGION });
+    const deployed = target.deploy(stack, statefulWorkload(overrides));
+    return { deployed, json: synthJson(stack) };
+  }
+
+  it('realizes a 3-replica stateful workload as 3 stable containers, 3 volumes and one network', () => {
+    const { deployed, json } = deployExample();
+    const containers = Object.values(resourcesOf(json, 'docker_container'));
+    expect(containers.map((c: any) => c.name).sort()).toEqual(['sovereign-ledger-0', 'sovereign-ledger-1', 'sovereign-ledger-2']);
+    expect(containers.map((c: any) => c.hostname).sort()).toEqual(['ledger-0', 'ledger-1', 'ledger-2']);
+    expect(deployed.replicaHosts).toEqual(['ledger-0', 'ledger-1', 'ledger-2']);
+    const volumes = Object.values(resourcesOf(json, 'docker_volume'));
+    expect(volumes.map((v: any) => v.name).sort()).toEqual(['sovereign-ledger-data-0', 'sovereign-ledger-data-1', 'sovereign-ledger-data-2']);
+    expect(volumes.every((v: any) => v.lifecycle.prevent_destroy === true)).toBe(true);
+    expect(Object.keys(resourcesOf(json, 'docker_network'))).toHaveLength(1);
+    expect(Object.keys(resourcesOf(json, 'docker_image'))).toHaveLength(1);
+  });
+
+  it('uploads config files, hardens containers, and keeps secrets out of the JSON', () => {
+    const { json } = deployExample();
+    const c: any = Object.values(resourcesOf(json, 'docker_container'))[0];
+    expect(c.upload).toContainEqual({ file: '/etc/ledger/ledger.conf', content: 'mode = cluster\n', permissions: '0444' });
+    expect(c.env).toContainEqual(expect.stringMatching(/^LEDGER_PASSWORD=\$\{random_password\.[a-z0-9_-]+\.result\}$/));
+    expect(c).toEqual(expect.objectContaining({ read_only: true, user: '1000:1000', restart: 'unless-stopped', capabilities: { drop: ['ALL'] }, memory: 1024, stop_timeout: 120 }));
+    expect(c.healthcheck.test).toEqual(['CMD', 'ledger', 'ping']);
+    expect(c.ports).toBeUndefined(); // not public
+    expect(c.networks_advanced[0].aliases).toEqual(['ledger', 'ledger-0']);
+  });
+
+  it('publishes ports only for public workloads, on loopback, one host port per replica', () => {
+    const { json } = deployExample({ public: true });
+    const ports = Object.values(resourcesOf(json, 'docker_container')).map((c: any) => c.ports[0]);
+    expect(ports).toEqual([0, 1, 2].map((i) => ({ internal: 5000, external: 5000 + i, ip: '127.0.0.1' })));
+  });
+
+  it('turns an existing secret into sensitive variables, never literals', () => {
+    const { json } = deployExample({ secrets: [{ source: 'existing', name: 'ledger-credentials', keys: ['password'] }] });
+    const variables = Object.values(json.variable ?? {});
+    expect(variables).toHaveLength(1);
+    expect(variables[0]).toEqual(expect.objectContaining({ sensitive: true, type: 'string' }));
+    expect(variables[0].default).toBeUndefined();
+  });
+});

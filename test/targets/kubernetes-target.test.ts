@@ -1,0 +1,94 @@
+import { Construct } from 'constructs';
+import { KubernetesTarget, OSLO_REGION } from '../../lib';
+import { findByName, newStack, resourcesOf, synthJson } from '../support/synth';
+import { statefulWorkload } from '../support/workloads';
+
+function deployExample() {
+  const { stack } = newStack();
+  const target = new KubernetesTarget(stack, 'cluster', { region: OSLO_REGION, namespace: 'platform' });
+  const deployed = target.deploy(stack, statefulWorkload());
+  return { stack, target, deployed, json: synthJson(stack) };
+}
+
+describe('KubernetesTarget', () => {
+  it('realizes a 3-replica stateful workload as StatefulSet + headless Service + NVMe claim templates', () => {
+    const { json } = deployExample();
+    const sts = findByName(json, 'kubernetes_stateful_set_v1', 'ledger');
+    expect(sts.spec.replicas).toBe('3');
+    expect(sts.spec.service_name).toBe('ledger-headless');
+    expect(sts.spec.persistent_volume_claim_retention_policy).toEqual([{ when_deleted: 'Retain', when_scaled: 'Retain' }]);
+    expect(sts.lifecycle.prevent_destroy).toBe(true);
+    expect(sts.spec.volume_claim_template).toHaveLength(1);
+    expect(sts.spec.volume_claim_template[0].spec).toEqual(expect.objectContaining({
+      access_modes: ['ReadWriteOnce'], storage_class_name: 'nvme-retain', resources: { requests: { storage: '20Gi' } },
+    }));
+
+    const headless = findByName(json, 'kubernetes_service_v1', 'ledger-headless');
+    expect(headless.spec.cluster_ip).toBe('None');
+
+    const sc = findByName(json, 'kubernetes_storage_class_v1', 'nvme-retain');
+    expect(sc).toEqual(expect.objectContaining({
+      reclaim_policy: 'Retain', volume_binding_mode: 'WaitForFirstConsumer', allow_volume_expansion: true,
+      allowed_topologies: { match_label_expressions: [{ key: 'topology.kubernetes.io/region', values: [OSLO_REGION.kubernetesRegionLabel] }] },
+    }));
+    expect(sc.lifecycle.prevent_destroy).toBe(true);
+  });
+
+  it('requires the region and the KVM/NVMe node labels, and spreads replicas over nodes', () => {
+    const { json } = deployExample();
+    const spec = findByName(json, 'kubernetes_stateful_set_v1', 'ledger').spec.template.spec;
+    const terms = spec.affinity.node_affinity.required_during_scheduling_ignored_during_execution.node_selector_term;
+    expect(terms).toEqual([{ match_expressions: [
+      { key: 'topology.kubernetes.io/region', operator: 'In', values: ['oslo-1'] },
+      { key: 'sovereign-stack.io/hypervisor', operator: 'In', values: ['kvm'] },
+      { key: 'sovereign-stack.io/disk', operator: 'In', values: ['nvme'] },
+    ] }]);
+    expect(spec.affinity.pod_anti_affinity.required_during_scheduling_ignored_during_execution[0].topology_key).toBe('kubernetes.io/hostname');
+  });
+
+  it('hardens the pod and references secrets instead of embedding them', () => {
+    const { json } = deployExample();
+    const pod = findByName(json, 'kubernetes_stateful_set_v1', 'ledger').spec.template.spec;
+    expect(pod.automount_service_account_token).toBe(false);
+    expect(pod.security_context).toEqual(expect.objectContaining({ run_as_non_root: true, run_as_user: '1000', seccomp_profile: { type: 'RuntimeDefault' } }));
+    const c = pod.container[0];
+    expect(c.security_context).toEqual(expect.objectContaining({
+      allow_privilege_escalation: false, read_only_root_filesystem: true, capabilities: { drop: ['ALL'] },
+    }));
+    expect(c.env).toContainEqual({ name: 'LEDGER_PASSWORD', value_from: { secret_key_ref: { name: 'ledger-credentials', key: 'password' } } });
+    expect(c.lifecycle.pre_stop).toEqual([{ exec: { command: ['ledger', 'drain'] } }]);
+    expect(pod.termination_grace_period_seconds).toBe(120);
+    const secret = findByName(json, 'kubernetes_secret_v1', 'ledger-credentials');
+    expect(secret.data.password).toMatch(/^\$\{random_password\.[a-z0-9_-]+\.result\}$/);
+    expect(secret.data.username).toBe('ledger');
+  });
+
+  it('denies ingress by default and admits exactly the workload rules, including ones added later', () => {
+    const { stack, target, deployed } = deployExample();
+    const api = target.deploy(new Construct(stack, 'api'), { name: 'api', component: 'service', kind: 'stateless', image: 'registry.example.no/api:1', ports: [{ name: 'http', containerPort: 8080 }], resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } } });
+    deployed.allowFrom(api, [5000]); // duplicate of the initial rule: must not be added twice
+    const json = synthJson(stack);
+    expect(findByName(json, 'kubernetes_network_policy_v1', 'default-deny-ingress').spec).toEqual({ pod_selector: {}, policy_types: ['Ingress'] });
+    const policy = findByName(json, 'kubernetes_network_policy_v1', 'ledger');
+    expect(policy.spec.ingress).toEqual([{ ports: [{ port: '5000', protocol: 'TCP' }], from: [{ pod_selector: { match_labels: { 'app.kubernetes.io/name': 'api' } } }] }]);
+    expect(findByName(json, 'kubernetes_network_policy_v1', 'api').spec.ingress).toEqual([]);
+    expect(findByName(json, 'kubernetes_pod_disruption_budget_v1', 'ledger').spec.max_unavailable).toBe('1');
+    expect(Object.keys(resourcesOf(json, 'kubernetes_deployment_v1'))).toHaveLength(1);
+  });
+
+  it('fails synthesis when a workload reads a secret nobody declares', () => {
+    const { stack } = newStack();
+    const target = new KubernetesTarget(stack, 'cluster', { region: OSLO_REGION });
+    target.deploy(stack, statefulWorkload({ secrets: [] }));
+    expect(() => synthJson(stack)).toThrow(/reads secret "ledger-credentials", which no workload on this target declares/);
+  });
+
+  it('refuses two workloads with the same name', () => {
+    const { stack } = newStack();
+    const target = new KubernetesTarget(stack, 'cluster', { region: OSLO_REGION });
+    target.deploy(new Construct(stack, 'a'), statefulWorkload());
+    expect(() => target.deploy(new Construct(stack, 'b'), statefulWorkload())).toThrow(/already deployed/);
+    expect(() => target.deploy(stack, statefulWorkload({ name: 'other' }))).not.toThrow();
+    expect(() => target.deploy(stack, statefulWorkload({ name: 'third' }))).toThrow(/already holds a workload/);
+  });
+});
