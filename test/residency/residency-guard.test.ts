@@ -98,7 +98,7 @@ describe('ResidencyGuard', () => {
     const message = synthError(stack);
     expect(message).toContain('datastore oslo-production/exports: residency violation [policy eea]: object-storage (backup copy) at gcp:europe-west6');
     expect(message).toContain('oci:eu-zurich-1');
-    expect(message).not.toContain('aws:eu-north-1');
+    expect(message).not.toContain('object-storage (primary copy)');
   });
 
   it('applies eea-sovereign: an EEA region run by a US operator fails with CLOUD Act exposure', () => {
