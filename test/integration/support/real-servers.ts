@@ -6,6 +6,7 @@
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
+import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 
@@ -66,7 +67,6 @@ export function makeWorkDir(prefix: string): string {
 
 /** Resolves when the TCP port on 127.0.0.1 accepts a connection, or rejects after timeoutMs. */
 export async function waitForPort(port: number, timeoutMs = 15000): Promise<void> {
-  const net = await import('net');
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {

@@ -1,0 +1,56 @@
+/**
+ * Synth benchmark: `npm run bench`. Each size runs in its own process so peak RSS is per size.
+ * Prints resources, wall time, resources/s and peak RSS.
+ */
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, TerraformStack } from 'cdktf';
+import { Construct } from 'constructs';
+import { KubernetesTarget, OSLO_REGION, WorkloadProps } from '../lib';
+
+const SIZES = [10, 100, 500];
+
+function workload(i: number): WorkloadProps {
+  return {
+    name: `store-${i}`, component: 'datastore', kind: 'stateful', image: 'registry.example.no/store:1.0.0', replicas: 3,
+    ports: [{ name: 'db', containerPort: 5432 }],
+    secrets: [{ source: 'generated', name: `store-${i}-credentials`, generated: { password: {} } }],
+    env: [{ name: 'PASSWORD', secretRef: { secret: `store-${i}-credentials`, key: 'password' } }],
+    configFiles: [{ path: '/etc/store/store.conf', content: `id = ${i}\n` }],
+    volumes: [{ name: 'data', mountPath: '/data', sizeGi: 20 }],
+    resources: { requests: { cpu: '250m', memory: '512Mi' }, limits: { memory: '1Gi' } },
+    placement: { datastore: true, spreadAcrossNodes: 'required' },
+    disruptionBudget: { maxUnavailable: 1 },
+  };
+}
+
+function runOne(n: number): void {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'sovereign-bench-'));
+  const started = process.hrtime.bigint();
+  const app = new App({ outdir, stackTraces: false });
+  const stack = new TerraformStack(app, 'bench');
+  const target = new KubernetesTarget(stack, 'cluster', { region: OSLO_REGION });
+  for (let i = 0; i < n; i++) target.deploy(new Construct(stack, `store-${i}`), workload(i));
+  app.synth();
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  const json = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'bench', 'cdk.tf.json'), 'utf8'));
+  const resources = Object.values(json.resource as Record<string, object>).reduce((sum, byId) => sum + Object.keys(byId).length, 0);
+  fs.rmSync(outdir, { recursive: true, force: true });
+  process.stdout.write(JSON.stringify({ n, resources, ms, peakRssMb: process.resourceUsage().maxRSS / 1024 }));
+}
+
+function main(): void {
+  if (process.argv[2]) return runOne(Number(process.argv[2]));
+  console.log('stateful workloads on KubernetesTarget (one process per size)');
+  console.log(['N', 'resources', 'wall ms', 'resources/s', 'peak RSS MB'].map((h) => h.padStart(12)).join(''));
+  for (const n of SIZES) {
+    const out = execFileSync(process.execPath, [...process.execArgv, __filename, String(n)], { encoding: 'utf8' });
+    const r = JSON.parse(out);
+    console.log([r.n, r.resources, r.ms.toFixed(0), (r.resources / (r.ms / 1000)).toFixed(0), r.peakRssMb.toFixed(0)]
+      .map((v) => String(v).padStart(12)).join(''));
+  }
+}
+
+main();
