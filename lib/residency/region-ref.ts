@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Region } from './region';
 import { lookupRegion } from './regions';
 
@@ -13,3 +14,9 @@ export function regionId(ref: RegionRef): string {
 export function resolveRegionRef(ref: RegionRef): Region | undefined {
   return typeof ref === 'string' ? lookupRegion(ref) : ref;
 }
+
+/** Validates a RegionRef prop: a non-empty id, or an object made by defineRegion. */
+export const RegionRefSchema = z.union([
+  z.string().min(1, { message: 'must be a region id such as "aws:eu-north-1"' }),
+  z.object({ id: z.string(), country: z.string() }).passthrough(),
+], { error: 'must be a catalogue region id (string) or a Region from defineRegion()' });

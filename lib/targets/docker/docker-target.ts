@@ -7,7 +7,7 @@ import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { Volume } from '@cdktf/provider-docker/lib/volume';
 import { z } from 'zod';
 import { ResidencyGuard } from '../../residency/residency-guard';
-import { RegionRef } from '../../residency/region-ref';
+import { RegionRef, RegionRefSchema } from '../../residency/region-ref';
 import { SovereignStackError, parseProps } from '../../util/errors';
 import { dnsLabel, memoryToMi } from '../../util/schemas';
 import { DeployOptions, DeployedWorkload, WorkloadTarget } from '../../workload/target';
@@ -16,25 +16,25 @@ import { configHash } from '../common/config-hash';
 import { recordDatastores } from '../common/datastores';
 import { generateSecretValues } from '../common/generated-secrets';
 
-const DockerTargetPropsSchema = z.object({
-  location: z.union([z.string().min(1), z.object({ id: z.string() }).passthrough()]),
+
+export const DockerTargetOptionsSchema = z.object({
+  /** Docker daemon address. @default - the provider's default (DOCKER_HOST or the local socket) */
   host: z.string().regex(/^(unix|tcp|ssh|npipe):\/\/\S+$/, { message: 'must be a Docker host URL such as unix:///var/run/docker.sock' }).optional(),
+  /** Prefix of container, volume and network names on the host. @default 'sovereign' */
   namePrefix: dnsLabel.max(20).default('sovereign'),
+  /** Host address that public workloads publish their ports on. @default '127.0.0.1' */
   publishAddress: z.ipv4({ message: 'must be an IPv4 address' }).default('127.0.0.1'),
 }).strict();
 
-export interface DockerTargetProps {
+/** Plain options of a DockerTarget (types derived from the schema, so they cannot drift). */
+export type DockerTargetOptions = z.input<typeof DockerTargetOptionsSchema>;
+
+export interface DockerTargetProps extends DockerTargetOptions {
   /**
    * Where the Docker host is (and so where local data lives): a catalogue id or a Region from
    * `defineRegion`. Local data is personal data too when it is a copy of production.
    */
   readonly location: RegionRef;
-  /** Docker daemon address. @default - the provider's default (DOCKER_HOST or the local socket) */
-  readonly host?: string;
-  /** Prefix of container, volume and network names on the host. @default 'sovereign' */
-  readonly namePrefix?: string;
-  /** Host address that public workloads publish their ports on. @default '127.0.0.1' */
-  readonly publishAddress?: string;
 }
 
 /**
@@ -59,7 +59,9 @@ export class DockerTarget extends WorkloadTarget {
   private readonly secretValues = new Map<string, Record<string, string>>();
 
   constructor(scope: Construct, id: string, props: DockerTargetProps) {
-    const p = parseProps(DockerTargetPropsSchema, props, `DockerTarget ${id} props`);
+    const { location, ...options } = props;
+    parseProps(RegionRefSchema, location, `DockerTarget ${id} props.location`);
+    const p = parseProps(DockerTargetOptionsSchema, options, `DockerTarget ${id} props`);
     super(scope, id);
     this.location = props.location;
     this.prefix = p.namePrefix;

@@ -15,7 +15,7 @@ import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
 import { StorageClassV1 } from '@cdktf/provider-kubernetes/lib/storage-class-v1';
 import { z } from 'zod';
 import { ResidencyGuard } from '../../residency/residency-guard';
-import { RegionRef, regionId, resolveRegionRef } from '../../residency/region-ref';
+import { RegionRef, RegionRefSchema, regionId, resolveRegionRef } from '../../residency/region-ref';
 import { parseProps } from '../../util/errors';
 import { dnsLabel, dnsSubdomain } from '../../util/schemas';
 import { DeployOptions, DeployedWorkload, WorkloadTarget } from '../../workload/target';
@@ -41,53 +41,44 @@ export const DEFAULT_NVME_PARAMETERS: Readonly<Record<string, string>> = {
 const labelMap = z.record(z.string().regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9._-]{1,63}$/, { message: 'must be a label key' }),
   z.string().regex(/^[A-Za-z0-9._-]{0,63}$/, { message: 'must be a label value' }));
 
-const KubernetesTargetPropsSchema = z.object({
-  region: z.union([z.string().min(1), z.object({ id: z.string() }).passthrough()]),
-  namespace: dnsLabel.default('platform'),
-  createNamespace: z.boolean().default(true),
-  configPath: z.string().min(1).optional(),
-  configContext: z.string().min(1).optional(),
-  datastoreNodeLabels: labelMap.default({ ...DEFAULT_DATASTORE_NODE_LABELS }),
-  storage: z.object({
-    existingStorageClassName: dnsSubdomain.optional(),
-    storageClassName: dnsSubdomain.default('nvme-retain'),
-    provisioner: z.string().regex(/^[a-z0-9.\-/]+$/).default(DEFAULT_NVME_PROVISIONER),
-    parameters: z.record(z.string(), z.string()).default({ ...DEFAULT_NVME_PARAMETERS }),
-  }).strict().default({ storageClassName: 'nvme-retain', provisioner: DEFAULT_NVME_PROVISIONER, parameters: { ...DEFAULT_NVME_PARAMETERS } }),
-  partOf: dnsLabel.default('sovereign-stack'),
+
+const KubernetesStorageOptionsSchema = z.object({
+  /** Use this StorageClass instead of creating one (it must be NVMe-backed and Retain). @default - create one */
+  existingStorageClassName: dnsSubdomain.optional(),
+  /** Name of the StorageClass we create. @default 'nvme-retain' */
+  storageClassName: dnsSubdomain.default('nvme-retain'),
+  /** CSI provisioner of the NVMe class (TopoLVM carves volumes from the node's local NVMe). @default 'topolvm.io' */
+  provisioner: z.string().regex(/^[a-z0-9.\-/]+$/, { message: 'must be a CSI driver name such as "topolvm.io"' }).default(DEFAULT_NVME_PROVISIONER),
+  /** Provisioner parameters. @default { 'topolvm.io/device-class': 'nvme', 'csi.storage.k8s.io/fstype': 'xfs' } */
+  parameters: z.record(z.string(), z.string()).default({ ...DEFAULT_NVME_PARAMETERS }),
 }).strict();
 
-export interface KubernetesStorageProps {
-  /** Use this StorageClass instead of creating one (it must be NVMe-backed and Retain). @default - create one */
-  readonly existingStorageClassName?: string;
-  /** Name of the StorageClass we create. @default 'nvme-retain' */
-  readonly storageClassName?: string;
-  /** CSI provisioner of the NVMe class. @default 'topolvm.io' */
-  readonly provisioner?: string;
-  /** Provisioner parameters. @default { 'topolvm.io/device-class': 'nvme', 'csi.storage.k8s.io/fstype': 'xfs' } */
-  readonly parameters?: Record<string, string>;
-}
-
-export interface KubernetesTargetProps {
-  /** Where the cluster runs: a catalogue id (`azure:norwayeast`) or a Region from `defineRegion`. */
-  readonly region: RegionRef;
+export const KubernetesTargetOptionsSchema = z.object({
   /** Namespace of every object. @default 'platform' */
-  readonly namespace?: string;
+  namespace: dnsLabel.default('platform'),
   /** Create the namespace; false when it exists already. @default true */
-  readonly createNamespace?: boolean;
+  createNamespace: z.boolean().default(true),
   /** kubeconfig path for the provider. @default - the provider's own default (KUBE_CONFIG_PATH) */
-  readonly configPath?: string;
+  configPath: z.string().min(1).optional(),
   /** kubeconfig context. @default - the current context */
-  readonly configContext?: string;
+  configContext: z.string().min(1).optional(),
   /**
    * Node labels that datastore pods REQUIRE besides `topology.kubernetes.io/region`.
    * @default { 'sovereign-stack.io/hypervisor': 'kvm', 'sovereign-stack.io/disk': 'nvme' }
    */
-  readonly datastoreNodeLabels?: Record<string, string>;
+  datastoreNodeLabels: labelMap.default({ ...DEFAULT_DATASTORE_NODE_LABELS }),
   /** The NVMe StorageClass. @default - create 'nvme-retain' with TopoLVM */
-  readonly storage?: KubernetesStorageProps;
+  storage: KubernetesStorageOptionsSchema.default({ storageClassName: 'nvme-retain', provisioner: DEFAULT_NVME_PROVISIONER, parameters: { ...DEFAULT_NVME_PARAMETERS } }),
   /** `app.kubernetes.io/part-of` on every object. @default 'sovereign-stack' */
-  readonly partOf?: string;
+  partOf: dnsLabel.default('sovereign-stack'),
+}).strict();
+
+/** Plain options of a KubernetesTarget (types derived from the schema, so they cannot drift). */
+export type KubernetesTargetOptions = z.input<typeof KubernetesTargetOptionsSchema>;
+
+export interface KubernetesTargetProps extends KubernetesTargetOptions {
+  /** Where the cluster runs: a catalogue id (`azure:norwayeast`) or a Region from `defineRegion`. */
+  readonly region: RegionRef;
 }
 
 /**
@@ -112,7 +103,9 @@ export class KubernetesTarget extends WorkloadTarget {
   private readonly partOf: string;
 
   constructor(scope: Construct, id: string, props: KubernetesTargetProps) {
-    const p = parseProps(KubernetesTargetPropsSchema, props, `KubernetesTarget ${id} props`);
+    const { region, ...options } = props;
+    parseProps(RegionRefSchema, region, `KubernetesTarget ${id} props.region`);
+    const p = parseProps(KubernetesTargetOptionsSchema, options, `KubernetesTarget ${id} props`);
     super(scope, id);
     this.location = props.region;
     this.namespace = p.namespace;
