@@ -28,6 +28,11 @@ export interface DeployedWorkload {
   readonly resources: Readonly<Record<string, TerraformResource>>;
   /** Admits connections from another workload (or the public) on the given ports. */
   allowFrom(from: DeployedWorkload | 'public', ports: number[]): void;
+  /**
+   * Adds a generated key to one of this workload's generated secrets after construction (a broker
+   * user for a service added later). Mounts of that secret show the new key as a file.
+   */
+  addGeneratedSecretKey(secret: string, key: string, options?: { length?: number }): void;
 }
 
 /** Whatever can realize workloads: Kubernetes, Docker, or a target of your own. */

@@ -40,6 +40,18 @@ describe('DockerTarget', () => {
     expect(ports).toEqual([0, 1, 2].map((i) => ({ internal: 5000, external: 5000 + i, ip: '127.0.0.1' })));
   });
 
+  it('uploads mounted secret keys, including keys added after construction', () => {
+    const { stack } = newStack();
+    const target = new DockerTarget(stack, 'local', { location: OSLO_REGION });
+    const deployed = target.deploy(stack, statefulWorkload({ replicas: 1, secretMounts: [{ secret: 'ledger-credentials', mountPath: '/run/secrets/ledger' }] }));
+    deployed.addGeneratedSecretKey('ledger-credentials', 'invoices');
+    const c: any = Object.values(resourcesOf(synthJson(stack), 'docker_container'))[0];
+    const secretFiles = c.upload.filter((u: any) => u.file.startsWith('/run/secrets/ledger/'));
+    expect(secretFiles.map((u: any) => u.file).sort()).toEqual(['/run/secrets/ledger/invoices', '/run/secrets/ledger/password', '/run/secrets/ledger/username']);
+    expect(secretFiles.find((u: any) => u.file.endsWith('/invoices')).content).toMatch(/^\$\{random_password\.[a-z0-9_-]+\.result\}$/);
+    expect(secretFiles.every((u: any) => u.permissions === '0440')).toBe(true);
+  });
+
   it('turns an existing secret into sensitive variables, never literals', () => {
     const { json } = deployExample({ secrets: [{ source: 'existing', name: 'ledger-credentials', keys: ['password'] }] });
     const variables = Object.values(json.variable ?? {});

@@ -76,6 +76,17 @@ describe('KubernetesTarget', () => {
     expect(Object.keys(resourcesOf(json, 'kubernetes_deployment_v1'))).toHaveLength(1);
   });
 
+  it('adds generated secret keys after construction', () => {
+    const { stack, deployed } = deployExample();
+    deployed.addGeneratedSecretKey('ledger-credentials', 'invoices', { length: 40 });
+    const json = synthJson(stack);
+    const data = findByName(json, 'kubernetes_secret_v1', 'ledger-credentials').data;
+    expect(Object.keys(data).sort()).toEqual(['invoices', 'password', 'username']);
+    expect(data.invoices).toMatch(/^\$\{random_password\.[a-z0-9_-]+\.result\}$/);
+    expect(Object.values(resourcesOf(json, 'random_password')).map((p: any) => p.length).sort()).toEqual([32, 40]);
+    expect(() => deployed.addGeneratedSecretKey('nope', 'x')).toThrow(/no generated secret "nope"/);
+  });
+
   it('fails synthesis when a workload reads a secret nobody declares', () => {
     const { stack } = newStack();
     const target = new KubernetesTarget(stack, 'cluster', { region: OSLO_REGION });

@@ -2,7 +2,8 @@ import { TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { Password } from '@cdktf/provider-random/lib/password';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
-import { SecretSpec } from '../../workload/workload';
+import { SovereignStackError } from '../../util/errors';
+import { SecretSpec, Workload } from '../../workload/workload';
 
 /**
  * Creates one `random_password` per generated key of `secret` and returns key -> token. The value
@@ -14,14 +15,31 @@ export function generateSecretValues(
   ensureRandomProvider(scope);
   const values: Record<string, string> = {};
   for (const [key, rule] of Object.entries(secret.generated)) {
-    const password = new Password(scope, `${secret.name}-${key}`, {
-      length: rule.length,
-      special: rule.special,
-      lifecycle: secret.retain ? { preventDestroy: true } : undefined,
-    });
-    values[key] = password.result;
+    values[key] = generateSecretValue(scope, secret, key, rule);
   }
   return values;
+}
+
+/** One generated value: a `random_password` whose result stays in Terraform state. */
+export function generateSecretValue(
+  scope: Construct, secret: Extract<SecretSpec, { source: 'generated' }>, key: string,
+  rule: { length: number; special: boolean },
+): string {
+  ensureRandomProvider(scope);
+  return new Password(scope, `${secret.name}-${key}`, {
+    length: rule.length,
+    special: rule.special,
+    lifecycle: secret.retain ? { preventDestroy: true } : undefined,
+  }).result;
+}
+
+/** The generated secret `name` of workload `w`, or a clear error. */
+export function generatedSecretOf(w: Workload, name: string): Extract<SecretSpec, { source: 'generated' }> {
+  const secret = w.secrets.find((s) => s.name === name);
+  if (!secret || secret.source !== 'generated') {
+    throw new SovereignStackError(`workload "${w.name}" has no generated secret "${name}" to add a key to`);
+  }
+  return secret;
 }
 
 /** One hashicorp/random provider per stack, whichever target asks first. */

@@ -1,6 +1,6 @@
 import { Lazy, TerraformResource, TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
-import { Container, ContainerHealthcheck } from '@cdktf/provider-docker/lib/container';
+import { Container, ContainerHealthcheck, ContainerUpload, containerUploadToTerraform } from '@cdktf/provider-docker/lib/container';
 import { Image } from '@cdktf/provider-docker/lib/image';
 import { Network } from '@cdktf/provider-docker/lib/network';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
@@ -14,7 +14,7 @@ import { DeployOptions, DeployedWorkload, WorkloadTarget } from '../../workload/
 import { IngressRule, Probe, SecretSpec, Workload, retainsData, servicePortOf } from '../../workload/workload';
 import { configHash } from '../common/config-hash';
 import { recordDatastores } from '../common/datastores';
-import { generateSecretValues } from '../common/generated-secrets';
+import { generateSecretValue, generateSecretValues, generatedSecretOf } from '../common/generated-secrets';
 
 
 export const DockerTargetOptionsSchema = z.object({
@@ -101,14 +101,18 @@ export class DockerTarget extends WorkloadTarget {
         env: w.env.map((e) => 'value' in e
           ? `${e.name}=${e.value}`
           : `${e.name}=${Lazy.stringValue({ produce: () => this.secretValue(w, e.secretRef.secret, e.secretRef.key) })}`),
-        upload: [
-          ...w.configFiles.map((f) => ({ file: f.path, content: f.content, permissions: '0444' })),
-          ...w.secretMounts.flatMap((m) => this.secretKeys(w, m.secret).map((key) => ({
-            file: `${m.mountPath}/${key}`,
-            content: Lazy.stringValue({ produce: () => this.secretValue(w, m.secret, key) }),
-            permissions: '0440',
-          }))),
-        ],
+        // Lazy, so keys added with addGeneratedSecretKey() are uploaded too; converted here
+        // because a lazy value skips the provider's camelCase -> snake_case mapping.
+        upload: Lazy.anyValue({
+          produce: () => [
+            ...w.configFiles.map((f) => ({ file: f.path, content: f.content, permissions: '0444' })),
+            ...w.secretMounts.flatMap((m) => this.secretKeys(w, m.secret).map((key) => ({
+              file: `${m.mountPath}/${key}`,
+              content: this.secretValue(w, m.secret, key),
+              permissions: '0440',
+            }))),
+          ].map((u: ContainerUpload) => containerUploadToTerraform(u)),
+        }) as unknown as ContainerUpload[],
         volumes,
         tmpfs: w.scratch.length > 0
           ? Object.fromEntries(w.scratch.map((s) => [s.mountPath, `rw,size=${s.sizeMi}m,mode=1777`]))
@@ -145,6 +149,10 @@ export class DockerTarget extends WorkloadTarget {
       resources,
       // Docker cannot enforce ingress rules (see the class doc); they are accepted and ignored.
       allowFrom: () => undefined,
+      addGeneratedSecretKey: (secretName, key, opts = {}) => {
+        const secret = generatedSecretOf(w, secretName);
+        this.secretValues.get(secretName)![key] = generateSecretValue(scope, secret, key, { length: opts.length ?? 32, special: false });
+      },
     };
   }
 

@@ -22,7 +22,7 @@ import { DeployOptions, DeployedWorkload, WorkloadTarget } from '../../workload/
 import { IngressRule, Workload, retainsData, servicePortOf } from '../../workload/workload';
 import { recordDatastores } from '../common/datastores';
 import { configHash } from '../common/config-hash';
-import { generateSecretValues } from '../common/generated-secrets';
+import { generateSecretValue, generateSecretValues, generatedSecretOf } from '../common/generated-secrets';
 import { REGION_LABEL, configKey, podTemplate } from './pod-template';
 
 /** Node labels our datastore pods require, besides the region. */
@@ -163,12 +163,15 @@ export class KubernetesTarget extends WorkloadTarget {
     const dependsOn = this.dependsOnNamespace();
     const resources: Record<string, TerraformResource> = {};
 
+    // Live per secret: addGeneratedSecretKey() after construction still reaches the Secret.
+    const secretData = new Map<string, Record<string, string>>();
     for (const secret of w.secrets) {
       if (secret.source !== 'generated') continue; // existing secrets are referenced, never created
-      const values = generateSecretValues(scope, secret);
+      const data = { ...secret.plain, ...generateSecretValues(scope, secret) };
+      secretData.set(secret.name, data);
       resources[`secret:${secret.name}`] = new SecretV1(scope, `secret-${secret.name}`, {
         metadata: meta(secret.name),
-        data: { ...secret.plain, ...values },
+        data: Lazy.anyValue({ produce: () => data }) as unknown as Record<string, string>,
         type: 'Opaque',
         dependsOn,
         lifecycle: secret.retain ? { preventDestroy: true } : undefined,
@@ -316,6 +319,10 @@ export class KubernetesTarget extends WorkloadTarget {
       replicaHosts,
       resources,
       allowFrom: (from, ports) => WorkloadTarget.addIngress(ingress, from, ports),
+      addGeneratedSecretKey: (secretName, key, opts = {}) => {
+        const secret = generatedSecretOf(w, secretName);
+        secretData.get(secretName)![key] = generateSecretValue(scope, secret, key, { length: opts.length ?? 32, special: false });
+      },
     };
   }
 
