@@ -11,3 +11,4 @@ export * from './residency/policy';
 export * from './residency/region-ref';
 export * from './residency/datastore';
 export * from './residency/residency-guard';
+export * from './app/synth-app';

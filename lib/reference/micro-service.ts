@@ -1,0 +1,80 @@
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { parseProps } from '../util/errors';
+import { cpuQuantity, dnsLabel, envName, imageRef, memoryQuantity, port } from '../util/schemas';
+import { DeployedWorkload, IWorkloadTarget } from '../workload/target';
+import { EnvVar } from '../workload/workload';
+
+export const MicroServiceOptionsSchema = z.object({
+  /** Service name: workload name, host name, upstream name. A DNS-1123 label. */
+  name: dnsLabel.max(30, { message: 'must be at most 30 characters (room for "-db" and other suffixes)' }),
+  /** Container image; it must run as a non-root user (runAsNonRoot is enforced). */
+  image: imageRef,
+  /** Port the service listens on (HTTP). */
+  port,
+  /** @default 2 */
+  replicas: z.number().int().min(1).max(100).default(2),
+  /** Plain environment variables (no secrets here: they would land in the JSON). @default {} */
+  env: z.record(envName, z.string()).default({}),
+  /**
+   * HTTP path answering 200 when the service is ready; without one a TCP check is used.
+   * @default - TCP check on the port
+   */
+  healthPath: z.string().regex(/^\/[A-Za-z0-9._~/-]*$/, { message: 'must be a path such as "/healthz"' }).optional(),
+  /** @default { cpu: '100m', memory: '256Mi' } requests, memory limit '512Mi' */
+  resources: z.object({
+    cpu: cpuQuantity.default('100m'),
+    memory: memoryQuantity.default('256Mi'),
+    memoryLimit: memoryQuantity.default('512Mi'),
+  }).strict().default({ cpu: '100m', memory: '256Mi', memoryLimit: '512Mi' }),
+  /** Seconds the service gets to finish in-flight requests after SIGTERM. @default 30 */
+  gracePeriodSeconds: z.number().int().min(1).max(3600).default(30),
+}).strict();
+
+export type MicroServiceOptions = z.input<typeof MicroServiceOptionsSchema>;
+
+export interface MicroServiceProps extends MicroServiceOptions {
+  readonly target: IWorkloadTarget;
+  /**
+   * Further environment: connection settings of its database and broker, with passwords as
+   * secret references. @default []
+   */
+  readonly connectionEnv?: EnvVar[];
+}
+
+/**
+ * One of your stateless services: a Deployment (or containers) with a Service, a hardened pod, a
+ * disruption budget when it has more than one replica, and no ingress until someone is allowed in
+ * (the gateway adds itself when it routes to the service).
+ */
+export class MicroService extends Construct {
+  public readonly workload: DeployedWorkload;
+  public readonly name: string;
+  public readonly port: number;
+
+  constructor(scope: Construct, id: string, props: MicroServiceProps) {
+    const { target, connectionEnv = [], ...options } = props;
+    const o = parseProps(MicroServiceOptionsSchema, options, `MicroService ${scope.node.path}/${id} props`);
+    super(scope, id);
+    this.name = o.name;
+    this.port = o.port;
+    const probe = o.healthPath
+      ? { httpGet: { path: o.healthPath, port: o.port } }
+      : { tcpSocket: { port: o.port } };
+    this.workload = target.deploy(this, {
+      name: o.name,
+      component: 'service',
+      kind: 'stateless',
+      image: o.image,
+      replicas: o.replicas,
+      ports: [{ name: 'http', containerPort: o.port }],
+      env: [...Object.entries(o.env).map(([name, value]) => ({ name, value })), ...connectionEnv],
+      scratch: [{ name: 'tmp', mountPath: '/tmp' }],
+      probes: { readiness: { ...probe, periodSeconds: 5 }, liveness: { ...probe, initialDelaySeconds: 10 } },
+      resources: { requests: { cpu: o.resources.cpu, memory: o.resources.memory }, limits: { memory: o.resources.memoryLimit } },
+      disruptionBudget: o.replicas > 1 ? { maxUnavailable: 1 } : undefined,
+      // Give the load balancer time to stop sending before the process gets SIGTERM.
+      shutdown: { preStop: ['sh', '-c', 'sleep 5'], gracePeriodSeconds: o.gracePeriodSeconds },
+    });
+  }
+}
