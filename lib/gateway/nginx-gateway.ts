@@ -1,0 +1,492 @@
+import { Lazy } from 'cdktf';
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { SovereignStackError, parseProps } from '../util/errors';
+import { dnsLabel, dnsSubdomain, hostName, imageRef, port } from '../util/schemas';
+import { imageTagVersion, semver } from '../util/versions';
+import { DeployedWorkload, IWorkloadTarget, WorkloadTarget } from '../workload/target';
+import { ResourcesSchema, WorkloadPort, WorkloadProps, servicePortOf } from '../workload/workload';
+import { NginxConfSpec, TimeoutsSchema, nginxName, nginxSize, routePath } from './nginx-spec';
+import { renderNginxConf } from './render-nginx-conf';
+
+/** The image used when `image` is not set: nginx built to run as uid 101 on ports 8080/8443. */
+export const DEFAULT_NGINX_IMAGE = 'nginxinc/nginx-unprivileged:1.27.3-alpine';
+
+/** uid and gid of the `nginx` user in the nginxinc/nginx-unprivileged images. */
+const NGINX_UID = 101;
+const HTTP_CONTAINER_PORT = 8080;
+const HTTPS_CONTAINER_PORT = 8443;
+const CONF_PATH = '/etc/nginx/nginx.conf';
+const TLS_DIR = '/etc/nginx/tls';
+const RUNTIME_DIR = '/tmp';
+const HEALTH_PATH = '/healthz';
+/** Largest burst nginx accepts in our renderer. */
+const MAX_BURST = 100000;
+/** Name of the rate-limit zone of `props.rateLimit`. */
+const DEFAULT_ZONE = 'gateway-default';
+
+/**
+ * A request-rate limit per client address (nginx `limit_req`, keyed by the client IP).
+ *
+ * nginx counts in each replica's memory: with N replicas a client may get up to N times the rate
+ * through, depending on how the load balancer spreads its connections. `scope` says what the
+ * stated numbers mean:
+ * - `'per-replica'` (the default): each replica admits `perSecond` (or `perMinute`) and `burst`;
+ *   the whole gateway admits up to `replicas` times that.
+ * - `'gateway'`: the stated rate is for the whole gateway; each replica is given
+ *   `ceil(rate / replicas)`, and `ceil(burst / replicas)`. This assumes the load balancer spreads
+ *   a client's connections evenly over the replicas; with uneven spreading a client gets less than
+ *   the stated rate, never more than `replicas * ceil(rate / replicas)`.
+ */
+export const RateLimitOptionsSchema = z.object({
+  /**
+   * Sustained requests per second per client address. Set exactly one of perSecond / perMinute.
+   * @default - none: set perMinute
+   */
+  perSecond: z.number().int({ message: 'must be an integer' }).min(1, { message: 'must be at least 1' })
+    .max(100000, { message: 'must be at most 100000' }).optional(),
+  /**
+   * Sustained requests per minute per client address. Set exactly one of perSecond / perMinute.
+   * @default - none: set perSecond
+   */
+  perMinute: z.number().int({ message: 'must be an integer' }).min(1, { message: 'must be at least 1' })
+    .max(6000000, { message: 'must be at most 6000000' }).optional(),
+  /**
+   * Requests above the rate admitted before the gateway answers 429 (burst B lets B+1 requests
+   * through at once).
+   * @default - twice the rate (at most 100000)
+   */
+  burst: z.number().int({ message: 'must be an integer' }).min(0, { message: 'must be at least 0' })
+    .max(MAX_BURST, { message: `must be at most ${MAX_BURST}` }).optional(),
+  /**
+   * Serve burst requests at once instead of spacing them out at the rate.
+   * @default true
+   */
+  nodelay: z.boolean().default(true),
+  /**
+   * Whether the rate and burst are per replica or for the whole gateway (see the type's doc).
+   * @default 'per-replica'
+   */
+  scope: z.enum(['per-replica', 'gateway']).default('per-replica'),
+}).strict().superRefine((r, ctx) => {
+  if ((r.perSecond === undefined) === (r.perMinute === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['perSecond'], message: 'set exactly one of perSecond or perMinute' });
+  }
+});
+
+/** A rate limit as users write it (defaults optional). */
+export type RateLimitOptions = z.input<typeof RateLimitOptionsSchema>;
+
+const deployedWorkload = z.custom<DeployedWorkload>(
+  (v) => typeof v === 'object' && v !== null
+    && typeof (v as DeployedWorkload).host === 'string'
+    && typeof (v as DeployedWorkload).allowFrom === 'function'
+    && typeof (v as DeployedWorkload).workload?.name === 'string',
+  { message: 'must be a deployed workload (what `target.deploy()` returns, or a component\'s `workload`)' },
+);
+
+/** A URI prefix the gateway forwards to a service. */
+export const GatewayRouteSchema = z.object({
+  /**
+   * URI prefix (nginx prefix `location`): "/v1/orders" also matches "/v1/orders-export"; end it
+   * with "/" to match whole path segments only. Letters, digits and "._~/-" only.
+   */
+  path: routePath,
+  /** The workload serving this route; it is told to admit the gateway on `port`. */
+  service: deployedWorkload,
+  /** The service port to connect to (one of the ports the service declares). */
+  port,
+  /**
+   * A rate limit for this route only, counted separately from the gateway's `rateLimit`.
+   * @default - the gateway's `rateLimit`, or none
+   */
+  rateLimit: RateLimitOptionsSchema.optional(),
+}).strict();
+
+/** A route as `addRoute` and `props.routes` take it. */
+export type GatewayRouteOptions = z.input<typeof GatewayRouteSchema>;
+/** A route as the gateway holds it (defaults applied). */
+export type GatewayRoute = z.output<typeof GatewayRouteSchema>;
+
+/** TLS termination at the gateway. */
+export const GatewayTlsSchema = z.object({
+  /**
+   * An existing `kubernetes.io/tls` Secret with keys `tls.crt` and `tls.key`, mounted at
+   * /etc/nginx/tls (cert-manager writes exactly this). On Docker its two keys become sensitive
+   * Terraform variables.
+   */
+  secretName: dnsSubdomain,
+  /**
+   * The HTTPS port clients see, used in the HTTP -> HTTPS redirect.
+   * @default 443, or 8443 (the published host port) on a target of kind 'docker'
+   */
+  publicHttpsPort: port.optional(),
+}).strict();
+
+export type GatewayTlsOptions = z.input<typeof GatewayTlsSchema>;
+
+const nginxVersionSchema = z.string().refine((v) => /^[0-9A-Za-z.+-]{1,64}$/.test(v) && semver.coerce(v) !== null, {
+  message: 'must be an nginx version such as "1.27.3" or "1.27"',
+});
+
+export const NginxGatewayOptionsSchema = z.object({
+  /**
+   * Workload name: object names, host names, the label pods are selected by.
+   * @default 'gateway'
+   */
+  name: dnsLabel.max(40, { message: 'must be at most 40 characters' }).default('gateway'),
+  /** `server_name`: the DNS name (or IPv4 address) clients use, e.g. "api.example.no". */
+  serverName: hostName,
+  /**
+   * Terminate TLS with an existing certificate Secret; plain HTTP then redirects to HTTPS (the
+   * health endpoint excepted).
+   * @default - no TLS: routes are served on plain HTTP
+   */
+  tls: GatewayTlsSchema.optional(),
+  /**
+   * Rate limit per client address for every route without its own limit (and for unknown paths).
+   * @default - no rate limit
+   */
+  rateLimit: RateLimitOptionsSchema.optional(),
+  /**
+   * nginx replicas (spread over nodes when the target can).
+   * @default 2
+   */
+  replicas: z.number().int({ message: 'must be an integer' }).min(1, { message: 'must be at least 1' })
+    .max(100, { message: 'must be at most 100' }).default(2),
+  /**
+   * nginx image. It must run as uid 101 without root and read /etc/nginx/nginx.conf, as the
+   * nginxinc/nginx-unprivileged images do.
+   * @default 'nginxinc/nginx-unprivileged:1.27.3-alpine'
+   */
+  image: imageRef.default(DEFAULT_NGINX_IMAGE),
+  /**
+   * nginx version the configuration is rendered for (selects version-specific syntax).
+   * @default - the version in the image tag ("1.27.3-alpine" -> "1.27.3")
+   */
+  nginxVersion: nginxVersionSchema.optional(),
+  /**
+   * Routes known at construction; `addRoute` adds more later.
+   * @default []
+   */
+  routes: z.array(GatewayRouteSchema).default([]),
+  /**
+   * Largest request body accepted ("0" = no limit).
+   * @default '1m'
+   */
+  clientMaxBodySize: nginxSize.default('1m'),
+  /**
+   * Idle keepalive connections to each service, cached per nginx worker (0 = a new connection per
+   * request).
+   * @default 32
+   */
+  upstreamKeepalive: z.number().int({ message: 'must be an integer' }).min(0, { message: 'must be at least 0' })
+    .max(10000, { message: 'must be at most 10000' }).default(32),
+  /**
+   * Backend connect / read / send timeouts of every route.
+   * @default { connectSeconds: 5, readSeconds: 60, sendSeconds: 60 }
+   */
+  timeouts: TimeoutsSchema.optional(),
+  /**
+   * CPU and memory of each replica.
+   * @default { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } }
+   */
+  resources: ResourcesSchema.default({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } }),
+}).strict().superRefine((o, ctx) => {
+  if (o.nginxVersion === undefined && imageTagVersion(o.image) === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['nginxVersion'],
+      message: `is required because the tag of image "${o.image}" names no version; set nginxVersion (such as "1.27.3") ` +
+        `or use a versioned tag (such as "${DEFAULT_NGINX_IMAGE}")`,
+    });
+  }
+});
+
+/** Plain options of an NginxGateway (types derived from the schema, so they cannot drift). */
+export type NginxGatewayOptions = z.input<typeof NginxGatewayOptionsSchema>;
+type ResolvedOptions = z.output<typeof NginxGatewayOptionsSchema>;
+type ResolvedRateLimit = z.output<typeof RateLimitOptionsSchema>;
+
+/** What the rendered configuration depends on besides the options and routes. */
+interface TargetTraits {
+  readonly nginxVersion: string;
+  /** The HTTPS port clients see (HTTP -> HTTPS redirects). */
+  readonly publicHttpsPort: number;
+  /** Services are reached on their container port (Docker) rather than a Service port. */
+  readonly viaContainerPort: boolean;
+}
+
+export interface NginxGatewayProps extends NginxGatewayOptions {
+  /** Where the gateway runs (KubernetesTarget, DockerTarget, ...). */
+  readonly target: IWorkloadTarget;
+}
+
+/**
+ * The platform's front door: nginx replicas that terminate TLS, rate-limit clients by address and
+ * forward URI prefixes to services.
+ *
+ * The gateway is one stateless, public workload (a LoadBalancer Service on Kubernetes, published
+ * loopback ports on Docker) running the unprivileged nginx image as uid 101 on a read-only root
+ * filesystem. Its nginx.conf is rendered by `renderNginxConf` lazily, at synthesis, so routes
+ * added with `addRoute` after construction still land; each route is also validated when it is
+ * added, so a bad one fails where it was written.
+ *
+ * Every route's service keeps one upstream (keepalive connections, passive health checks, retry on
+ * the next server) and is told to admit the gateway on the route's port: on Kubernetes that is the
+ * NetworkPolicy edge gateway -> service. Shutdown is graceful: a preStop pause lets the endpoints
+ * drain, then SIGQUIT lets nginx finish the requests in flight.
+ *
+ * @example
+ * const gateway = new NginxGateway(stack, 'gateway', {
+ *   target, serverName: 'api.example.no', tls: { secretName: 'api-tls' }, rateLimit: { perSecond: 10 },
+ * });
+ * gateway.addRoute({ path: '/v1/orders', service: orders, port: 8080 });
+ */
+export class NginxGateway extends Construct {
+  /** The deployed nginx workload (host, resources, `allowFrom`). */
+  public readonly workload: DeployedWorkload;
+  /** The nginx version the configuration is rendered for. */
+  public readonly nginxVersion: string;
+  /** The target the gateway and the services of its routes are deployed on. */
+  public readonly target: IWorkloadTarget;
+  private readonly options: ResolvedOptions;
+  private readonly traits: TargetTraits;
+  private readonly _routes: GatewayRoute[] = [];
+
+  constructor(scope: Construct, id: string, props: NginxGatewayProps) {
+    const { target, ...options } = props;
+    const path = scope.node.path ? `${scope.node.path}/${id}` : id;
+    const what = `NginxGateway ${path} props`;
+    if (!target || typeof (target as IWorkloadTarget).deploy !== 'function') {
+      throw new SovereignStackError(`invalid ${what}:\n  - ${what}.target: must be a target such as a KubernetesTarget or DockerTarget`);
+    }
+    const o = parseProps(NginxGatewayOptionsSchema, options, what);
+    if (target instanceof WorkloadTarget && target.findWorkload(o.name)) {
+      throw new SovereignStackError(`invalid ${what}:\n  - ${what}.name: a workload named "${o.name}" is already deployed on ` +
+        `target ${target.node.path}; give each gateway its own name`);
+    }
+    const docker = target.targetKind === 'docker';
+    const traits: TargetTraits = {
+      nginxVersion: o.nginxVersion ?? imageTagVersion(o.image)!.version,
+      // On Docker, clients reach the published host port (8443), not a load balancer on 443.
+      publicHttpsPort: o.tls?.publicHttpsPort ?? (docker ? HTTPS_CONTAINER_PORT : 443),
+      viaContainerPort: docker,
+    };
+    // Check every initial route before anything is created.
+    const initial: GatewayRoute[] = [];
+    o.routes.forEach((route, i) => {
+      checkRoute(route, initial, `${what}.routes[${i}]`, target, (routes) => gatewayConfSpec(o, traits, routes));
+      initial.push(route);
+    });
+
+    super(scope, id);
+    this.target = target;
+    this.options = o;
+    this.traits = traits;
+    this.nginxVersion = traits.nginxVersion;
+    this.workload = target.deploy(this, this.workloadProps());
+    this.node.addValidation({
+      validate: () => (this._routes.length === 0 ? [this.noRoutesMessage()] : []),
+    });
+    for (const route of initial) this.applyRoute(route);
+  }
+
+  /** The routes so far, in the order they were added. */
+  public get routes(): readonly GatewayRoute[] {
+    return [...this._routes];
+  }
+
+  /**
+   * Forwards requests whose path starts with `route.path` to `route.service` on `route.port`, and
+   * lets the service admit the gateway on that port. Validated now: a bad route throws a
+   * SovereignStackError naming the prop, and is not added.
+   */
+  public addRoute(route: GatewayRouteOptions): void {
+    const what = `NginxGateway ${this.node.path} route`;
+    const r = parseProps(GatewayRouteSchema, route, what);
+    checkRoute(r, this._routes, what, this.target, (routes) => this.confSpec(routes));
+    this.applyRoute(r);
+  }
+
+  /** The nginx.conf that will be mounted, for the routes added so far. */
+  public renderConfig(): string {
+    if (this._routes.length === 0) throw new SovereignStackError(this.noRoutesMessage());
+    return renderNginxConf(this.confSpec(this._routes));
+  }
+
+  private applyRoute(route: GatewayRoute): void {
+    this._routes.push(route);
+    // The edge gateway -> service: on Kubernetes, the service's NetworkPolicy admits the gateway pods.
+    route.service.allowFrom(this.workload, [route.port]);
+  }
+
+  private confSpec(routes: readonly GatewayRoute[]): NginxConfSpec {
+    return gatewayConfSpec(this.options, this.traits, routes);
+  }
+
+  private noRoutesMessage(): string {
+    return `NginxGateway ${this.node.path} has no routes: add one with gateway.addRoute({ path, service, port }) or props.routes`;
+  }
+
+  private workloadProps(): WorkloadProps {
+    const o = this.options;
+    const ports: WorkloadPort[] = [{ name: 'http', containerPort: HTTP_CONTAINER_PORT, servicePort: 80, hostPort: HTTP_CONTAINER_PORT }];
+    if (o.tls) ports.push({ name: 'https', containerPort: HTTPS_CONTAINER_PORT, servicePort: 443, hostPort: HTTPS_CONTAINER_PORT });
+    const health = { httpGet: { path: HEALTH_PATH, port: HTTP_CONTAINER_PORT } };
+    return {
+      name: o.name,
+      component: 'gateway',
+      kind: 'stateless',
+      image: o.image,
+      replicas: o.replicas,
+      ports,
+      secrets: o.tls ? [{ source: 'existing', name: o.tls.secretName, keys: ['tls.crt', 'tls.key'] }] : [],
+      secretMounts: o.tls ? [{ secret: o.tls.secretName, mountPath: TLS_DIR }] : [],
+      // Lazy, so routes added after construction land in the mounted file.
+      configFiles: [{ path: CONF_PATH, content: Lazy.stringValue({ produce: () => this.renderConfig() }) }],
+      // pid file, error log and temp files; the root filesystem stays read-only.
+      scratch: [{ name: 'tmp', mountPath: RUNTIME_DIR, sizeMi: 64 }],
+      probes: {
+        readiness: { ...health, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
+        liveness: { ...health, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
+      },
+      resources: o.resources,
+      securityContext: { runAsUser: NGINX_UID, runAsGroup: NGINX_UID, runAsNonRoot: true, readOnlyRootFilesystem: true },
+      placement: { datastore: false, spreadAcrossNodes: 'preferred' },
+      ingress: [{ from: 'public', ports: ports.map((p) => p.containerPort) }],
+      // maxUnavailable, not minAvailable: minAvailable must stay below replicas or no node drains.
+      disruptionBudget: o.replicas > 1 ? { maxUnavailable: 1 } : undefined,
+      shutdown: {
+        // Let the endpoint removal reach every load balancer before nginx stops accepting.
+        preStop: ['sh', '-c', 'sleep 5'],
+        // SIGQUIT is nginx's graceful shutdown: finish the requests in flight, then exit.
+        stopSignal: 'SIGQUIT',
+        gracePeriodSeconds: 30,
+      },
+      public: true,
+    };
+  }
+}
+
+/**
+ * Validates one route against those already there (and renders the config with it), throwing a
+ * SovereignStackError that names the route prop. Pure: nothing is added.
+ */
+function checkRoute(
+  route: GatewayRoute,
+  existing: readonly GatewayRoute[],
+  what: string,
+  target: IWorkloadTarget,
+  specFor: (routes: readonly GatewayRoute[]) => NginxConfSpec,
+): void {
+  const fail = (prop: string, message: string): never => {
+    throw new SovereignStackError(`invalid ${what}:\n  - ${what}.${prop}: ${message}`);
+  };
+  const service = route.service.workload;
+  const taken = existing.find((r) => r.path === route.path);
+  if (taken) fail('path', `duplicate route path "${route.path}" (already routed to "${taken.service.workload.name}"); each path may be routed once`);
+  if (route.path === HEALTH_PATH) fail('path', `is the gateway's health endpoint (${HEALTH_PATH}); pick another path`);
+  if (target instanceof WorkloadTarget && target.findWorkload(service.name) !== route.service) {
+    fail('service', `"${service.name}" is not deployed on the gateway's target ${target.node.path}; deploy the service on the same target`);
+  }
+  if (!nginxName.safeParse(service.name).success) {
+    fail('service', `workload name "${service.name}" must start with a letter to name an nginx upstream; rename the service`);
+  }
+  const servicePorts = service.ports.map(servicePortOf);
+  if (!servicePorts.includes(route.port)) {
+    fail('port', `service "${service.name}" has no port ${route.port} (its ports: ${servicePorts.join(', ') || 'none'}); use one of them`);
+  }
+  try {
+    renderNginxConf(specFor([...existing, route]));
+  } catch (e) {
+    fail('path', `the gateway cannot render nginx.conf with this route: ${(e as Error).message}`);
+  }
+}
+
+/** The renderer's input for the gateway options and routes. Pure. */
+function gatewayConfSpec(o: ResolvedOptions, t: TargetTraits, routes: readonly GatewayRoute[]): NginxConfSpec {
+  const upstreams: NonNullable<NginxConfSpec['upstreams']> = [];
+  const upstreamOf = new Map<string, string>();
+  const rateLimits: NonNullable<NginxConfSpec['rateLimits']> = [];
+  if (o.rateLimit) rateLimits.push(rateLimitZone(DEFAULT_ZONE, o.rateLimit, o.replicas));
+  const zoneNames = new Set(rateLimits.map((r) => r.name));
+
+  const specRoutes = routes.map((route) => {
+    const service = route.service.workload;
+    const connectPort = upstreamPort(route, t.viaContainerPort);
+    const key = `${service.name}:${connectPort}`;
+    let upstream = upstreamOf.get(key);
+    if (!upstream) {
+      // One upstream per service; a second port of the same service gets a suffixed name.
+      upstream = upstreams.some((u) => u.name === service.name) ? `${service.name}-${connectPort}` : service.name;
+      upstreamOf.set(key, upstream);
+      upstreams.push({
+        name: upstream,
+        servers: [{ host: route.service.host, port: connectPort, maxFails: 3, failTimeoutSeconds: 10 }],
+        keepalive: o.upstreamKeepalive,
+      });
+    }
+    let rateLimit: string | undefined;
+    if (route.rateLimit) {
+      rateLimit = uniqueName(routeZoneName(route.path), zoneNames);
+      zoneNames.add(rateLimit);
+      rateLimits.push(rateLimitZone(rateLimit, route.rateLimit, o.replicas));
+    }
+    return { path: route.path, upstream, rateLimit };
+  });
+
+  return {
+    nginxVersion: t.nginxVersion,
+    serverName: o.serverName,
+    httpPort: HTTP_CONTAINER_PORT,
+    httpsPort: HTTPS_CONTAINER_PORT,
+    tls: o.tls
+      ? { certificatePath: `${TLS_DIR}/tls.crt`, keyPath: `${TLS_DIR}/tls.key`, publicHttpsPort: t.publicHttpsPort }
+      : undefined,
+    runtimeDir: RUNTIME_DIR,
+    clientMaxBodySize: o.clientMaxBodySize,
+    healthPath: HEALTH_PATH,
+    rateLimits,
+    defaultRateLimit: o.rateLimit ? DEFAULT_ZONE : undefined,
+    upstreams,
+    routes: specRoutes,
+    timeouts: o.timeouts,
+  };
+}
+
+/**
+ * The port nginx connects to: Kubernetes Services listen on the service port, while containers on
+ * a Docker network are reached directly on their container port.
+ */
+function upstreamPort(route: GatewayRoute, viaContainerPort: boolean): number {
+  const p = route.service.workload.ports.find((wp) => servicePortOf(wp) === route.port);
+  if (!p) return route.port;
+  return viaContainerPort ? p.containerPort : servicePortOf(p);
+}
+
+/** nginx `limit_req_zone` for a rate limit, divided over the replicas when its scope is the gateway. */
+function rateLimitZone(name: string, limit: ResolvedRateLimit, replicas: number): NonNullable<NginxConfSpec['rateLimits']>[number] {
+  const share = (n: number) => (limit.scope === 'gateway' ? Math.ceil(n / replicas) : n);
+  const rate = (limit.perSecond ?? limit.perMinute)!;
+  const burst = limit.burst ?? Math.min(2 * rate, MAX_BURST);
+  return {
+    name,
+    ...(limit.perSecond !== undefined ? { ratePerSecond: share(limit.perSecond) } : { ratePerMinute: share(limit.perMinute!) }),
+    burst: share(burst),
+    nodelay: limit.nodelay,
+  };
+}
+
+/** "/v1/Orders.json" -> "route-v1-orders-json" (an nginx zone name). */
+function routeZoneName(path: string): string {
+  const slug = path.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'root';
+  return `route-${slug}`.slice(0, 56).replace(/-+$/, '');
+}
+
+function uniqueName(base: string, taken: ReadonlySet<string>): string {
+  if (!taken.has(base)) return base;
+  let i = 2;
+  while (taken.has(`${base}-${i}`)) i++;
+  return `${base}-${i}`;
+}
