@@ -1,9 +1,14 @@
 // Public API of sovereign-stack. Exports only.
 export * from './util/errors';
+export * from './app/synth-app';
+
+// The target-neutral model and the targets that realize it.
 export * from './workload/workload';
 export * from './workload/target';
 export * from './targets/kubernetes/kubernetes-target';
 export * from './targets/docker/docker-target';
+
+// Residency (Schrems II).
 export * from './residency/eea';
 export * from './residency/region';
 export * from './residency/regions';
@@ -11,4 +16,20 @@ export * from './residency/policy';
 export * from './residency/region-ref';
 export * from './residency/datastore';
 export * from './residency/residency-guard';
-export * from './app/synth-app';
+
+// Components and their pure renderers.
+export * from './gateway/nginx-spec';
+export * from './gateway/render-nginx-conf';
+export * from './gateway/nginx-gateway';
+export * from './postgres/postgres-spec';
+export * from './postgres/render-postgres-conf';
+export * from './postgres/postgres-database';
+export * from './rabbitmq/rabbitmq-spec';
+export * from './rabbitmq/render-rabbitmq-conf';
+export * from './rabbitmq/render-rabbitmq-definitions';
+export * from './rabbitmq/render-user-bootstrap';
+// (pending) export * from './rabbitmq/rabbitmq-cluster';
+
+// The pattern.
+export * from './reference/micro-service';
+// (pending) export * from './reference/reference-deployment';

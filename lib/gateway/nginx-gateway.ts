@@ -213,8 +213,6 @@ interface TargetTraits {
   readonly nginxVersion: string;
   /** The HTTPS port clients see (HTTP -> HTTPS redirects). */
   readonly publicHttpsPort: number;
-  /** Services are reached on their container port (Docker) rather than a Service port. */
-  readonly viaContainerPort: boolean;
 }
 
 export interface NginxGatewayProps extends NginxGatewayOptions {
@@ -251,7 +249,7 @@ export class NginxGateway extends Construct {
   /** The target the gateway and the services of its routes are deployed on. */
   public readonly target: IWorkloadTarget;
   private readonly options: ResolvedOptions;
-  private readonly traits: TargetTraits;
+  private traits: TargetTraits;
   private readonly _routes: GatewayRoute[] = [];
 
   constructor(scope: Construct, id: string, props: NginxGatewayProps) {
@@ -266,12 +264,10 @@ export class NginxGateway extends Construct {
       throw new SovereignStackError(`invalid ${what}:\n  - ${what}.name: a workload named "${o.name}" is already deployed on ` +
         `target ${target.node.path}; give each gateway its own name`);
     }
-    const docker = target.targetKind === 'docker';
+    // The public HTTPS port is known once deployed; 443 stands in for the checks below.
     const traits: TargetTraits = {
       nginxVersion: o.nginxVersion ?? imageTagVersion(o.image)!.version,
-      // On Docker, clients reach the published host port (8443), not a load balancer on 443.
-      publicHttpsPort: o.tls?.publicHttpsPort ?? (docker ? HTTPS_CONTAINER_PORT : 443),
-      viaContainerPort: docker,
+      publicHttpsPort: o.tls?.publicHttpsPort ?? 443,
     };
     // Check every initial route before anything is created.
     const initial: GatewayRoute[] = [];
@@ -283,9 +279,10 @@ export class NginxGateway extends Construct {
     super(scope, id);
     this.target = target;
     this.options = o;
-    this.traits = traits;
     this.nginxVersion = traits.nginxVersion;
     this.workload = target.deploy(this, this.workloadProps());
+    // Clients see the load balancer's 443 on Kubernetes, the published host port on Docker.
+    this.traits = { ...traits, publicHttpsPort: o.tls?.publicHttpsPort ?? (o.tls ? this.workload.publicPort(443) ?? 443 : 443) };
     this.node.addValidation({
       validate: () => (this._routes.length === 0 ? [this.noRoutesMessage()] : []),
     });
@@ -414,7 +411,8 @@ function gatewayConfSpec(o: ResolvedOptions, t: TargetTraits, routes: readonly G
 
   const specRoutes = routes.map((route) => {
     const service = route.service.workload;
-    const connectPort = upstreamPort(route, t.viaContainerPort);
+    const endpoint = route.service.endpoint(route.port);
+    const connectPort = endpoint.port;
     const key = `${service.name}:${connectPort}`;
     let upstream = upstreamOf.get(key);
     if (!upstream) {
@@ -423,7 +421,7 @@ function gatewayConfSpec(o: ResolvedOptions, t: TargetTraits, routes: readonly G
       upstreamOf.set(key, upstream);
       upstreams.push({
         name: upstream,
-        servers: [{ host: route.service.host, port: connectPort, maxFails: 3, failTimeoutSeconds: 10 }],
+        servers: [{ host: endpoint.host, port: connectPort, maxFails: 3, failTimeoutSeconds: 10 }],
         keepalive: o.upstreamKeepalive,
       });
     }
@@ -459,12 +457,6 @@ function gatewayConfSpec(o: ResolvedOptions, t: TargetTraits, routes: readonly G
  * The port nginx connects to: Kubernetes Services listen on the service port, while containers on
  * a Docker network are reached directly on their container port.
  */
-function upstreamPort(route: GatewayRoute, viaContainerPort: boolean): number {
-  const p = route.service.workload.ports.find((wp) => servicePortOf(wp) === route.port);
-  if (!p) return route.port;
-  return viaContainerPort ? p.containerPort : servicePortOf(p);
-}
-
 /** nginx `limit_req_zone` for a rate limit, divided over the replicas when its scope is the gateway. */
 function rateLimitZone(name: string, limit: ResolvedRateLimit, replicas: number): NonNullable<NginxConfSpec['rateLimits']>[number] {
   const share = (n: number) => (limit.scope === 'gateway' ? Math.ceil(n / replicas) : n);

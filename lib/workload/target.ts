@@ -1,7 +1,7 @@
 import { TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
 import { SovereignStackError, parseProps } from '../util/errors';
-import { IngressRule, Workload, WorkloadProps, WorkloadSchema } from './workload';
+import { IngressRule, Workload, WorkloadPort, WorkloadProps, WorkloadSchema, servicePortOf } from './workload';
 import type { RegionRef } from '../residency/region-ref';
 
 /** Options a component passes with its workload. */
@@ -26,6 +26,13 @@ export interface DeployedWorkload {
    * hatch for `addOverride`.
    */
   readonly resources: Readonly<Record<string, TerraformResource>>;
+  /**
+   * How another workload reaches this one's service port: through a Service on Kubernetes (the
+   * service port), straight to the container on Docker (the container port).
+   */
+  endpoint(servicePort: number): { readonly host: string; readonly port: number };
+  /** The port public clients use for this service port (public workloads only). */
+  publicPort(servicePort: number): number | undefined;
   /** Admits connections from another workload (or the public) on the given ports. */
   allowFrom(from: DeployedWorkload | 'public', ports: number[]): void;
   /**
@@ -108,6 +115,15 @@ export abstract class WorkloadTarget extends Construct implements IWorkloadTarge
     ].filter((name) => !declared.has(name)).map((name) =>
       `workload "${w.name}" reads secret "${name}", which no workload on this target declares; ` +
       'add it to a workload\'s `secrets` as { source: \'generated\', ... } or { source: \'existing\', name, keys }'));
+  }
+
+  /** The workload port whose service port is `servicePort`, or a clear error. */
+  protected static portOf(w: Workload, servicePort: number): WorkloadPort {
+    const p = w.ports.find((wp) => servicePortOf(wp) === servicePort);
+    if (!p) {
+      throw new SovereignStackError(`workload "${w.name}" has no service port ${servicePort} (its ports: ${w.ports.map(servicePortOf).join(', ') || 'none'})`);
+    }
+    return p;
   }
 
   /** Adds an ingress rule unless an identical one exists. */

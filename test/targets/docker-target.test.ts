@@ -35,9 +35,12 @@ describe('DockerTarget', () => {
   });
 
   it('publishes ports only for public workloads, on loopback, one host port per replica', () => {
-    const { json } = deployExample({ public: true });
+    const { json, deployed } = deployExample({ public: true, ports: [{ name: 'db', containerPort: 5000, servicePort: 80 }], ingress: [] });
+    expect(deployed.endpoint(80)).toEqual({ host: 'ledger', port: 5000 }); // no Service: the container port
+    expect(deployed.publicPort(80)).toBe(80);
+    expect(() => deployed.endpoint(81)).toThrow(/has no service port 81/);
     const ports = Object.values(resourcesOf(json, 'docker_container')).map((c: any) => c.ports[0]);
-    expect(ports).toEqual([0, 1, 2].map((i) => ({ internal: 5000, external: 5000 + i, ip: '127.0.0.1' })));
+    expect(ports).toEqual([0, 1, 2].map((i) => ({ internal: 5000, external: 80 + i, ip: '127.0.0.1' })));
   });
 
   it('uploads mounted secret keys, including keys added after construction', () => {
@@ -49,13 +52,13 @@ describe('DockerTarget', () => {
     const secretFiles = c.upload.filter((u: any) => u.file.startsWith('/run/secrets/ledger/'));
     expect(secretFiles.map((u: any) => u.file).sort()).toEqual(['/run/secrets/ledger/invoices', '/run/secrets/ledger/password', '/run/secrets/ledger/username']);
     expect(secretFiles.find((u: any) => u.file.endsWith('/invoices')).content).toMatch(/^\$\{random_password\.[a-z0-9_-]+\.result\}$/);
-    expect(secretFiles.every((u: any) => u.permissions === '0440')).toBe(true);
+    expect(secretFiles.every((u: any) => u.permissions === '0444')).toBe(true); // uploads are root-owned
   });
 
   it('turns an existing secret into sensitive variables, never literals', () => {
     const { json } = deployExample({ secrets: [{ source: 'existing', name: 'ledger-credentials', keys: ['password'] }] });
+    expect(Object.keys(json.variable ?? {})).toEqual(['ledger_credentials_password']); // settable as TF_VAR_...
     const variables = Object.values(json.variable ?? {});
-    expect(variables).toHaveLength(1);
     expect(variables[0]).toEqual(expect.objectContaining({ sensitive: true, type: 'string' }));
     expect(variables[0].default).toBeUndefined();
   });

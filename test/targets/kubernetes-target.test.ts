@@ -76,6 +76,13 @@ describe('KubernetesTarget', () => {
     expect(Object.keys(resourcesOf(json, 'kubernetes_deployment_v1'))).toHaveLength(1);
   });
 
+  it('reaches workloads through their Service port', () => {
+    const { deployed } = deployExample();
+    expect(deployed.endpoint(5000)).toEqual({ host: 'ledger.platform.svc.cluster.local', port: 5000 });
+    expect(deployed.publicPort(5000)).toBeUndefined(); // not public
+    expect(deployed.replicaHosts[2]).toBe('ledger-2.ledger-headless.platform.svc.cluster.local');
+  });
+
   it('adds generated secret keys after construction', () => {
     const { stack, deployed } = deployExample();
     deployed.addGeneratedSecretKey('ledger-credentials', 'invoices', { length: 40 });

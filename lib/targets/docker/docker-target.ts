@@ -109,7 +109,9 @@ export class DockerTarget extends WorkloadTarget {
             ...w.secretMounts.flatMap((m) => this.secretKeys(w, m.secret).map((key) => ({
               file: `${m.mountPath}/${key}`,
               content: this.secretValue(w, m.secret, key),
-              permissions: '0440',
+              // Uploads are owned by root: a non-root process could not read 0440. The container
+              // runs one process as one user, so 0444 exposes nothing to anyone else.
+              permissions: '0444',
             }))),
           ].map((u: ContainerUpload) => containerUploadToTerraform(u)),
         }) as unknown as ContainerUpload[],
@@ -147,6 +149,9 @@ export class DockerTarget extends WorkloadTarget {
       host: w.name,
       replicaHosts,
       resources,
+      // No Service in front: peers connect to the container port under the workload's alias.
+      endpoint: (p) => ({ host: w.name, port: WorkloadTarget.portOf(w, p).containerPort }),
+      publicPort: (p) => (w.public ? port(WorkloadTarget.portOf(w, p)) : undefined),
       // Docker cannot enforce ingress rules (see the class doc); they are accepted and ignored.
       allowFrom: () => undefined,
       addGeneratedSecretKey: (secretName, key, opts = {}) => {
@@ -170,11 +175,17 @@ export class DockerTarget extends WorkloadTarget {
     if (secret.source === 'generated') {
       return { ...secret.plain, ...generateSecretValues(scope, secret) };
     }
-    return Object.fromEntries(secret.keys.map((key) => [key, new TerraformVariable(scope, `secret-${secret.name}-${key}`, {
-      type: 'string',
-      sensitive: true,
-      description: `value of key "${key}" of secret "${secret.name}" (set TF_VAR_... or a .tfvars file kept out of git)`,
-    }).stringValue]));
+    return Object.fromEntries(secret.keys.map((key) => {
+      // A name `export TF_VAR_<name>=...` can set: secret names are unique per target.
+      const name = `${secret.name}_${key}`.replace(/[^A-Za-z0-9_]/g, '_');
+      const variable = new TerraformVariable(scope, `secret-${secret.name}-${key}`, {
+        type: 'string',
+        sensitive: true,
+        description: `key "${key}" of secret "${secret.name}": set TF_VAR_${name} or a .tfvars file kept out of git`,
+      });
+      variable.overrideLogicalId(name);
+      return [key, variable.stringValue];
+    }));
   }
 
   private secretKeys(w: Workload, secret: string): string[] {

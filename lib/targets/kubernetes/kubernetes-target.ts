@@ -318,6 +318,8 @@ export class KubernetesTarget extends WorkloadTarget {
       host,
       replicaHosts,
       resources,
+      endpoint: (port) => ({ host, port: servicePortOf(WorkloadTarget.portOf(w, port)) }),
+      publicPort: (port) => (w.public ? servicePortOf(WorkloadTarget.portOf(w, port)) : undefined),
       allowFrom: (from, ports) => WorkloadTarget.addIngress(ingress, from, ports),
       addGeneratedSecretKey: (secretName, key, opts = {}) => {
         const secret = generatedSecretOf(w, secretName);
