@@ -1,0 +1,397 @@
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { RegionRef, RegionRefSchema } from '../residency/region-ref';
+import { SovereignStackError, parseProps } from '../util/errors';
+import { cpuQuantity, dnsLabel, dnsSubdomain, envName, imageRef, memoryQuantity, memoryToMi } from '../util/schemas';
+import { imageTagVersion } from '../util/versions';
+import { DeployedWorkload, IWorkloadTarget } from '../workload/target';
+import { EnvVar, WorkloadProps } from '../workload/workload';
+import {
+  PostgresConfSpecSchema,
+  PostgresHbaSpecSchema,
+  PostgresMajorVersion,
+  SUPPORTED_POSTGRES_VERSIONS,
+  postgresIdentifier,
+} from './postgres-spec';
+import { renderPgHba, renderPostgresConf } from './render-postgres-conf';
+import { renderInitOwnerScript } from './render-init-owner';
+
+/** The official image the database runs by default (Debian-based; its postgres user is uid 999). */
+export const DEFAULT_POSTGRES_IMAGE = 'postgres:17.2';
+/** The port PostgreSQL listens on and clients connect to. */
+export const POSTGRES_PORT = 5432;
+
+/** Where the data volume is mounted. */
+const DATA_MOUNT = '/var/lib/postgresql/data';
+/**
+ * PGDATA is a subdirectory of the volume: a fresh volume's root is not empty (lost+found on
+ * ext4/xfs) and its mode follows fsGroup, while initdb wants an empty directory it may chmod 0700.
+ */
+const PGDATA = `${DATA_MOUNT}/pgdata`;
+const WAL_MOUNT = '/var/lib/postgresql/wal';
+/** The same reason as PGDATA: initdb --waldir wants an empty directory of its own. */
+const WAL_DIR = `${WAL_MOUNT}/pg_wal`;
+const SOCKET_DIR = '/var/run/postgresql';
+const CONF_FILE = '/etc/postgresql/postgresql.conf';
+const HBA_FILE = '/etc/postgresql/pg_hba.conf';
+const INIT_SCRIPT = '/docker-entrypoint-initdb.d/10-create-owner.sh';
+/** The environment variable the init script reads the owner's password from. */
+const OWNER_PASSWORD_ENV = 'OWNER_PASSWORD';
+/** The image's own superuser, reachable over the unix socket only. */
+const SUPERUSER = 'postgres';
+/** WAL may grow past max_wal_size (2GB by default) under load; a full WAL volume stops the server. */
+const MIN_WAL_STORAGE_GI = 4;
+/** Workload names carry a "-db" suffix and may be at most 40 characters. */
+const MAX_SERVICE_NAME_LENGTH = 37;
+
+/** The PostgreSQL major version an image tag names (`postgres:17.2` -> 17), or undefined. */
+export function postgresMajorOfImage(image: string): number | undefined {
+  return imageTagVersion(image)?.major;
+}
+
+/** `orders-api` -> `orders_api`: the database and role name of a service. */
+export function postgresNameOf(serviceName: string): string {
+  return serviceName.replace(/-/g, '_');
+}
+
+export const PostgresDatabaseOptionsSchema = z.object({
+  /**
+   * The service that owns this database (a DNS label, at most 37 characters). The workload is
+   * `<serviceName>-db`; the database and its owner role are `serviceName` with "-" turned into "_"
+   * (`orders-api` -> `orders_api`).
+   */
+  serviceName: dnsLabel.max(MAX_SERVICE_NAME_LENGTH, {
+    message: `must be at most ${MAX_SERVICE_NAME_LENGTH} characters (the workload is named "<serviceName>-db")`,
+  }),
+  /**
+   * Size of the data volume in GiB (NVMe, one per replica). Volumes can grow later (the storage
+   * class allows expansion), never shrink.
+   * @default 20
+   */
+  storageGi: z.number().int({ message: 'must be a whole number of GiB' }).min(1, { message: 'must be at least 1' }).max(65536).default(20),
+  /**
+   * Size in GiB of a separate WAL volume (role `wal`), mounted at /var/lib/postgresql/wal; initdb
+   * puts pg_wal on it. At least 4 GiB: WAL may outgrow max_wal_size (2GB) under load, and a full
+   * WAL volume stops the server.
+   * @default undefined (WAL stays on the data volume)
+   */
+  walStorageGi: z.number().int({ message: 'must be a whole number of GiB' })
+    .min(MIN_WAL_STORAGE_GI, { message: `must be at least ${MIN_WAL_STORAGE_GI} (WAL may outgrow max_wal_size = 2GB; a full WAL volume stops the server)` })
+    .max(65536).optional(),
+  /**
+   * The official `postgres` image (or a compatible one) with a version tag; the tag's major version
+   * (14-17) selects the configuration. Alpine tags run as uid 70, others as uid 999 (the image's
+   * postgres user). Pin a digest after the tag for reproducible deployments: `postgres:17.2@sha256:...`.
+   * @default 'postgres:17.2'
+   */
+  image: imageRef.default(DEFAULT_POSTGRES_IMAGE),
+  /**
+   * The container's memory limit, also its request (the database gets what its settings assume).
+   * shared_buffers (25 %), effective_cache_size (75 %), work_mem and maintenance_work_mem are
+   * derived from it. At least 256Mi.
+   * @default '2Gi'
+   */
+  memoryLimit: memoryQuantity.default('2Gi'),
+  /**
+   * CPU request. No CPU limit is set: throttling a database stretches every lock it holds.
+   * @default '500m'
+   */
+  cpu: cpuQuantity.default('500m'),
+  /**
+   * max_connections (10-5000); sizes work_mem too, so it must fit memoryLimit. Put a pooler
+   * (PgBouncer) in front rather than raising it far.
+   * @default 100
+   */
+  maxConnections: z.number().int({ message: 'must be an integer' }).optional(),
+  /**
+   * Name of an existing Secret (External Secrets, Vault, sealed secrets) holding the passwords
+   * under the keys `password` (the owner role's) and `superuser-password` (the postgres
+   * superuser's). Nothing is generated then. On Docker each key becomes a sensitive Terraform variable.
+   * @default undefined: a Secret `<serviceName>-db-credentials` is generated at apply time
+   */
+  existingSecret: dnsSubdomain.optional(),
+  /**
+   * Refuse `terraform destroy` of the StatefulSet / volumes and the generated credentials
+   * (prevent_destroy). Opt out with `false` for throw-away stacks (CI, previews). On Kubernetes the
+   * claims and volumes are kept even then (claim retention and the storage class are Retain):
+   * delete the PVCs and PVs by hand to drop the data.
+   * @default true
+   */
+  retainOnDelete: z.boolean().default(true),
+  /**
+   * Client networks pg_hba.conf admits (the owner role to its database, SCRAM). The network policy
+   * still decides which pods get through.
+   * @default ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] (RFC 1918, where pod networks live)
+   */
+  clientCidrs: z.array(z.string()).optional(),
+}).strict().superRefine((o, ctx) => {
+  // The image tag's major version selects the configuration.
+  const major = postgresMajorOfImage(o.image);
+  if (major === undefined) {
+    ctx.addIssue({
+      code: 'custom', path: ['image'],
+      message: `"${o.image}" names no version; tag it with a PostgreSQL version such as "${DEFAULT_POSTGRES_IMAGE}" (a digest may follow the tag)`,
+    });
+  } else if (!(SUPPORTED_POSTGRES_VERSIONS as readonly number[]).includes(major)) {
+    ctx.addIssue({
+      code: 'custom', path: ['image'],
+      message: `"${o.image}" is PostgreSQL ${major}; supported major versions are ${SUPPORTED_POSTGRES_VERSIONS.join(', ')} (for example "${DEFAULT_POSTGRES_IMAGE}")`,
+    });
+  }
+  const name = postgresNameOf(o.serviceName);
+  const identifier = postgresIdentifier.safeParse(name);
+  if (!identifier.success) {
+    ctx.addIssue({
+      code: 'custom', path: ['serviceName'],
+      message: `gives the PostgreSQL database and role name "${name}", which ${identifier.error.issues[0].message}`,
+    });
+  } else if (name === 'postgres' || name === 'template0' || name === 'template1') {
+    ctx.addIssue({ code: 'custom', path: ['serviceName'], message: `must not be "${name}" (a built-in database or role)` });
+  }
+  // The renderers' own rules (memory budget, client networks), reported against these props.
+  const conf = PostgresConfSpecSchema.safeParse({ version: major ?? 17, memoryLimit: o.memoryLimit, maxConnections: o.maxConnections });
+  if (!conf.success) {
+    for (const issue of conf.error.issues) {
+      if (issue.path[0] === 'version') continue; // reported on image above
+      ctx.addIssue({ code: 'custom', path: issue.path.length ? issue.path : ['memoryLimit'], message: issue.message });
+    }
+  }
+  if (o.clientCidrs !== undefined) {
+    const hba = PostgresHbaSpecSchema.shape.clientCidrs.safeParse(o.clientCidrs);
+    if (!hba.success) {
+      for (const issue of hba.error.issues) ctx.addIssue({ code: 'custom', path: ['clientCidrs', ...issue.path], message: issue.message });
+    }
+  }
+}, { when: (payload) => payload.issues.length === 0 });
+
+/** Plain options of a PostgresDatabase (types derived from the schema, so they cannot drift). */
+export type PostgresDatabaseOptions = z.input<typeof PostgresDatabaseOptionsSchema>;
+
+export interface PostgresDatabaseProps extends PostgresDatabaseOptions {
+  /** Where the database runs: a KubernetesTarget, a DockerTarget, or a target of your own. */
+  readonly target: IWorkloadTarget;
+  /**
+   * Where the data lives, when not where the target is. Checked by the residency guard: a location
+   * outside the stack's policy fails synthesis.
+   * @default the target's location
+   */
+  readonly location?: RegionRef;
+}
+
+/** How a service reaches its database. */
+export interface PostgresConnectionProps {
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly username: string;
+  /** The Secret holding the owner's password. */
+  readonly secretName: string;
+  /** The key of the password in that Secret. */
+  readonly passwordKey: string;
+}
+
+/**
+ * How a service connects: host, port, database, user, and where its password lives. The password
+ * itself is never here: `env()` hands it over as a secret reference.
+ */
+export class PostgresConnection implements PostgresConnectionProps {
+  public readonly host: string;
+  public readonly port: number;
+  public readonly database: string;
+  public readonly username: string;
+  public readonly secretName: string;
+  public readonly passwordKey: string;
+
+  constructor(props: PostgresConnectionProps) {
+    this.host = props.host;
+    this.port = props.port;
+    this.database = props.database;
+    this.username = props.username;
+    this.secretName = props.secretName;
+    this.passwordKey = props.passwordKey;
+  }
+
+  /**
+   * Environment entries for the owning service's workload: `<prefix>_HOST`, `<prefix>_PORT`,
+   * `<prefix>_NAME`, `<prefix>_USER` as values and `<prefix>_PASSWORD` as a secret reference.
+   */
+  public env(prefix = 'DATABASE'): EnvVar[] {
+    if (!envName.safeParse(prefix).success) {
+      throw new SovereignStackError(`connection.env(): prefix "${prefix}" must be letters, digits and "_", not starting with a digit (e.g. "DATABASE")`);
+    }
+    return [
+      { name: `${prefix}_HOST`, value: this.host },
+      { name: `${prefix}_PORT`, value: String(this.port) },
+      { name: `${prefix}_NAME`, value: this.database },
+      { name: `${prefix}_USER`, value: this.username },
+      { name: `${prefix}_PASSWORD`, secretRef: { secret: this.secretName, key: this.passwordKey } },
+    ];
+  }
+}
+
+/**
+ * One PostgreSQL per service: database-per-service, so a service owns its schema and no other
+ * service can reach its tables (pg_hba.conf admits only the owner role to its own database, and
+ * the network policy admits only the pods given to `allowFrom`).
+ *
+ * The database is a single-replica stateful workload on the target's NVMe storage, in the target's
+ * region (on Kubernetes: a StatefulSet with a claim template on the Retain / WaitForFirstConsumer
+ * NVMe class and required node affinity on the region and the KVM / NVMe node labels). It runs the
+ * official `postgres` image with a rendered postgresql.conf (memory derived from `memoryLimit`,
+ * NVMe I/O costs, SCRAM) and pg_hba.conf, as its postgres user with a read-only root filesystem;
+ * the image's entrypoint initialises an empty volume (with data checksums) and runs an init script
+ * that creates the owner role (LOGIN, not a superuser) and its database. Credentials are generated
+ * at apply time into a Secret (or taken from `existingSecret`); they never appear in the
+ * synthesized JSON.
+ *
+ * Availability: one replica means a node failure or a drain is an outage until the pod is back on
+ * the node that holds its local NVMe volume. No PodDisruptionBudget is created on purpose: with one
+ * replica `maxUnavailable: 1` protects nothing, and `minAvailable: 1` would block every node drain
+ * forever. Shutdown is fast (SIGINT on Docker; a `pg_ctl stop --mode=fast` preStop on Kubernetes,
+ * whose pods have no stop signal field) with 120 s for the final checkpoint.
+ *
+ * What high availability would add, not built here: streaming replicas on other nodes with
+ * automated failover and fencing, a Service following the primary, and backups with WAL archiving
+ * for point-in-time recovery, usually through an operator such as CloudNativePG or through Patroni.
+ * Backups in another location must be declared to the residency guard like the primary.
+ *
+ * @example
+ * const db = new PostgresDatabase(stack, 'orders-db', { target, serviceName: 'orders', storageGi: 20 });
+ * db.allowFrom(ordersService);
+ * // in the service's workload: env: [...db.connection.env()]
+ */
+export class PostgresDatabase extends Construct {
+  /** Key of the owner role's password in the credentials Secret. */
+  public static readonly PASSWORD_KEY = 'password';
+  /** Key of the postgres superuser's password in the credentials Secret. */
+  public static readonly SUPERUSER_PASSWORD_KEY = 'superuser-password';
+
+  /** The realized workload (its provider resources are in `workload.resources`). */
+  public readonly workload: DeployedWorkload;
+  /** How the owning service connects. */
+  public readonly connection: PostgresConnection;
+  /** PostgreSQL major version, from the image tag. */
+  public readonly version: PostgresMajorVersion;
+  /** The owning service. */
+  public readonly serviceName: string;
+
+  constructor(scope: Construct, id: string, props: PostgresDatabaseProps) {
+    const what = `PostgresDatabase ${scope.node.path ? `${scope.node.path}/` : ''}${id} props`;
+    const { target, location, ...options } = props ?? ({} as PostgresDatabaseProps);
+    if (!target || typeof target.deploy !== 'function') {
+      throw new SovereignStackError(`invalid ${what}:\n  - ${what}.target: is required (a KubernetesTarget, a DockerTarget or another IWorkloadTarget)`);
+    }
+    if (location !== undefined) parseProps(RegionRefSchema, location, `${what}.location`);
+    const o = parseProps(PostgresDatabaseOptionsSchema, options, what);
+    super(scope, id);
+
+    const version = postgresMajorOfImage(o.image) as PostgresMajorVersion;
+    const name = postgresNameOf(o.serviceName);
+    const workloadName = `${o.serviceName}-db`;
+    const secretName = o.existingSecret ?? `${workloadName}-credentials`;
+    // The official Alpine images create their postgres user with uid/gid 70, the Debian ones 999.
+    const tag = o.image.split('@')[0].split('/').pop()?.split(':')[1] ?? '';
+    const uid = tag.includes('alpine') ? 70 : 999;
+    const memoryMi = memoryToMi(o.memoryLimit);
+    const isReady = ['pg_isready', '-U', SUPERUSER, '-h', SOCKET_DIR];
+
+    const workload: WorkloadProps = {
+      name: workloadName,
+      component: 'postgresql',
+      kind: 'stateful',
+      image: o.image,
+      replicas: 1,
+      // The image's entrypoint runs `postgres` for arguments that start with "-".
+      args: ['-c', `config_file=${CONF_FILE}`],
+      ports: [{ name: 'postgres', containerPort: POSTGRES_PORT }],
+      env: [
+        { name: 'PGDATA', value: PGDATA },
+        { name: 'POSTGRES_USER', value: SUPERUSER },
+        { name: 'POSTGRES_PASSWORD', secretRef: { secret: secretName, key: PostgresDatabase.SUPERUSER_PASSWORD_KEY } },
+        { name: OWNER_PASSWORD_ENV, secretRef: { secret: secretName, key: PostgresDatabase.PASSWORD_KEY } },
+        // Page checksums catch storage corruption; they can only be chosen at initdb.
+        { name: 'POSTGRES_INITDB_ARGS', value: '--data-checksums' },
+        ...(o.walStorageGi ? [{ name: 'POSTGRES_INITDB_WALDIR', value: WAL_DIR }] : []),
+      ],
+      secrets: [o.existingSecret
+        ? { source: 'existing', name: secretName, keys: [PostgresDatabase.PASSWORD_KEY, PostgresDatabase.SUPERUSER_PASSWORD_KEY] }
+        : {
+          source: 'generated',
+          name: secretName,
+          generated: { [PostgresDatabase.PASSWORD_KEY]: { length: 32 }, [PostgresDatabase.SUPERUSER_PASSWORD_KEY]: { length: 32 } },
+          plain: { username: name, database: name },
+          // Kept with the data: a retained volume holds the role's password hash, so a new random
+          // password would lock the service out.
+          retain: o.retainOnDelete,
+        }],
+      configFiles: [
+        {
+          path: CONF_FILE,
+          content: renderPostgresConf({
+            version, memoryLimit: o.memoryLimit, maxConnections: o.maxConnections,
+            port: POSTGRES_PORT, unixSocketDirectory: SOCKET_DIR, hbaFile: HBA_FILE,
+          }),
+        },
+        { path: HBA_FILE, content: renderPgHba({ database: name, user: name, clientCidrs: o.clientCidrs }) },
+        { path: INIT_SCRIPT, content: renderInitOwnerScript({ role: name, database: name, passwordEnv: OWNER_PASSWORD_ENV }) },
+      ],
+      volumes: [
+        { name: 'data', mountPath: DATA_MOUNT, sizeGi: o.storageGi, role: 'datastore', dataKind: 'postgresql-data' },
+        ...(o.walStorageGi
+          ? [{ name: 'wal', mountPath: WAL_MOUNT, sizeGi: o.walStorageGi, role: 'wal' as const, dataKind: 'postgresql-wal' }]
+          : []),
+      ],
+      scratch: [
+        { name: 'run', mountPath: SOCKET_DIR, sizeMi: 16 },
+        { name: 'tmp', mountPath: '/tmp', sizeMi: 64 },
+        // Parallel queries exchange data through POSIX shared memory in /dev/shm; container
+        // runtimes give 64MB by default, too little for a few parallel workers.
+        { name: 'shm', mountPath: '/dev/shm', sizeMi: Math.max(64, Math.floor(memoryMi / 4)), memory: true },
+      ],
+      probes: {
+        // Over the unix socket: no dependency on listen_addresses or pg_hba.conf's TCP lines.
+        readiness: { exec: isReady, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
+        // A restart costs crash recovery: give a busy server a minute before restarting it.
+        liveness: { exec: isReady, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
+        // First start initialises the volume; a restart after a crash replays WAL: up to 15 minutes.
+        startup: { exec: isReady, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 90 },
+      },
+      resources: {
+        requests: { cpu: o.cpu, memory: o.memoryLimit },
+        limits: { memory: o.memoryLimit },
+      },
+      securityContext: { runAsUser: uid, runAsGroup: uid, fsGroup: uid, runAsNonRoot: true, readOnlyRootFilesystem: true },
+      placement: { datastore: true, spreadAcrossNodes: 'none' },
+      // Nobody may connect until allowFrom() names the owner.
+      ingress: [],
+      // No disruptionBudget: see the class doc.
+      shutdown: {
+        // SIGINT = fast shutdown: sessions are ended, a checkpoint is written. SIGTERM would be
+        // "smart" shutdown, which waits for every client to disconnect (until the kill).
+        stopSignal: 'SIGINT',
+        // Kubernetes pods have no stop signal: ask for the fast shutdown explicitly. --no-wait
+        // returns at once; the kubelet's SIGTERM afterwards is ignored by a server already stopping.
+        preStop: ['pg_ctl', 'stop', '--mode=fast', '--no-wait'],
+        gracePeriodSeconds: 120,
+      },
+      retainData: o.retainOnDelete,
+    };
+
+    this.serviceName = o.serviceName;
+    this.version = version;
+    this.workload = target.deploy(this, workload, { location });
+    this.connection = new PostgresConnection({
+      host: this.workload.host,
+      port: POSTGRES_PORT,
+      database: name,
+      username: name,
+      secretName,
+      passwordKey: PostgresDatabase.PASSWORD_KEY,
+    });
+  }
+
+  /** Admits exactly `owner`'s pods on 5432 (network policy; Docker cannot enforce it). */
+  public allowFrom(owner: DeployedWorkload): void {
+    this.workload.allowFrom(owner, [POSTGRES_PORT]);
+  }
+}
