@@ -1,0 +1,592 @@
+import { Lazy } from 'cdktf';
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { RegionRef, RegionRefSchema } from '../residency/region-ref';
+import { SovereignStackError, parseProps } from '../util/errors';
+import { cpuQuantity, dnsLabel, envName, imageRef, memoryQuantity } from '../util/schemas';
+import { imageTagVersion } from '../util/versions';
+import { DeployedWorkload, IWorkloadTarget } from '../workload/target';
+import { EnvVar, WorkloadProps } from '../workload/workload';
+import {
+  QueueMode, RabbitMqConfSpecInput, amqpName, queueMode, rabbitMqConfSpec, routingKey,
+} from './rabbitmq-spec';
+import { renderEnabledPlugins, renderRabbitMqConf } from './render-rabbitmq-conf';
+import { renderRabbitMqDefinitions } from './render-rabbitmq-definitions';
+import { renderUserBootstrapScript } from './render-user-bootstrap';
+
+/** The official image the cluster runs by default (Alpine-based; its rabbitmq user is uid 100, gid 101). */
+export const DEFAULT_RABBITMQ_IMAGE = 'rabbitmq:3.13.7-management-alpine';
+/** AMQP 0-9-1: what services connect to. */
+export const AMQP_PORT = 5672;
+/** Erlang distribution (inter-node traffic and CLI tools). */
+export const CLUSTERING_PORT = 25672;
+/** Erlang port mapper: peers look each other's distribution port up here. */
+export const EPMD_PORT = 4369;
+export const PROMETHEUS_PORT = 15692;
+export const MANAGEMENT_PORT = 15672;
+
+const CONF_DIR = '/etc/rabbitmq';
+const CONF_FILE = `${CONF_DIR}/rabbitmq.conf`;
+const ENV_FILE = `${CONF_DIR}/rabbitmq-env.conf`;
+const PLUGINS_FILE = `${CONF_DIR}/enabled_plugins`;
+const DEFINITIONS_FILE = `${CONF_DIR}/definitions.json`;
+const BOOTSTRAP_FILE = `${CONF_DIR}/bootstrap-users.sh`;
+const USERS_DIR = `${CONF_DIR}/users`;
+const COOKIE_DIR = `${CONF_DIR}/cookie`;
+const COOKIE_KEY = 'cookie';
+/** The data volume, also HOME (where Erlang and every CLI tool look for `.erlang.cookie`). */
+const DATA_DIR = '/var/lib/rabbitmq';
+/** Seconds between the stop signal and a forced kill: room for the preStop waits and the drain. */
+const GRACE_SECONDS = 600;
+/** Attempts (2 s apart) the user bootstrap waits for the local node: first boot waits for peers. */
+const BOOTSTRAP_ATTEMPTS = 450;
+
+/** Users RabbitMQ or this construct reserve. */
+const RESERVED_USERS = new Set(['guest']);
+
+/**
+ * Container user of the official images: the Alpine variants create rabbitmq as uid 100 / gid 101,
+ * the Ubuntu ones as 999 / 999.
+ */
+export function rabbitmqUserOfImage(image: string): { uid: number; gid: number } {
+  const tag = image.split('@')[0].split('/').pop()?.split(':')[1] ?? '';
+  return tag.includes('alpine') ? { uid: 100, gid: 101 } : { uid: 999, gid: 999 };
+}
+
+/** The RabbitMQ version an image tag names (`rabbitmq:3.13.7-management` -> "3.13.7"), or undefined. */
+export function rabbitmqVersionOfImage(image: string): string | undefined {
+  const v = imageTagVersion(image);
+  return v ? `${v.major}.${v.minor}.${v.patch}` : undefined;
+}
+
+export const RabbitMqClusterOptionsSchema = z.object({
+  /**
+   * Workload name: host names, object names and the secrets `<name>-erlang-cookie` and `<name>-users`
+   * derive from it.
+   * @default 'rabbitmq'
+   */
+  name: dnsLabel.max(30, { message: 'must be at most 30 characters (room for "-erlang-cookie" and replica suffixes)' }).default('rabbitmq'),
+  /**
+   * Number of nodes, odd: with `pause_minority` a node keeps serving only while it sees a strict
+   * majority, so an even cluster split in half stops on both sides. 1 is for development only.
+   * @default 3
+   */
+  replicas: z.number().int({ message: 'must be a whole number of nodes' }).min(1, { message: 'must be at least 1' }).max(99).default(3),
+  /**
+   * The official `rabbitmq` image (or a compatible one) with a version tag; the version (RabbitMQ
+   * >= 3.8) selects what is rendered. Alpine tags run as uid 100, others as uid 999. Pin a digest
+   * after the tag for reproducible deployments.
+   * @default 'rabbitmq:3.13.7-management-alpine'
+   */
+  image: imageRef.default(DEFAULT_RABBITMQ_IMAGE),
+  /**
+   * Queue replication. `classic-mirrored` applies an `ha-all` policy (every queue mirrored to every
+   * node, synchronised automatically); it exists on RabbitMQ 3.x only. `quorum` declares quorum
+   * queues (Raft), the only choice from RabbitMQ 4.0. The default does not follow the image: queue
+   * type cannot change in place, so moving to 4.x is a migration you opt into with `quorum`.
+   * @default 'classic-mirrored'
+   */
+  queueMode: queueMode.default('classic-mirrored'),
+  /**
+   * Container memory limit (also its request); the memory and disk alarms derive from it.
+   * @default '2Gi'
+   */
+  memoryLimit: memoryQuantity.default('2Gi'),
+  /**
+   * CPU request. No CPU limit: a throttled node misses heartbeats and looks partitioned.
+   * @default '500m'
+   */
+  cpu: cpuQuantity.default('500m'),
+  /**
+   * Size of each node's data volume in GiB (NVMe): message store, queue indexes, Raft logs.
+   * @default 20
+   */
+  storageGi: z.number().int({ message: 'must be a whole number of GiB' }).min(1, { message: 'must be at least 1' }).max(65536).default(20),
+  /**
+   * The virtual host every service user works in.
+   * @default 'platform'
+   */
+  vhost: amqpName.default('platform'),
+  /**
+   * The durable topic exchange services publish to; consumers' queues are bound to it.
+   * @default 'events'
+   */
+  exchange: amqpName.default('events'),
+  /**
+   * Refuse `terraform destroy` of the nodes' data and the Erlang cookie (prevent_destroy). Opt out
+   * for throw-away stacks (CI, previews).
+   * @default true
+   */
+  retainOnDelete: z.boolean().default(true),
+}).strict().superRefine((o, ctx) => {
+  const version = rabbitmqVersionOfImage(o.image);
+  if (version === undefined) {
+    ctx.addIssue({
+      code: 'custom', path: ['image'],
+      message: `"${o.image}" names no version; tag it with a RabbitMQ version such as "${DEFAULT_RABBITMQ_IMAGE}" (a digest may follow the tag)`,
+    });
+    return;
+  }
+  // The renderers' own guards (version floor, classic mirroring removed in 4.0, odd cluster size,
+  // memory), reported against these props.
+  const spec = rabbitMqConfSpec.safeParse({
+    rabbitmqVersion: version,
+    queueMode: o.queueMode,
+    memoryLimit: o.memoryLimit,
+    discovery: { kind: 'kubernetes', headlessServiceName: 'validation', namespace: 'validation', replicas: o.replicas },
+  });
+  if (spec.success) return;
+  for (const issue of spec.error.issues) {
+    const [head, next] = issue.path;
+    const path = head === 'rabbitmqVersion' ? ['image']
+      : head === 'discovery' && next === 'replicas' ? ['replicas']
+        : issue.path.length > 0 ? issue.path : ['image'];
+    const message = head === 'rabbitmqVersion' ? `"${o.image}" is RabbitMQ ${version}; ${issue.message}` : issue.message;
+    ctx.addIssue({ code: 'custom', path, message });
+  }
+}, { when: (payload) => payload.issues.length === 0 });
+
+/** Plain options of a RabbitMqCluster (types derived from the schema, so they cannot drift). */
+export type RabbitMqClusterOptions = z.input<typeof RabbitMqClusterOptionsSchema>;
+
+export interface RabbitMqClusterProps extends RabbitMqClusterOptions {
+  /** Where the cluster runs: a KubernetesTarget, a DockerTarget, or a target of your own. */
+  readonly target: IWorkloadTarget;
+  /**
+   * Where the queued messages live, when not where the target is. Checked by the residency guard:
+   * a location outside the stack's policy fails synthesis.
+   * @default the target's location
+   */
+  readonly location?: RegionRef;
+}
+
+export const ServiceUserOptionsSchema = z.object({
+  /**
+   * The service (a DNS label): its user name, its password's key in `<name>-users`, and the prefix
+   * of its queues.
+   */
+  service: dnsLabel.refine((s) => !RESERVED_USERS.has(s), { message: 'must not be "guest" (RabbitMQ\'s built-in user)' }),
+  /**
+   * Routing keys the service publishes with (no wildcards). Any key grants write on the exchange.
+   * @default []
+   */
+  publishes: z.array(routingKey.refine((k) => !/(^|\.)[*#](\.|$)/.test(k), {
+    message: 'must be a concrete routing key: "*" and "#" are wildcards for bindings, a publisher sends one key',
+  })).default([]),
+  /**
+   * Routing keys (or topic patterns with "*" and "#") the service consumes. Each gets a durable
+   * queue `<service>.<key>` bound to the exchange with that key ("*" becomes "any" and "#" becomes
+   * "all" in the queue name).
+   * @default []
+   */
+  consumes: z.array(routingKey).default([]),
+}).strict().superRefine((o, ctx) => {
+  const seen = new Map<string, string>();
+  o.consumes.forEach((key, i) => {
+    const queue = queueNameOf(o.service, key);
+    if (queue.length > 255) {
+      ctx.addIssue({ code: 'custom', path: ['consumes', i], message: `gives the queue name "${queue.slice(0, 40)}...", longer than RabbitMQ's 255 characters; use a shorter key` });
+    }
+    const other = seen.get(queue);
+    if (other !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['consumes', i], message: `"${key}" gives the queue "${queue}", as "${other}" does; list each key once` });
+    }
+    seen.set(queue, key);
+  });
+});
+
+/** What `addServiceUser` takes. */
+export type ServiceUserOptions = z.input<typeof ServiceUserOptionsSchema>;
+
+/** `invoices` consuming `orders.created` reads from the queue `invoices.orders.created`. */
+export function queueNameOf(service: string, key: string): string {
+  const words = key.split('.').map((w) => (w === '*' ? 'any' : w === '#' ? 'all' : w));
+  return `${service}.${words.join('.')}`;
+}
+
+/** An Erlang (PCRE) regex matching exactly one of `names`, or nothing at all. */
+function exactly(names: readonly string[]): string {
+  if (names.length === 0) return '^$';
+  const escaped = names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return escaped.length === 1 ? `^${escaped[0]}$` : `^(${escaped.join('|')})$`;
+}
+
+/** How a service reaches the broker. */
+export interface RabbitMqConnectionProps {
+  readonly host: string;
+  readonly port: number;
+  readonly vhost: string;
+  /** The exchange to publish to. */
+  readonly exchange: string;
+  readonly username: string;
+  /** The queues the service consumes from. */
+  readonly queues: readonly string[];
+  /** The Secret holding the password. */
+  readonly secretName: string;
+  /** The password's key in that Secret. */
+  readonly passwordKey: string;
+}
+
+/**
+ * How a service connects: host, port, vhost, user, the exchange, its queues, and where its password
+ * lives. The password itself is never here: `env()` hands it over as a secret reference.
+ */
+export class RabbitMqConnection implements RabbitMqConnectionProps {
+  public readonly host: string;
+  public readonly port: number;
+  public readonly vhost: string;
+  public readonly exchange: string;
+  public readonly username: string;
+  public readonly queues: readonly string[];
+  public readonly secretName: string;
+  public readonly passwordKey: string;
+
+  constructor(props: RabbitMqConnectionProps) {
+    this.host = props.host;
+    this.port = props.port;
+    this.vhost = props.vhost;
+    this.exchange = props.exchange;
+    this.username = props.username;
+    this.queues = [...props.queues];
+    this.secretName = props.secretName;
+    this.passwordKey = props.passwordKey;
+  }
+
+  /**
+   * Environment entries for the service's workload: `<prefix>_HOST`, `<prefix>_PORT`,
+   * `<prefix>_VHOST`, `<prefix>_USER`, `<prefix>_EXCHANGE` as values and `<prefix>_PASSWORD` as a
+   * secret reference.
+   */
+  public env(prefix = 'AMQP'): EnvVar[] {
+    if (!envName.safeParse(prefix).success) {
+      throw new SovereignStackError(`connection.env(): prefix "${prefix}" must be letters, digits and "_", not starting with a digit (e.g. "AMQP")`);
+    }
+    return [
+      { name: `${prefix}_HOST`, value: this.host },
+      { name: `${prefix}_PORT`, value: String(this.port) },
+      { name: `${prefix}_VHOST`, value: this.vhost },
+      { name: `${prefix}_USER`, value: this.username },
+      { name: `${prefix}_EXCHANGE`, value: this.exchange },
+      { name: `${prefix}_PASSWORD`, secretRef: { secret: this.secretName, key: this.passwordKey } },
+    ];
+  }
+}
+
+interface ServiceUser {
+  readonly service: string;
+  readonly publishes: readonly string[];
+  readonly consumes: readonly string[];
+}
+
+/**
+ * A RabbitMQ cluster for the platform's events: an odd number of nodes (3 by default) on the
+ * target's NVMe storage, one node per machine, forming a cluster on their own (the Kubernetes peer
+ * discovery plugin on Kubernetes, a fixed peer list elsewhere) with `pause_minority` partition
+ * handling: a node that cannot see a majority stops serving rather than diverge.
+ *
+ * Queues are replicated to survive the loss of a node. On RabbitMQ 3.x the default
+ * (`queueMode: 'classic-mirrored'`) is an `ha-all` policy: every queue is mirrored to every node and
+ * new mirrors synchronise automatically, so stopping the node holding a queue's master promotes a
+ * synchronised mirror with no message lost. RabbitMQ 4.0 removed classic mirroring (new `ha-*`
+ * policies are rejected, old ones do nothing): quorum queues (`queueMode: 'quorum'`, Raft-replicated,
+ * available since 3.8) are the forward path, and choosing classic mirroring with a 4.x image fails
+ * synthesis. Queue type is fixed when a queue is created, so switching an existing cluster is a
+ * migration (a new vhost or a blue-green cluster), not a flag.
+ *
+ * Topology is predeclared in definitions.json: the vhost, a durable topic exchange, and for each
+ * consumed routing key a durable queue `<service>.<key>` bound to it. Each service gets a user of
+ * its own with least privilege: configure nothing (clients must not declare, only use the
+ * predeclared topology), write the exchange if it publishes, read its own queues if it consumes.
+ * Its password is generated at apply time into the Secret `<name>-users` (one key per service);
+ * users are created at start-up from those files (definitions.json cannot carry a password without
+ * a hash Terraform cannot compute). `addServiceUser` works after construction too: everything it
+ * touches is rendered at synth, and the config change rolls the nodes so the new user is created.
+ *
+ * Network: peers reach each other on epmd (4369) and distribution (25672); clients admitted with
+ * `allowClient` reach AMQP (5672). Prometheus (15692) and management (15672) admit nobody by
+ * default: add a rule on `workload` for your scraper (`cluster.workload.allowFrom(prometheus, [15692])`).
+ *
+ * @example
+ * const broker = new RabbitMqCluster(stack, 'messaging', { target });
+ * const amqp = broker.addServiceUser({ service: 'invoices', consumes: ['orders.created'] });
+ * // in the service's workload: env: [...amqp.env()]; then broker.allowClient(invoices);
+ */
+export class RabbitMqCluster extends Construct {
+  /** The realized workload (its provider resources are in `workload.resources`). */
+  public readonly workload: DeployedWorkload;
+  /** RabbitMQ version, from the image tag. */
+  public readonly version: string;
+  public readonly queueMode: QueueMode;
+  public readonly vhost: string;
+  public readonly exchange: string;
+  /** Secret holding one generated password per service user, keyed by service. */
+  public readonly usersSecretName: string;
+  /** Secret holding the Erlang cookie (key `cookie`). */
+  public readonly cookieSecretName: string;
+  private readonly users = new Map<string, ServiceUser>();
+  private readonly target: IWorkloadTarget;
+
+  constructor(scope: Construct, id: string, props: RabbitMqClusterProps) {
+    const what = `RabbitMqCluster ${scope.node.path ? `${scope.node.path}/` : ''}${id} props`;
+    const { target, location, ...options } = props ?? ({} as RabbitMqClusterProps);
+    if (!target || typeof target.deploy !== 'function') {
+      throw new SovereignStackError(`invalid ${what}:\n  - ${what}.target: is required (a KubernetesTarget, a DockerTarget or another IWorkloadTarget)`);
+    }
+    if (location !== undefined) parseProps(RegionRefSchema, location, `${what}.location`);
+    const o = parseProps(RabbitMqClusterOptionsSchema, options, what);
+    super(scope, id);
+
+    this.target = target;
+    this.version = rabbitmqVersionOfImage(o.image)!;
+    this.queueMode = o.queueMode;
+    this.vhost = o.vhost;
+    this.exchange = o.exchange;
+    this.usersSecretName = `${o.name}-users`;
+    this.cookieSecretName = `${o.name}-erlang-cookie`;
+    const { uid, gid } = rabbitmqUserOfImage(o.image);
+    const kubernetesDiscovery = target.targetKind === 'kubernetes';
+    const lazy = (produce: () => string) => Lazy.stringValue({ produce });
+    const diagnostics = (...check: string[]) => ['rabbitmq-diagnostics', '-q', ...check];
+
+    const workload: WorkloadProps = {
+      name: o.name,
+      component: 'rabbitmq',
+      kind: 'stateful',
+      image: o.image,
+      replicas: o.replicas,
+      // Docker has no postStart hook, so the same wrapper runs everywhere: put the cookie where
+      // Erlang wants it (its own file, mode 0400: Erlang refuses a readable one), start the user
+      // bootstrap in the background (it waits for the node), then hand over to the image's entrypoint.
+      command: ['sh', '-c', [
+        'set -eu',
+        `rm -f "$HOME/.erlang.cookie"`,
+        `install -m 0400 ${COOKIE_DIR}/${COOKIE_KEY} "$HOME/.erlang.cookie"`,
+        `(sh ${BOOTSTRAP_FILE} &)`,
+        'exec docker-entrypoint.sh rabbitmq-server',
+      ].join('; ')],
+      ports: [
+        { name: 'amqp', containerPort: AMQP_PORT },
+        { name: 'clustering', containerPort: CLUSTERING_PORT },
+        { name: 'epmd', containerPort: EPMD_PORT },
+        { name: 'prometheus', containerPort: PROMETHEUS_PORT },
+        { name: 'management', containerPort: MANAGEMENT_PORT },
+      ],
+      env: [
+        { name: 'HOME', value: DATA_DIR },
+        // Read by rabbitmq-server and every CLI tool (probes, preStop, user bootstrap) alike.
+        { name: 'RABBITMQ_CONF_ENV_FILE', value: ENV_FILE },
+        { name: 'RABBITMQ_CONFIG_FILE', value: CONF_FILE },
+        { name: 'RABBITMQ_ENABLED_PLUGINS_FILE', value: PLUGINS_FILE },
+        // Logs go to stdout only: no log file grows inside the container.
+        { name: 'RABBITMQ_LOGS', value: '-' },
+      ],
+      secrets: [
+        {
+          source: 'generated',
+          name: this.cookieSecretName,
+          generated: { [COOKIE_KEY]: { length: 64 } },
+          // Every node of the cluster and its data are bound to the cookie.
+          retain: o.retainOnDelete,
+        },
+        // Starts empty: addServiceUser adds one key per service.
+        { source: 'generated', name: this.usersSecretName, generated: {} },
+      ],
+      configFiles: [
+        { path: CONF_FILE, content: lazy(() => renderRabbitMqConf(this.confSpec(o))) },
+        { path: ENV_FILE, content: lazy(() => this.renderEnvFile(o.name)) },
+        { path: PLUGINS_FILE, content: lazy(() => renderEnabledPlugins(this.confSpec(o))) },
+        { path: DEFINITIONS_FILE, content: lazy(() => this.renderDefinitions()) },
+        { path: BOOTSTRAP_FILE, content: lazy(() => this.renderBootstrap()) },
+      ],
+      secretMounts: [
+        { secret: this.usersSecretName, mountPath: USERS_DIR },
+        { secret: this.cookieSecretName, mountPath: COOKIE_DIR },
+      ],
+      // Queued messages are personal data too: the residency guard records this volume.
+      volumes: [{ name: 'data', mountPath: DATA_DIR, sizeGi: o.storageGi, role: 'datastore', dataKind: 'rabbitmq-messages' }],
+      scratch: [
+        { name: 'tmp', mountPath: '/tmp', sizeMi: 64 },
+        // Nothing is logged to files (RABBITMQ_LOGS=-); the image still opens an upgrade log here.
+        { name: 'log', mountPath: '/var/log/rabbitmq', sizeMi: 64 },
+      ],
+      probes: {
+        // Listeners accept connections. Only gates the client Service: peers see each other
+        // before they are ready (publishNotReadyAddresses).
+        readiness: { exec: diagnostics('check_port_connectivity'), periodSeconds: 20, timeoutSeconds: 15, failureThreshold: 3 },
+        // The runtime answers. `ping` rather than `status`: status can take seconds on a loaded node,
+        // and a restart costs far more than a slow answer. Five minutes of silence before a restart.
+        liveness: { exec: diagnostics('ping'), periodSeconds: 60, timeoutSeconds: 30, failureThreshold: 5 },
+        // First boot waits for peers and table sync; a restart replays queues: up to 15 minutes.
+        startup: { exec: diagnostics('ping'), periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 90 },
+      },
+      resources: {
+        requests: { cpu: o.cpu, memory: o.memoryLimit },
+        limits: { memory: o.memoryLimit },
+      },
+      // The root filesystem stays read-only: config is mounted, data, HOME and the cookie are on
+      // the volume, and /tmp and /var/log/rabbitmq are scratch.
+      securityContext: { runAsUser: uid, runAsGroup: gid, fsGroup: gid, runAsNonRoot: true, readOnlyRootFilesystem: true },
+      placement: { datastore: true, spreadAcrossNodes: 'required' },
+      // Peers among themselves only; clients come with allowClient().
+      ingress: [{ from: { workload: o.name }, ports: [EPMD_PORT, CLUSTERING_PORT] }],
+      disruptionBudget: { maxUnavailable: 1 },
+      publishNotReadyAddresses: true,
+      // The Kubernetes peer discovery plugin reads the headless Service's endpoints and posts events.
+      apiAccess: kubernetesDiscovery
+        ? [{ resources: ['endpoints'], verbs: ['get'] }, { resources: ['events'], verbs: ['create'] }]
+        : [],
+      shutdown: {
+        preStop: this.preStop(o.replicas, o.queueMode),
+        gracePeriodSeconds: GRACE_SECONDS,
+        // RabbitMQ stops gracefully on SIGTERM (Docker's only shutdown path: it has no preStop).
+        stopSignal: 'SIGTERM',
+      },
+      retainData: o.retainOnDelete,
+    };
+
+    this.workload = target.deploy(this, workload, { location });
+  }
+
+  /**
+   * Adds a service's user (and queues): least-privilege permissions on the vhost, a durable queue
+   * `<service>.<key>` bound to the exchange per consumed key, and a password generated at apply time
+   * as the key `<service>` of the Secret `<name>-users`. Works after construction too.
+   */
+  public addServiceUser(options: ServiceUserOptions): RabbitMqConnection {
+    const u = parseProps(ServiceUserOptionsSchema, options, `${this.node.path} addServiceUser`);
+    if (this.users.has(u.service)) {
+      throw new SovereignStackError(
+        `${this.node.path}: addServiceUser: service "${u.service}" already has a user; call addServiceUser once per service with all its publishes and consumes`,
+      );
+    }
+    this.users.set(u.service, { service: u.service, publishes: u.publishes, consumes: u.consumes });
+    this.workload.addGeneratedSecretKey(this.usersSecretName, u.service, { length: 32 });
+    const endpoint = this.workload.endpoint(AMQP_PORT);
+    return new RabbitMqConnection({
+      host: endpoint.host,
+      port: endpoint.port,
+      vhost: this.vhost,
+      exchange: this.exchange,
+      username: u.service,
+      queues: u.consumes.map((key) => queueNameOf(u.service, key)),
+      secretName: this.usersSecretName,
+      passwordKey: u.service,
+    });
+  }
+
+  /** Admits `client`'s pods on AMQP (5672) only (network policy; Docker cannot enforce it). */
+  public allowClient(client: DeployedWorkload): void {
+    this.workload.allowFrom(client, [AMQP_PORT]);
+  }
+
+  /** Names of the services with a user, in the order they were added. */
+  public get serviceUsers(): string[] {
+    return [...this.users.keys()];
+  }
+
+  /**
+   * How nodes find each other: the only target-specific knowledge here. On Kubernetes the plugin
+   * lists the headless Service's endpoints; its host name suffix must be exactly what follows the
+   * pod name in the replica host names, so both are read from them.
+   */
+  private discovery(name: string, replicas: number): RabbitMqConfSpecInput['discovery'] {
+    const hosts = this.workload.replicaHosts;
+    if (this.target.targetKind === 'kubernetes') {
+      const [pod, headless, namespace, svc, ...domain] = (hosts[0] ?? '').split('.');
+      if (pod !== `${name}-0` || !headless || !namespace || svc !== 'svc' || domain.length === 0) {
+        throw new SovereignStackError(
+          `${this.node.path}: the Kubernetes target gave the replica host "${hosts[0]}"; peer discovery needs ` +
+          '"<name>-0.<headless service>.<namespace>.svc.<cluster domain>"',
+        );
+      }
+      return { kind: 'kubernetes', headlessServiceName: headless, namespace, clusterDomain: domain.join('.'), replicas };
+    }
+    return { kind: 'classic', peers: hosts.map((h) => `rabbit@${h}`) };
+  }
+
+  private confSpec(o: z.output<typeof RabbitMqClusterOptionsSchema>): RabbitMqConfSpecInput {
+    return {
+      rabbitmqVersion: this.version,
+      queueMode: o.queueMode,
+      memoryLimit: o.memoryLimit,
+      amqpPort: AMQP_PORT,
+      managementPort: MANAGEMENT_PORT,
+      prometheusPort: PROMETHEUS_PORT,
+      definitionsPath: DEFINITIONS_FILE,
+      discovery: this.discovery(o.name, o.replicas),
+    };
+  }
+
+  /**
+   * rabbitmq-env.conf (sourced by a shell): the node's stable name, `rabbit@<host>` where host is
+   * the replica's stable host name (`rabbitmq-0.rabbitmq-headless.<ns>.svc.cluster.local` on
+   * Kubernetes, `rabbitmq-0` on Docker), so the name, and with it the node's data directory,
+   * survives restarts and rescheduling. Long names when the host name has dots.
+   */
+  private renderEnvFile(name: string): string {
+    const first = this.workload.replicaHosts[0] ?? `${name}-0`;
+    const suffix = first.slice(`${name}-0`.length);
+    if (!/^(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(suffix)) {
+      throw new SovereignStackError(`${this.node.path}: replica host "${first}" does not start with "${name}-0"`);
+    }
+    return [
+      '# rendered by sovereign-stack; read by rabbitmq-server and every CLI tool (probes, preStop, user bootstrap)',
+      `NODENAME=rabbit@$(hostname)${suffix}`,
+      `USE_LONGNAME=${suffix.includes('.') ? 'true' : 'false'}`,
+      '',
+    ].join('\n');
+  }
+
+  private renderDefinitions(): string {
+    const users = [...this.users.values()];
+    return renderRabbitMqDefinitions({
+      rabbitmqVersion: this.version,
+      queueMode: this.queueMode,
+      vhosts: [this.vhost],
+      exchanges: [{ name: this.exchange, vhost: this.vhost, type: 'topic' }],
+      queues: users.flatMap((u) => u.consumes.map((key) => ({ name: queueNameOf(u.service, key), vhost: this.vhost }))),
+      bindings: users.flatMap((u) => u.consumes.map((key) => ({
+        vhost: this.vhost, exchange: this.exchange, queue: queueNameOf(u.service, key), routingKey: key,
+      }))),
+    });
+  }
+
+  /**
+   * Least privilege per service (RabbitMQ access control): basic.publish needs write on the
+   * exchange, basic.consume / basic.get need read on the queue; declaring anything needs configure,
+   * which nobody gets (the topology is predeclared; clients must not assert it, passive checks aside).
+   */
+  private renderBootstrap(): string {
+    const users = [...this.users.values()];
+    if (users.length === 0) {
+      return '#!/bin/sh\n# rendered by sovereign-stack: no service users yet (RabbitMqCluster.addServiceUser adds them)\nexit 0\n';
+    }
+    return renderUserBootstrapScript({
+      users: users.map((u) => ({
+        name: u.service,
+        vhost: this.vhost,
+        configure: '^$',
+        write: exactly(u.publishes.length > 0 ? [this.exchange] : []),
+        read: exactly(u.consumes.map((key) => queueNameOf(u.service, key))),
+      })),
+      passwordDir: USERS_DIR,
+      startupAttempts: BOOTSTRAP_ATTEMPTS,
+    });
+  }
+
+  /**
+   * Before a node stops (Kubernetes preStop; Docker has none and relies on SIGTERM): wait until
+   * stopping it keeps every quorum queue above quorum and every mirror synchronised, then drain it
+   * (maintenance mode: clients move to other nodes; a restart revives the node). Each wait is bounded
+   * so the whole stays inside the grace period, and never blocks the stop.
+   */
+  private preStop(replicas: number, mode: QueueMode): string[] | undefined {
+    if (replicas === 1) return undefined;
+    const steps = [
+      'rabbitmq-upgrade -q await_online_quorum_plus_one -t 240 || true',
+      ...(mode === 'classic-mirrored' ? ['rabbitmq-upgrade -q await_online_synchronized_mirror -t 180 || true'] : []),
+      'rabbitmq-upgrade -q drain -t 120 || true',
+    ];
+    return ['sh', '-c', steps.join('; ')];
+  }
+}
