@@ -28,8 +28,8 @@ export * from './rabbitmq/rabbitmq-spec';
 export * from './rabbitmq/render-rabbitmq-conf';
 export * from './rabbitmq/render-rabbitmq-definitions';
 export * from './rabbitmq/render-user-bootstrap';
-// (pending) export * from './rabbitmq/rabbitmq-cluster';
+export * from './rabbitmq/rabbitmq-cluster';
 
 // The pattern.
 export * from './reference/micro-service';
-// (pending) export * from './reference/reference-deployment';
+export * from './reference/reference-deployment';

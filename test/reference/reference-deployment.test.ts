@@ -1,0 +1,103 @@
+import * as os from 'os';
+import { App, TerraformStack, Testing } from 'cdktf';
+import { KubernetesTarget, OSLO_REGION, ReferenceDeployment, ServiceSpec } from '../../lib';
+import { allowedEdges } from '../support/network-edges';
+import { findByName, newStack, resourcesOf, synthJson } from '../support/synth';
+import { EXAMPLE_SERVICES } from '../../stacks/platform-services';
+
+const GATEWAY = { serverName: 'api.example.no', tls: { secretName: 'api-tls' }, rateLimit: { perSecond: 10, burst: 20 } };
+
+function platform(services: ServiceSpec[] = EXAMPLE_SERVICES, app: App = newStack().app) {
+  const stack = new TerraformStack(app, `platform-${app.node.children.length}`);
+  const target = new KubernetesTarget(stack, 'cluster', { region: OSLO_REGION });
+  const deployment = new ReferenceDeployment(stack, 'platform', { target, gateway: GATEWAY, services, messaging: { replicas: 3 } });
+  return { stack, deployment };
+}
+
+describe('ReferenceDeployment wiring', () => {
+  const { stack } = platform();
+  const json = synthJson(stack);
+
+  it('admits exactly the platform edges and nothing else', () => {
+    const expected = [
+      'public -> gateway:8080', 'public -> gateway:8443',
+      'gateway -> orders:8080', 'gateway -> invoices:8080', 'gateway -> notifications:8080',
+      'orders -> orders-db:5432', 'invoices -> invoices-db:5432',
+      'orders -> rabbitmq:5672', 'invoices -> rabbitmq:5672', 'notifications -> rabbitmq:5672',
+      'rabbitmq -> rabbitmq:4369', 'rabbitmq -> rabbitmq:25672',
+    ].sort();
+    expect(allowedEdges(json)).toEqual(expected);
+    // Spelled out, the pairs that matter most for a breach:
+    const edges = allowedEdges(json);
+    for (const forbidden of [
+      'orders -> invoices-db:5432', 'invoices -> orders-db:5432', 'gateway -> orders-db:5432',
+      'notifications -> orders-db:5432', 'public -> orders:8080', 'public -> rabbitmq:5672',
+      'gateway -> rabbitmq:5672', 'orders -> invoices:8080',
+    ]) expect(edges).not.toContain(forbidden);
+    const defaultDeny = findByName(json, 'kubernetes_network_policy_v1', 'default-deny-ingress');
+    expect(defaultDeny.spec).toEqual({ pod_selector: {}, policy_types: ['Ingress'] });
+  });
+
+  it('routes every path to the upstream of the right service', () => {
+    const conf: string = findByName(json, 'kubernetes_config_map_v1', 'gateway-config').data['etc_nginx_nginx.conf'];
+    for (const s of EXAMPLE_SERVICES) {
+      const location = new RegExp(`location ${s.routes![0]} \\{[^}]*proxy_pass http://([a-z0-9_-]+);`, 's').exec(conf);
+      expect(location).not.toBeNull();
+      const upstream = new RegExp(`upstream ${location![1]} \\{([^}]*)\\}`, 's').exec(conf);
+      expect(upstream![1]).toContain(`server ${s.name}.platform.svc.cluster.local:8080`);
+      expect(upstream![1]).toContain('keepalive');
+    }
+    expect(conf).toContain('limit_req_zone $binary_remote_addr');
+    expect(conf).toContain('limit_req_status 429;');
+  });
+
+  it("gives each service its own database and broker credentials, by reference only", () => {
+    for (const s of EXAMPLE_SERVICES) {
+      const env: any[] = findByName(json, 'kubernetes_deployment_v1', s.name).spec.template.spec.container[0].env;
+      const byName = Object.fromEntries(env.map((e) => [e.name, e]));
+      const secretsRead = env.filter((e) => e.value_from).map((e) => e.value_from.secret_key_ref.name);
+      if (s.database) {
+        expect(byName.DATABASE_HOST.value).toBe(`${s.name}-db.platform.svc.cluster.local`);
+        expect(byName.DATABASE_PASSWORD.value_from.secret_key_ref).toEqual({ name: `${s.name}-db-credentials`, key: 'password' });
+      } else {
+        expect(byName.DATABASE_HOST).toBeUndefined();
+      }
+      expect(byName.AMQP_PASSWORD.value_from.secret_key_ref).toEqual({ name: 'rabbitmq-users', key: s.name });
+      // Only its own database secret and the broker's user secret (its own key).
+      expect([...new Set(secretsRead)].sort()).toEqual([...(s.database ? [`${s.name}-db-credentials`] : []), 'rabbitmq-users'].sort());
+      expect(env.filter((e) => /PASSWORD/.test(e.name)).every((e) => e.value === undefined)).toBe(true);
+    }
+  });
+
+  it('creates one PostgreSQL per service that asks for one, and a 3-node broker with ha-all', () => {
+    const statefulSets = Object.values(resourcesOf(json, 'kubernetes_stateful_set_v1')).map((s: any) => s.metadata.name).sort();
+    expect(statefulSets).toEqual(['invoices-db', 'orders-db', 'rabbitmq']);
+    expect(findByName(json, 'kubernetes_stateful_set_v1', 'rabbitmq').spec.replicas).toBe('3');
+    const definitions = JSON.parse(findByName(json, 'kubernetes_config_map_v1', 'rabbitmq-config').data['etc_rabbitmq_definitions.json']);
+    expect(definitions.policies).toContainEqual(expect.objectContaining({ name: 'ha-all', pattern: '.*', definition: { 'ha-mode': 'all', 'ha-sync-mode': 'automatic' } }));
+    expect(definitions.queues.map((q: any) => q.name).sort()).toEqual(['invoices.orders.created', 'notifications.invoices.issued', 'notifications.orders.created']);
+  });
+
+  it('adding or changing one service leaves the other services\' logical ids and resources untouched', () => {
+    const [orders, invoices, notifications] = EXAMPLE_SERVICES;
+    const before = synthJson(platform([orders, invoices]).stack);
+    const after = synthJson(platform([orders, { ...invoices, image: 'registry.example.no/invoices:2.1.0', replicas: 3 }, notifications]).stack);
+    const ordersResources = (j: any) => Object.fromEntries(Object.entries(j.resource as Record<string, Record<string, unknown>>)
+      .flatMap(([type, byId]) => Object.entries(byId).filter(([id]) => id.startsWith('platform_orders_')).map(([id, r]) => [`${type}.${id}`, r])));
+    const a = ordersResources(before);
+    expect(Object.keys(a).length).toBeGreaterThan(8);
+    expect(ordersResources(after)).toEqual(a);
+  });
+
+  it('rejects bad services with the prop path', () => {
+    expect(() => platform([{ ...EXAMPLE_SERVICES[0], database: { storageGi: 0 } }]))
+      .toThrow(/services\[0\]\.database\.storageGi/);
+    expect(() => platform([EXAMPLE_SERVICES[0], EXAMPLE_SERVICES[0]])).toThrow(/services\[1\]\.name: duplicate service name "orders"/);
+    expect(() => platform([{ ...EXAMPLE_SERVICES[0], routes: ['/v1/$orders'] }])).toThrow(/services\[0\]\.routes\[0\]/);
+  });
+
+  it('synthesizes the snapshot-stable way (no path of this machine)', () => {
+    const out = Testing.synth(stack);
+    for (const local of [process.cwd(), os.homedir(), process.env.TMPDIR!]) expect(out).not.toContain(local);
+  });
+});
