@@ -1,6 +1,7 @@
 /**
- * Synth benchmark: `npm run bench`. Each size runs in its own process so peak RSS is per size.
- * Prints resources, wall time, resources/s and peak RSS.
+ * Synth benchmark: `npm run bench` (compiled JS: tsx's source-mapped stack capture, which cdktf
+ * does for every token, triples synth time). Each case runs in its own process, so peak RSS is
+ * per case. Prints resources, wall time, resources/s and peak RSS.
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -8,11 +9,12 @@ import * as os from 'os';
 import * as path from 'path';
 import { App, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { KubernetesTarget, OSLO_REGION, WorkloadProps } from '../lib';
+import { KubernetesTarget, OSLO_REGION, ReferenceDeployment, ServiceSpec, WorkloadProps } from '../lib';
 
 const SIZES = [10, 100, 500];
+type Scenario = 'workloads' | 'platform';
 
-function workload(i: number): WorkloadProps {
+function statefulWorkload(i: number): WorkloadProps {
   return {
     name: `store-${i}`, component: 'datastore', kind: 'stateful', image: 'registry.example.no/store:1.0.0', replicas: 3,
     ports: [{ name: 'db', containerPort: 5432 }],
@@ -26,13 +28,28 @@ function workload(i: number): WorkloadProps {
   };
 }
 
-function runOne(n: number): void {
+/** Every service routed, with its own database, publishing and consuming on the bus. */
+function service(i: number): ServiceSpec {
+  return {
+    name: `svc-${i}`, image: 'registry.example.no/svc:1.0.0', port: 8080, routes: [`/v1/svc-${i}`],
+    database: {}, messaging: { publishes: [`svc-${i}.changed`], consumes: [`svc-${(i + 1) % 1000}.changed`] },
+  };
+}
+
+function runOne(scenario: Scenario, n: number): void {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'sovereign-bench-'));
   const started = process.hrtime.bigint();
   const app = new App({ outdir, stackTraces: false });
   const stack = new TerraformStack(app, 'bench');
   const target = new KubernetesTarget(stack, 'cluster', { region: OSLO_REGION });
-  for (let i = 0; i < n; i++) target.deploy(new Construct(stack, `store-${i}`), workload(i));
+  if (scenario === 'workloads') {
+    for (let i = 0; i < n; i++) target.deploy(new Construct(stack, `store-${i}`), statefulWorkload(i));
+  } else {
+    new ReferenceDeployment(stack, 'platform', {
+      target, gateway: { serverName: 'api.example.no', rateLimit: { perSecond: 10 } },
+      services: Array.from({ length: n }, (_, i) => service(i)),
+    });
+  }
   app.synth();
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   const json = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'bench', 'cdk.tf.json'), 'utf8'));
@@ -42,14 +59,20 @@ function runOne(n: number): void {
 }
 
 function main(): void {
-  if (process.argv[2]) return runOne(Number(process.argv[2]));
-  console.log('stateful workloads on KubernetesTarget (one process per size)');
-  console.log(['N', 'resources', 'wall ms', 'resources/s', 'peak RSS MB'].map((h) => h.padStart(12)).join(''));
-  for (const n of SIZES) {
-    const out = execFileSync(process.execPath, [...process.execArgv, __filename, String(n)], { encoding: 'utf8' });
-    const r = JSON.parse(out);
-    console.log([r.n, r.resources, r.ms.toFixed(0), (r.resources / (r.ms / 1000)).toFixed(0), r.peakRssMb.toFixed(0)]
-      .map((v) => String(v).padStart(12)).join(''));
+  const [scenario, n] = process.argv.slice(2);
+  if (scenario) return runOne(scenario as Scenario, Number(n));
+  const cases: Array<[Scenario, string]> = [
+    ['workloads', 'stateful 3-replica workloads on KubernetesTarget'],
+    ['platform', 'ReferenceDeployment services (each routed, with a database and broker user)'],
+  ];
+  for (const [name, title] of cases) {
+    console.log(`\n${title}, one process per size`);
+    console.log(['N', 'resources', 'wall ms', 'resources/s', 'peak RSS MB'].map((h) => h.padStart(12)).join(''));
+    for (const size of SIZES) {
+      const r = JSON.parse(execFileSync(process.execPath, [__filename, name, String(size)], { encoding: 'utf8', maxBuffer: 1 << 26 }));
+      console.log([r.n, r.resources, r.ms.toFixed(0), (r.resources / (r.ms / 1000)).toFixed(0), r.peakRssMb.toFixed(0)]
+        .map((v) => String(v).padStart(12)).join(''));
+    }
   }
 }
 

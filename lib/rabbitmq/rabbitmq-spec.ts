@@ -123,7 +123,7 @@ function checkQueueModeForVersion(version: string, mode: QueueMode, ctx: z.Refin
       message:
         `queueMode 'classic-mirrored' is not available on RabbitMQ ${version}: RabbitMQ 4.0 removed classic queue ` +
         'mirroring (new ha-mode policies are rejected, existing ones do nothing), so queues would not be replicated. ' +
-        "set queueMode: 'quorum' (quorum queues replace mirroring), or pin rabbitmqVersion to 3.13",
+        "set queueMode: 'quorum' (quorum queues replace mirroring), or stay on a RabbitMQ 3.13 image",
     });
   }
 }

@@ -59,8 +59,9 @@ ensure_user() {
   fi
   if user_exists "$1"; then
     printf '%s' "$password" | "$CTL" -q change_password "$1"
-  else
-    printf '%s' "$password" | "$CTL" -q add_user "$1"
+  elif ! printf '%s' "$password" | "$CTL" -q add_user "$1" 2>/dev/null; then
+    # Every node runs this script: another one may have added the user since the check.
+    printf '%s' "$password" | "$CTL" -q change_password "$1"
   fi
   password=''
   "$CTL" -q set_permissions -p "$2" "$1" "$3" "$4" "$5"

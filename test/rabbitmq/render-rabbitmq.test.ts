@@ -237,6 +237,8 @@ describe('renderUserBootstrapScript', () => {
     expect(script).toContain('if [ "$attempt" -ge "$ATTEMPTS" ]');
     expect(script).toContain('ATTEMPTS=60');
     expect(script).toContain('change_password');
+    // Nodes race to add the same user: a failed add falls back to change_password.
+    expect(script).toMatch(/elif ! printf '%s' "\$password" \| "\$CTL" -q add_user "\$1" 2>\/dev\/null; then\n[^\n]*\n\s+printf '%s' "\$password" \| "\$CTL" -q change_password "\$1"/);
     expect(script).toContain("ensure_user 'orders' 'orders' '.*' '.*' '.*'");
     // A single quote in a permission regex stays inside its shell word.
     expect(script).toContain("ensure_user 'invoices' 'invoices' '^invoices\\.' 'it'\\''s' '.*'");
