@@ -2,8 +2,9 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { RegionRef, RegionRefSchema } from '../residency/region-ref';
 import { SovereignStackError, parseProps } from '../util/errors';
-import { cpuQuantity, dnsLabel, dnsSubdomain, envName, imageRef, memoryQuantity, memoryToMi } from '../util/schemas';
+import { cpuQuantity, dnsLabel, dnsSubdomain, imageRef, memoryQuantity, memoryToMi } from '../util/schemas';
 import { imageTagVersion } from '../util/versions';
+import { connectionEnv } from '../workload/connection-env';
 import { DeployedWorkload, IWorkloadTarget } from '../workload/target';
 import { EnvVar, WorkloadProps } from '../workload/workload';
 import {
@@ -216,16 +217,8 @@ export class PostgresConnection implements PostgresConnectionProps {
    * `<prefix>_NAME`, `<prefix>_USER` as values and `<prefix>_PASSWORD` as a secret reference.
    */
   public env(prefix = 'DATABASE'): EnvVar[] {
-    if (!envName.safeParse(prefix).success) {
-      throw new SovereignStackError(`connection.env(): prefix "${prefix}" must be letters, digits and "_", not starting with a digit (e.g. "DATABASE")`);
-    }
-    return [
-      { name: `${prefix}_HOST`, value: this.host },
-      { name: `${prefix}_PORT`, value: String(this.port) },
-      { name: `${prefix}_NAME`, value: this.database },
-      { name: `${prefix}_USER`, value: this.username },
-      { name: `${prefix}_PASSWORD`, secretRef: { secret: this.secretName, key: this.passwordKey } },
-    ];
+    return connectionEnv(prefix, { HOST: this.host, PORT: String(this.port), NAME: this.database, USER: this.username },
+      { secret: this.secretName, key: this.passwordKey });
   }
 }
 

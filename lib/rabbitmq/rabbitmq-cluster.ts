@@ -3,8 +3,9 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { RegionRef, RegionRefSchema } from '../residency/region-ref';
 import { SovereignStackError, parseProps } from '../util/errors';
-import { cpuQuantity, dnsLabel, envName, imageRef, memoryQuantity } from '../util/schemas';
+import { cpuQuantity, dnsLabel, imageRef, memoryQuantity } from '../util/schemas';
 import { imageTagVersion } from '../util/versions';
+import { connectionEnv } from '../workload/connection-env';
 import { DeployedWorkload, IWorkloadTarget } from '../workload/target';
 import { EnvVar, WorkloadProps } from '../workload/workload';
 import {
@@ -258,17 +259,9 @@ export class RabbitMqConnection implements RabbitMqConnectionProps {
    * secret reference.
    */
   public env(prefix = 'AMQP'): EnvVar[] {
-    if (!envName.safeParse(prefix).success) {
-      throw new SovereignStackError(`connection.env(): prefix "${prefix}" must be letters, digits and "_", not starting with a digit (e.g. "AMQP")`);
-    }
-    return [
-      { name: `${prefix}_HOST`, value: this.host },
-      { name: `${prefix}_PORT`, value: String(this.port) },
-      { name: `${prefix}_VHOST`, value: this.vhost },
-      { name: `${prefix}_USER`, value: this.username },
-      { name: `${prefix}_EXCHANGE`, value: this.exchange },
-      { name: `${prefix}_PASSWORD`, secretRef: { secret: this.secretName, key: this.passwordKey } },
-    ];
+    return connectionEnv(prefix,
+      { HOST: this.host, PORT: String(this.port), VHOST: this.vhost, USER: this.username, EXCHANGE: this.exchange },
+      { secret: this.secretName, key: this.passwordKey });
   }
 }
 

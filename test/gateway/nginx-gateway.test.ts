@@ -1,8 +1,9 @@
 import { TerraformStack, Testing } from 'cdktf';
 import { Construct } from 'constructs';
-import { DeployedWorkload, DockerTarget, IWorkloadTarget, KubernetesTarget, OSLO_REGION, SovereignStackError } from '../../lib';
+import { DeployedWorkload, DockerTarget, IWorkloadTarget, KubernetesTarget, OSLO_REGION } from '../../lib';
 import { NginxGateway, NginxGatewayOptions } from '../../lib/gateway/nginx-gateway';
 import { findByName, newStack, resourcesOf, synthJson } from '../support/synth';
+import { userErrorOf } from '../support/errors';
 
 const CONF_KEY = 'etc_nginx_nginx.conf';
 const GATEWAY_SELECTOR = { pod_selector: { match_labels: { 'app.kubernetes.io/name': 'gateway' } } };
@@ -40,17 +41,6 @@ function kubernetesGateway(options: Partial<NginxGatewayOptions> = {}) {
   gateway.addRoute({ path: '/v1/orders', service: env.orders, port: 8080 });
   gateway.addRoute({ path: '/v1/invoices', service: env.invoices, port: 80, rateLimit: { perMinute: 60 } });
   return { ...env, gateway };
-}
-
-/** The message of the SovereignStackError `fn` throws. */
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(SovereignStackError);
-    return (e as Error).message;
-  }
-  throw new Error('expected a SovereignStackError');
 }
 
 describe('NginxGateway on Kubernetes', () => {
@@ -250,7 +240,7 @@ describe('NginxGateway rate limits', () => {
 describe('NginxGateway validation', () => {
   it('rejects a hostile serverName naming the prop, before creating anything', () => {
     const { stack, target, orders } = kubernetes();
-    const message = errorOf(() => new NginxGateway(stack, 'gateway', {
+    const message = userErrorOf(() => new NginxGateway(stack, 'gateway', {
       target, serverName: 'api.example.no; }', routes: [{ path: '/v1/orders', service: orders, port: 8080 }],
     }));
     expect(message).toMatch(/NginxGateway test\/gateway props\.serverName: must be a DNS name/);
@@ -262,7 +252,7 @@ describe('NginxGateway validation', () => {
 
   it('rejects a hostile route path in props, naming routes[i].path, before creating anything', () => {
     const { stack, target, orders } = kubernetes();
-    const message = errorOf(() => new NginxGateway(stack, 'gateway', {
+    const message = userErrorOf(() => new NginxGateway(stack, 'gateway', {
       target, serverName: 'api.example.no', routes: [{ path: '/v1/$x', service: orders, port: 8080 }],
     }));
     expect(message).toMatch(/props\.routes\[0\]\.path: must be "\/" followed only by/);
@@ -274,9 +264,9 @@ describe('NginxGateway validation', () => {
     const { stack, gateway, target } = kubernetesGateway();
     const extra = deployService(stack, target, 'extra');
     const before = gateway.renderConfig();
-    const message = errorOf(() => gateway.addRoute({ path: '/v1/$x', service: extra, port: 8080 }));
+    const message = userErrorOf(() => gateway.addRoute({ path: '/v1/$x', service: extra, port: 8080 }));
     expect(message).toMatch(/NginxGateway test\/gateway route\.path: must be "\/" followed only by/);
-    expect(errorOf(() => gateway.addRoute({ path: '/v1/x; }', service: extra, port: 8080 }))).toMatch(/route\.path/);
+    expect(userErrorOf(() => gateway.addRoute({ path: '/v1/x; }', service: extra, port: 8080 }))).toMatch(/route\.path/);
     expect(gateway.routes).toHaveLength(2);
     expect(gateway.renderConfig()).toBe(before);
     const json = synthJson(stack);
@@ -288,23 +278,23 @@ describe('NginxGateway validation', () => {
     const { gateway } = kubernetesGateway();
     const elsewhere = kubernetes();
     const orders = gateway.routes[0].service;
-    expect(errorOf(() => gateway.addRoute({ path: '/v1/orders', service: orders, port: 8080 })))
+    expect(userErrorOf(() => gateway.addRoute({ path: '/v1/orders', service: orders, port: 8080 })))
       .toMatch(/route\.path: duplicate route path "\/v1\/orders" \(already routed to "orders"\)/);
-    expect(errorOf(() => gateway.addRoute({ path: '/v1/other', service: orders, port: 9999 })))
+    expect(userErrorOf(() => gateway.addRoute({ path: '/v1/other', service: orders, port: 9999 })))
       .toMatch(/route\.port: service "orders" has no port 9999 \(its ports: 8080\)/);
-    expect(errorOf(() => gateway.addRoute({ path: '/healthz', service: orders, port: 8080 })))
+    expect(userErrorOf(() => gateway.addRoute({ path: '/healthz', service: orders, port: 8080 })))
       .toMatch(/route\.path: is the gateway's health endpoint/);
     const foreign = deployService(elsewhere.stack, elsewhere.target, 'foreign');
-    expect(errorOf(() => gateway.addRoute({ path: '/foreign', service: foreign, port: 8080 })))
+    expect(userErrorOf(() => gateway.addRoute({ path: '/foreign', service: foreign, port: 8080 })))
       .toMatch(/route\.service: "foreign" is not deployed on the gateway's target test\/cluster/);
-    expect(errorOf(() => gateway.addRoute({ path: '/v1/x', service: orders, port: 8080, rateLimit: { perSecond: 1, perMinute: 60 } })))
+    expect(userErrorOf(() => gateway.addRoute({ path: '/v1/x', service: orders, port: 8080, rateLimit: { perSecond: 1, perMinute: 60 } })))
       .toMatch(/route\.rateLimit\.perSecond: set exactly one of perSecond or perMinute/);
     expect(gateway.routes).toHaveLength(2);
   });
 
   it('rejects a second gateway of the same name on one target before creating it', () => {
     const { stack, target } = kubernetesGateway();
-    expect(errorOf(() => new NginxGateway(stack, 'second', { target, serverName: 'b.example.no' })))
+    expect(userErrorOf(() => new NginxGateway(stack, 'second', { target, serverName: 'b.example.no' })))
       .toMatch(/props\.name: a workload named "gateway" is already deployed on target test\/cluster/);
     expect(stack.node.tryFindChild('second')).toBeUndefined();
   });
@@ -313,7 +303,7 @@ describe('NginxGateway validation', () => {
     const { stack, target } = kubernetes();
     expect(new NginxGateway(stack, 'default', { target, serverName: 'a.example.no', name: 'gw-a' }).nginxVersion).toBe('1.27.3');
     expect(new NginxGateway(stack, 'tagged', { target, serverName: 'b.example.no', name: 'gw-b', image: 'nginxinc/nginx-unprivileged:1.22-alpine' }).nginxVersion).toBe('1.22.0');
-    const message = errorOf(() => new NginxGateway(stack, 'untagged', { target, serverName: 'c.example.no', name: 'gw-c', image: 'nginxinc/nginx-unprivileged:alpine' }));
+    const message = userErrorOf(() => new NginxGateway(stack, 'untagged', { target, serverName: 'c.example.no', name: 'gw-c', image: 'nginxinc/nginx-unprivileged:alpine' }));
     expect(message).toMatch(/props\.nginxVersion: is required because the tag of image "nginxinc\/nginx-unprivileged:alpine" names no version; set nginxVersion/);
     expect(stack.node.tryFindChild('untagged')).toBeUndefined();
     const explicit = new NginxGateway(stack, 'explicit', { target, serverName: 'd.example.no', name: 'gw-d', image: 'nginxinc/nginx-unprivileged:alpine', nginxVersion: '1.22.1' });

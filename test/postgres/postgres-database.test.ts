@@ -7,9 +7,10 @@ import { KubernetesTarget } from '../../lib/targets/kubernetes/kubernetes-target
 import { DeployedWorkload, IWorkloadTarget } from '../../lib/workload/target';
 import { PostgresDatabase, PostgresDatabaseProps } from '../../lib/postgres/postgres-database';
 import { findByName, newStack, resourcesOf, synthJson } from '../support/synth';
+import { TF_REF, literalSecrets, walk } from '../support/secret-scan';
+import { messageOf } from '../support/errors';
 
 const IS_READY = ['pg_isready', '-U', 'postgres', '-h', '/var/run/postgresql'];
-const TF_REF = /^\$\{[^}]+\}$/;
 
 function kubernetes() {
   const { stack } = newStack();
@@ -25,41 +26,6 @@ function ownerService(stack: TerraformStack, target: IWorkloadTarget, name: stri
     env: db.connection.env(),
     resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
   });
-}
-
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected an error');
-}
-
-/** Every [path, key, value] in a JSON tree. */
-function walk(node: unknown, path: string[] = []): Array<[string, string, unknown]> {
-  if (Array.isArray(node)) return node.flatMap((v, i) => walk(v, [...path, String(i)]));
-  if (node && typeof node === 'object') {
-    return Object.entries(node).flatMap(([k, v]) => [[path.join('.'), k, v] as [string, string, unknown], ...walk(v, [...path, k])]);
-  }
-  return [];
-}
-
-/**
- * Keys whose value NAMES something (a key inside a Secret, a label key, the Secret's name), not a
- * secret value. Anything else that looks secret must be a Terraform reference or a reference object.
- */
-function isNameOfSomething(path: string, key: string): boolean {
-  return (key === 'key' && /(secret_key_ref|match_expressions\.\d+|match_label_expressions\.\d+)$/.test(path))
-    || key === 'secret_name';
-}
-
-function literalSecrets(json: unknown): string[] {
-  return walk(json)
-    .filter(([path, key, value]) => /pass|secret|cookie|key/i.test(key) && !isNameOfSomething(path, key)
-      && !(typeof value === 'string' && TF_REF.test(value))
-      && !(value && typeof value === 'object'))
-    .map(([path, key, value]) => `${path}.${key} = ${JSON.stringify(value)}`);
 }
 
 describe('PostgresDatabase on Kubernetes', () => {
@@ -321,7 +287,7 @@ describe('PostgresDatabase on Kubernetes', () => {
   it('fails synthesis when the data would live outside the EEA', () => {
     const { stack, target } = kubernetes();
     new PostgresDatabase(stack, 'orders-db', { target, serviceName: 'orders', location: 'aws:us-east-1' });
-    const message = errorOf(() => synthJson(stack));
+    const message = messageOf(() => synthJson(stack));
     expect(message).toMatch(/residency violation \[policy eea\]: postgresql-data \(primary copy\) at aws:us-east-1/);
     expect(message).toContain('test/orders-db/datastore-data');
   });
@@ -343,7 +309,7 @@ describe('PostgresDatabase on Kubernetes', () => {
 describe('PostgresDatabase props', () => {
   const create = (props: Partial<PostgresDatabaseProps>) => {
     const { stack, target } = kubernetes();
-    return errorOf(() => new PostgresDatabase(stack, 'orders-db', { target, serviceName: 'orders', ...props } as PostgresDatabaseProps));
+    return messageOf(() => new PostgresDatabase(stack, 'orders-db', { target, serviceName: 'orders', ...props } as PostgresDatabaseProps));
   };
 
   it.each([

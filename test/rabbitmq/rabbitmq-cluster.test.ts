@@ -9,8 +9,9 @@ import { DeployedWorkload, IWorkloadTarget } from '../../lib/workload/target';
 import { EnvVar } from '../../lib/workload/workload';
 import { RabbitMqCluster, RabbitMqClusterProps, queueNameOf } from '../../lib/rabbitmq/rabbitmq-cluster';
 import { findByName, newStack, resourcesOf, synthJson } from '../support/synth';
+import { TF_REF, literalSecrets, walk } from '../support/secret-scan';
+import { errorOf } from '../support/errors';
 
-const TF_REF = /^\$\{[^}]+\}$/;
 
 function kubernetes() {
   const { stack } = newStack();
@@ -26,38 +27,6 @@ function service(stack: TerraformStack, target: IWorkloadTarget, name: string, e
     env,
     resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
   });
-}
-
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected an error');
-}
-
-/** Every [path, key, value] in a JSON tree. */
-function walk(node: unknown, path: string[] = []): Array<[string, string, unknown]> {
-  if (Array.isArray(node)) return node.flatMap((v, i) => walk(v, [...path, String(i)]));
-  if (node && typeof node === 'object') {
-    return Object.entries(node).flatMap(([k, v]) => [[path.join('.'), k, v] as [string, string, unknown], ...walk(v, [...path, k])]);
-  }
-  return [];
-}
-
-/** Keys that NAME a secret (a Secret's name, a key inside one), not a secret value. */
-function namesSomething(path: string, key: string): boolean {
-  return key === 'secret_name' || (key === 'name' && /secret_key_ref$/.test(path)) || (key === 'key' && /secret_key_ref$/.test(path));
-}
-
-/** Keys that look secret and hold a literal instead of a Terraform reference. */
-function literalSecrets(json: unknown): string[] {
-  return walk(json)
-    .filter(([path, key, value]) => /password|cookie|secret/i.test(key) && !namesSomething(path, key)
-      && !(typeof value === 'string' && TF_REF.test(value))
-      && !(value && typeof value === 'object'))
-    .map(([path, key, value]) => `${path}.${key} = ${JSON.stringify(value)}`);
 }
 
 function configOf(json: any, name = 'rabbitmq-config'): Record<string, string> {

@@ -1,6 +1,7 @@
 import { Testing } from 'cdktf';
 import { local } from '../../stacks/local';
 import { osloProduction } from '../../stacks/oslo-production';
+import { TF_REF, literalSecrets } from '../support/secret-scan';
 import { resourcesOf, synthJson } from '../support/synth';
 
 describe('example stacks', () => {
@@ -24,6 +25,18 @@ describe('example stacks', () => {
     ]);
     const published = containers.filter((c: any) => c.ports).map((c: any) => c.name);
     expect(published).toEqual(['sovereign-gateway-0']);
+  });
+
+  it('puts no secret value in either stack', () => {
+    for (const build of [osloProduction, local]) {
+      const json = synthJson(build(Testing.app({ stackTraces: false })));
+      expect(literalSecrets(json)).toEqual([]);
+      // Docker env is "NAME=value" strings: secret-looking names must carry references.
+      const envs = Object.values(resourcesOf(json, 'docker_container')).flatMap((c: any) => c.env ?? []) as string[];
+      for (const e of envs.filter((e) => /PASSWORD|COOKIE|SECRET/.test(e.split('=')[0]))) {
+        expect(e.slice(e.indexOf('=') + 1)).toMatch(TF_REF);
+      }
+    }
   });
 
   it('oslo-production refuses a non-EEA region', () => {
