@@ -3,10 +3,10 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { SovereignStackError, parseProps } from '../util/errors';
 import { dnsLabel, dnsSubdomain, hostName, imageRef, port } from '../util/schemas';
-import { imageTagVersion, semver } from '../util/versions';
+import { coerceVersion, imageTagVersion, semver } from '../util/versions';
 import { DeployedWorkload, IWorkloadTarget, WorkloadTarget } from '../workload/target';
 import { ResourcesSchema, WorkloadPort, WorkloadProps, servicePortOf } from '../workload/workload';
-import { NginxConfSpec, TimeoutsSchema, nginxName, nginxSize, routePath } from './nginx-spec';
+import { NginxConfSpec, RESOLVE_SINCE, TimeoutsSchema, nginxName, nginxSize, routePath } from './nginx-spec';
 import { renderNginxConf } from './render-nginx-conf';
 
 /** The image used when `image` is not set: nginx built to run as uid 101 on ports 8080/8443. */
@@ -213,6 +213,8 @@ interface TargetTraits {
   readonly nginxVersion: string;
   /** The HTTPS port clients see (HTTP -> HTTPS redirects). */
   readonly publicHttpsPort: number;
+  /** DNS server for upstreams re-resolved while running. */
+  readonly dnsResolver: string;
 }
 
 export interface NginxGatewayProps extends NginxGatewayOptions {
@@ -268,6 +270,7 @@ export class NginxGateway extends Construct {
     const traits: TargetTraits = {
       nginxVersion: o.nginxVersion ?? imageTagVersion(o.image)!.version,
       publicHttpsPort: o.tls?.publicHttpsPort ?? 443,
+      dnsResolver: target.dnsResolver,
     };
     // Check every initial route before anything is created.
     const initial: GatewayRoute[] = [];
@@ -409,9 +412,13 @@ function gatewayConfSpec(o: ResolvedOptions, t: TargetTraits, routes: readonly G
   if (o.rateLimit) rateLimits.push(rateLimitZone(DEFAULT_ZONE, o.rateLimit, o.replicas));
   const zoneNames = new Set(rateLimits.map((r) => r.name));
 
+  // From nginx 1.27.3, one server per pod (a name resolving to every pod, re-resolved while
+  // running): max_fails can then take a failing pod out. Before, the Service address: nginx never
+  // marks the only server of a group down, so the passive health check cannot trip there.
+  const perPod = semver.gte(coerceVersion(t.nginxVersion), RESOLVE_SINCE);
   const specRoutes = routes.map((route) => {
     const service = route.service.workload;
-    const endpoint = route.service.endpoint(route.port);
+    const endpoint = perPod ? route.service.podsEndpoint(route.port) : route.service.endpoint(route.port);
     const connectPort = endpoint.port;
     const key = `${service.name}:${connectPort}`;
     let upstream = upstreamOf.get(key);
@@ -421,7 +428,7 @@ function gatewayConfSpec(o: ResolvedOptions, t: TargetTraits, routes: readonly G
       upstreamOf.set(key, upstream);
       upstreams.push({
         name: upstream,
-        servers: [{ host: endpoint.host, port: connectPort, maxFails: 3, failTimeoutSeconds: 10 }],
+        servers: [{ host: endpoint.host, port: connectPort, maxFails: 3, failTimeoutSeconds: 10, resolve: perPod }],
         keepalive: o.upstreamKeepalive,
       });
     }
@@ -443,6 +450,9 @@ function gatewayConfSpec(o: ResolvedOptions, t: TargetTraits, routes: readonly G
       ? { certificatePath: `${TLS_DIR}/tls.crt`, keyPath: `${TLS_DIR}/tls.key`, publicHttpsPort: t.publicHttpsPort }
       : undefined,
     runtimeDir: RUNTIME_DIR,
+    // Container logs go to the runtime's log collection, not a file inside the pod.
+    errorLogPath: '/dev/stderr',
+    resolver: perPod && upstreams.length > 0 ? { addresses: [t.dnsResolver] } : undefined,
     clientMaxBodySize: o.clientMaxBodySize,
     healthPath: HEALTH_PATH,
     rateLimits,
@@ -453,10 +463,6 @@ function gatewayConfSpec(o: ResolvedOptions, t: TargetTraits, routes: readonly G
   };
 }
 
-/**
- * The port nginx connects to: Kubernetes Services listen on the service port, while containers on
- * a Docker network are reached directly on their container port.
- */
 /** nginx `limit_req_zone` for a rate limit, divided over the replicas when its scope is the gateway. */
 function rateLimitZone(name: string, limit: ResolvedRateLimit, replicas: number): NonNullable<NginxConfSpec['rateLimits']>[number] {
   const share = (n: number) => (limit.scope === 'gateway' ? Math.ceil(n / replicas) : n);

@@ -9,6 +9,9 @@ import { z } from 'zod';
 import { absolutePath, hostName, ipv4, port } from '../util/schemas';
 import { semver } from '../util/versions';
 
+/** Open-source nginx supports `resolve` on upstream servers from this version. */
+export const RESOLVE_SINCE = '1.27.3';
+
 /** Names of upstreams and rate-limit zones: they appear in `proxy_pass http://<name>` and `zone=<name>`. */
 export const nginxName = z
   .string()
@@ -115,6 +118,14 @@ export const UpstreamServerSchema = z.strictObject({
    * @default 10
    */
   failTimeoutSeconds: positiveInt(3600).default(10),
+  /**
+   * Re-resolve `host` while running and balance over every address it resolves to (nginx >=
+   * 1.27.3; needs `resolver`). Point it at a name that resolves to each backend (a headless
+   * Service): with one server per backend, `maxFails` can take a failing one out. A group of a
+   * single server never marks it down, so without this the circuit breaker does nothing.
+   * @default false
+   */
+  resolve: z.boolean().default(false),
 });
 
 /** A named group of backends, rendered as one `upstream` block. */
@@ -140,6 +151,11 @@ export const UpstreamSchema = z.strictObject({
    * @default 60
    */
   keepaliveTimeoutSeconds: positiveInt(3600).default(60),
+  /**
+   * Shared-memory zone of the group, needed (and added) when a server uses `resolve`.
+   * @default 64
+   */
+  zoneSizeKb: positiveInt(65536).default(64),
 });
 
 /** A URI prefix routed to an upstream. */
@@ -233,6 +249,16 @@ export const NginxConfSpecSchema = z
      */
     httpsPort: port.default(8443),
     /**
+     * DNS servers for upstream servers with `resolve` (a cluster's DNS Service, Docker's
+     * 127.0.0.11), with how long answers are trusted.
+     * @default - none (required when a server uses resolve)
+     */
+    resolver: z.strictObject({
+      addresses: z.array(hostName).min(1, { message: 'must list at least one DNS server' }),
+      /** @default 10 */
+      validSeconds: positiveInt(3600).default(10),
+    }).optional(),
+    /**
      * Terminate TLS: routes move to the HTTPS server and plain HTTP redirects there (except the
      * health endpoint).
      * @default - no TLS: routes are served on httpPort
@@ -309,6 +335,15 @@ export const NginxConfSpecSchema = z
     requestHeaders: headerMap.default({}),
   })
   .superRefine((spec, ctx) => {
+    spec.upstreams.forEach((u, i) => u.servers.forEach((sv, j) => {
+      if (!sv.resolve) return;
+      if (!semver.gte(semver.coerce(spec.nginxVersion) ?? '0.0.0', RESOLVE_SINCE)) {
+        ctx.addIssue({ code: 'custom', path: ['upstreams', i, 'servers', j, 'resolve'], message: `needs nginx >= ${RESOLVE_SINCE} (open-source nginx gained upstream "resolve" then); nginxVersion is ${spec.nginxVersion}` });
+      }
+      if (!spec.resolver) {
+        ctx.addIssue({ code: 'custom', path: ['resolver'], message: `is required: upstreams[${i}].servers[${j}] uses resolve` });
+      }
+    }));
     const duplicates = (items: { name: string }[], key: string) => {
       const seen = new Set<string>();
       items.forEach((item, i) => {

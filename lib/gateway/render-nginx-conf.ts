@@ -70,6 +70,9 @@ function httpContext(s: Spec): string[] {
       const rate = r.ratePerSecond !== undefined ? `${r.ratePerSecond}r/s` : `${r.ratePerMinute}r/m`;
       return `limit_req_zone $binary_remote_addr zone=${r.name}:${r.zoneSizeMb}m rate=${rate};`;
     }),
+    ...(s.resolver
+      ? ['', `resolver ${s.resolver.addresses.join(' ')} valid=${s.resolver.validSeconds}s ipv6=off;`, 'resolver_timeout 5s;']
+      : []),
     ...s.upstreams.flatMap((u) => ['', ...upstreamBlock(u)]),
     '',
     ...(s.tls ? [...httpsServer(s, s.tls), '', ...redirectServer(s, s.tls)] : plainServer(s)),
@@ -77,7 +80,12 @@ function httpContext(s: Spec): string[] {
 }
 
 function upstreamBlock(u: Spec['upstreams'][number]): string[] {
-  const body = u.servers.map((sv) => `server ${sv.host}:${sv.port} max_fails=${sv.maxFails} fail_timeout=${sv.failTimeoutSeconds}s;`);
+  const resolving = u.servers.some((sv) => sv.resolve);
+  const body = [
+    // `resolve` keeps the group's peers in shared memory, updated as DNS answers change.
+    ...(resolving ? [`zone upstream_${u.name} ${u.zoneSizeKb}k;`] : []),
+    ...u.servers.map((sv) => `server ${sv.host}:${sv.port}${sv.resolve ? ' resolve' : ''} max_fails=${sv.maxFails} fail_timeout=${sv.failTimeoutSeconds}s;`),
+  ];
   if (u.keepalive > 0) {
     body.push(`keepalive ${u.keepalive};`, `keepalive_requests ${u.keepaliveRequests};`, `keepalive_timeout ${u.keepaliveTimeoutSeconds}s;`);
   }

@@ -31,6 +31,11 @@ export interface DeployedWorkload {
    * service port), straight to the container on Docker (the container port).
    */
   endpoint(servicePort: number): { readonly host: string; readonly port: number };
+  /**
+   * A host name that resolves to every pod (replica) of this workload, and the port to use on
+   * each: for clients that balance and health-check per replica themselves.
+   */
+  podsEndpoint(servicePort: number): { readonly host: string; readonly port: number };
   /** The port public clients use for this service port (public workloads only). */
   publicPort(servicePort: number): number | undefined;
   /** Admits connections from another workload (or the public) on the given ports. */
@@ -47,6 +52,8 @@ export interface IWorkloadTarget {
   readonly targetKind: string;
   /** Where this target's workloads (and their data) live. */
   readonly location: RegionRef;
+  /** A DNS server workloads can query while running (for names that change). */
+  readonly dnsResolver: string;
   deploy(scope: Construct, workload: WorkloadProps, options?: DeployOptions): DeployedWorkload;
 }
 
@@ -57,6 +64,7 @@ export interface IWorkloadTarget {
 export abstract class WorkloadTarget extends Construct implements IWorkloadTarget {
   public abstract readonly targetKind: string;
   public abstract readonly location: RegionRef;
+  public abstract readonly dnsResolver: string;
   private static readonly scopesInUse = new WeakSet<Construct>();
   private readonly deployed = new Map<string, DeployedWorkload>();
 

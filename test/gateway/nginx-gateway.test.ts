@@ -68,9 +68,13 @@ describe('NginxGateway on Kubernetes', () => {
     expect(conf).toContain('limit_req_zone $binary_remote_addr zone=gateway-default:10m rate=10r/s;');
     expect(conf).toContain('limit_req_zone $binary_remote_addr zone=route-v1-invoices:10m rate=60r/m;');
     expect(conf).toContain('proxy_http_version 1.1;');
-    expect(conf).toMatch(/upstream orders \{\n\s+server orders\.platform\.svc\.cluster\.local:8080 max_fails=3 fail_timeout=10s;\n\s+keepalive 32;/);
+    // One server per pod (the headless Service, re-resolved): max_fails can take a bad pod out.
+    expect(conf).toMatch(/upstream orders \{\n\s+zone upstream_orders 64k;\n\s+server orders-headless\.platform\.svc\.cluster\.local:8080 resolve max_fails=3 fail_timeout=10s;\n\s+keepalive 32;/);
+    expect(conf).toContain('resolver kube-dns.kube-system.svc.cluster.local valid=10s ipv6=off;');
+    expect(conf).toContain('error_log /dev/stderr warn;');
     // The Service port (80), not the container port: Kubernetes Services listen on the service port.
-    expect(conf).toMatch(/upstream invoices \{\n\s+server invoices\.platform\.svc\.cluster\.local:80 max_fails=3 fail_timeout=10s;\n\s+keepalive 32;/);
+    // Pods listen on the container port (8080), whatever port the Service maps (80).
+    expect(conf).toMatch(/upstream invoices \{\n\s+zone upstream_invoices 64k;\n\s+server invoices-headless\.platform\.svc\.cluster\.local:8080 resolve max_fails=3 fail_timeout=10s;\n\s+keepalive 32;/);
     expect(conf).toMatch(/location \/v1\/orders \{\n\s+limit_req zone=gateway-default burst=20 nodelay;\n\s+proxy_pass http:\/\/orders;/);
     expect(conf).toMatch(/location \/v1\/invoices \{\n\s+limit_req zone=route-v1-invoices burst=120 nodelay;\n\s+proxy_pass http:\/\/invoices;/);
     expect(conf).toContain('server_name api.example.no;');
@@ -185,7 +189,8 @@ describe('NginxGateway on Docker', () => {
     const conf = c.upload.find((u: any) => u.file === '/etc/nginx/nginx.conf');
     expect(conf.content).toBe(gateway.renderConfig());
     // Docker has no Service in front: the container listens on 8080 although the service port is 80.
-    expect(conf.content).toContain('server orders:8080 max_fails=3 fail_timeout=10s;');
+    expect(conf.content).toContain('server orders:8080 resolve max_fails=3 fail_timeout=10s;');
+    expect(conf.content).toContain('resolver 127.0.0.11 valid=10s ipv6=off;'); // Docker's embedded DNS
     // Clients reach the published 8443, not 443.
     expect(conf.content).toContain('return 301 https://$host:8443$request_uri;');
     expect(c).toEqual(expect.objectContaining({ user: '101:101', read_only: true, stop_signal: 'SIGQUIT', stop_timeout: 30 }));
@@ -313,6 +318,9 @@ describe('NginxGateway validation', () => {
   it('renders version-specific HTTP/2 syntax for the derived version', () => {
     const old = kubernetesGateway({ image: 'nginxinc/nginx-unprivileged:1.22-alpine' }).gateway.renderConfig();
     expect(old).toContain('listen 8443 ssl http2;');
+    // Before 1.27.3 open-source nginx cannot re-resolve upstreams: the Service address, no resolver.
+    expect(old).toMatch(/server orders\.platform\.svc\.cluster\.local:8080 max_fails=3/);
+    expect(old).not.toContain('resolve');
     const current = kubernetesGateway().gateway.renderConfig();
     expect(current).toContain('listen 8443 ssl;');
     expect(current).toContain('http2 on;');

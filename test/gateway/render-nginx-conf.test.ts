@@ -172,6 +172,38 @@ describe('renderNginxConf: upstreams and proxying', () => {
   });
 });
 
+describe('renderNginxConf: upstreams re-resolved while running (nginx >= 1.27.3)', () => {
+  const resolving: NginxConfSpec = {
+    ...base,
+    nginxVersion: '1.27.3',
+    resolver: { addresses: ['kube-dns.kube-system.svc.cluster.local'] },
+    upstreams: [{ name: 'orders', servers: [{ host: 'orders-headless.platform.svc.cluster.local', port: 8080, resolve: true }] }],
+  };
+
+  it('adds a zone, the resolve parameter and the resolver', () => {
+    const conf = renderNginxConf(resolving);
+    expect(blockOf(conf, 'upstream orders')).toEqual([
+      'zone upstream_orders 64k;',
+      'server orders-headless.platform.svc.cluster.local:8080 resolve max_fails=3 fail_timeout=10s;',
+      'keepalive 32;', 'keepalive_requests 1000;', 'keepalive_timeout 60s;',
+    ]);
+    expect(conf).toContain('resolver kube-dns.kube-system.svc.cluster.local valid=10s ipv6=off;');
+    expect(conf).toContain('resolver_timeout 5s;');
+  });
+
+  it('renders neither zone nor resolver for static upstreams', () => {
+    const conf = renderNginxConf(base);
+    expect(conf).not.toContain('zone upstream_');
+    expect(conf).not.toContain('resolver');
+  });
+
+  it('refuses resolve before nginx 1.27.3, and without a resolver', () => {
+    expect(errorOf({ ...resolving, nginxVersion: '1.26.2' })).toMatch(/nginxConf\.upstreams\[0\]\.servers\[0\]\.resolve: needs nginx >= 1\.27\.3/);
+    expect(errorOf({ ...resolving, resolver: undefined })).toMatch(/nginxConf\.resolver: is required: upstreams\[0\]\.servers\[0\] uses resolve/);
+    expect(errorOf({ ...resolving, resolver: { addresses: ['10.0.0.10; include /etc/passwd'] } })).toMatch(/nginxConf\.resolver\.addresses\[0\]/);
+  });
+});
+
 describe('renderNginxConf: listeners and TLS', () => {
   it('serves routes on the http port without TLS (defaults 8080, all addresses)', () => {
     const conf = renderNginxConf(base);

@@ -44,7 +44,7 @@ describe('ReferenceDeployment wiring', () => {
       const location = new RegExp(`location ${s.routes![0]} \\{[^}]*proxy_pass http://([a-z0-9_-]+);`, 's').exec(conf);
       expect(location).not.toBeNull();
       const upstream = new RegExp(`upstream ${location![1]} \\{([^}]*)\\}`, 's').exec(conf);
-      expect(upstream![1]).toContain(`server ${s.name}.platform.svc.cluster.local:8080`);
+      expect(upstream![1]).toContain(`server ${s.name}-headless.platform.svc.cluster.local:8080 resolve max_fails=3`);
       expect(upstream![1]).toContain('keepalive');
     }
     expect(conf).toContain('limit_req_zone $binary_remote_addr');

@@ -37,6 +37,7 @@ describe('DockerTarget', () => {
   it('publishes ports only for public workloads, on loopback, one host port per replica', () => {
     const { json, deployed } = deployExample({ public: true, ports: [{ name: 'db', containerPort: 5000, servicePort: 80 }], ingress: [] });
     expect(deployed.endpoint(80)).toEqual({ host: 'ledger', port: 5000 }); // no Service: the container port
+    expect(deployed.podsEndpoint(80)).toEqual({ host: 'ledger', port: 5000 }); // the alias resolves to every replica
     expect(deployed.publicPort(80)).toBe(80);
     expect(() => deployed.endpoint(81)).toThrow(/has no service port 81/);
     const ports = Object.values(resourcesOf(json, 'docker_container')).map((c: any) => c.ports[0]);

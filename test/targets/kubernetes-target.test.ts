@@ -74,11 +74,15 @@ describe('KubernetesTarget', () => {
     expect(findByName(json, 'kubernetes_network_policy_v1', 'api').spec.ingress).toEqual([]);
     expect(findByName(json, 'kubernetes_pod_disruption_budget_v1', 'ledger').spec.max_unavailable).toBe('1');
     expect(Object.keys(resourcesOf(json, 'kubernetes_deployment_v1'))).toHaveLength(1);
+    // Stateless workloads get a headless Service too: one DNS answer per pod for self-balancing clients.
+    expect(findByName(json, 'kubernetes_service_v1', 'api-headless').spec).toEqual(expect.objectContaining({ cluster_ip: 'None', publish_not_ready_addresses: false }));
   });
 
-  it('reaches workloads through their Service port', () => {
-    const { deployed } = deployExample();
+  it('reaches workloads through their Service port, or each pod through the headless Service', () => {
+    const { deployed, target } = deployExample();
     expect(deployed.endpoint(5000)).toEqual({ host: 'ledger.platform.svc.cluster.local', port: 5000 });
+    expect(deployed.podsEndpoint(5000)).toEqual({ host: 'ledger-headless.platform.svc.cluster.local', port: 5000 });
+    expect(target.dnsResolver).toBe('kube-dns.kube-system.svc.cluster.local');
     expect(deployed.publicPort(5000)).toBeUndefined(); // not public
     expect(deployed.replicaHosts[2]).toBe('ledger-2.ledger-headless.platform.svc.cluster.local');
   });

@@ -50,6 +50,8 @@ export interface DockerTargetProps extends DockerTargetOptions {
  */
 export class DockerTarget extends WorkloadTarget {
   public readonly targetKind = 'docker';
+  /** Docker's embedded DNS server, on every user-defined network. */
+  public readonly dnsResolver = '127.0.0.11';
   public readonly location: RegionRef;
   public readonly provider: DockerProvider;
   public readonly network: Network;
@@ -151,6 +153,8 @@ export class DockerTarget extends WorkloadTarget {
       resources,
       // No Service in front: peers connect to the container port under the workload's alias.
       endpoint: (p) => ({ host: w.name, port: WorkloadTarget.portOf(w, p).containerPort }),
+      // The alias resolves to every replica's container.
+      podsEndpoint: (p) => ({ host: w.name, port: WorkloadTarget.portOf(w, p).containerPort }),
       publicPort: (p) => (w.public ? port(WorkloadTarget.portOf(w, p)) : undefined),
       // Docker cannot enforce ingress rules (see the class doc); they are accepted and ignored.
       allowFrom: () => undefined,

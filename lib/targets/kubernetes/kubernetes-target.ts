@@ -71,6 +71,11 @@ export const KubernetesTargetOptionsSchema = z.object({
   storage: KubernetesStorageOptionsSchema.default({ storageClassName: 'nvme-retain', provisioner: DEFAULT_NVME_PROVISIONER, parameters: { ...DEFAULT_NVME_PARAMETERS } }),
   /** `app.kubernetes.io/part-of` on every object. @default 'sovereign-stack' */
   partOf: dnsLabel.default('sovereign-stack'),
+  /**
+   * The cluster DNS Service, for clients that resolve while running (the gateway's upstreams).
+   * @default 'kube-dns.kube-system.svc.cluster.local' (CoreDNS keeps that Service name)
+   */
+  clusterDns: z.string().regex(/^[a-z0-9.-]+$/, { message: 'must be a DNS name or IPv4 address' }).default('kube-dns.kube-system.svc.cluster.local'),
 }).strict();
 
 /** Plain options of a KubernetesTarget (types derived from the schema, so they cannot drift). */
@@ -98,6 +103,7 @@ export class KubernetesTarget extends WorkloadTarget {
   public readonly storageClassName: string;
   public readonly datastoreNodeLabels: Readonly<Record<string, string>>;
   public readonly provider: KubernetesProvider;
+  public readonly dnsResolver: string;
   public readonly storageClass?: StorageClassV1;
   private readonly namespaceResource?: NamespaceV1;
   private readonly partOf: string;
@@ -111,6 +117,7 @@ export class KubernetesTarget extends WorkloadTarget {
     this.namespace = p.namespace;
     this.partOf = p.partOf;
     this.datastoreNodeLabels = p.datastoreNodeLabels;
+    this.dnsResolver = p.clusterDns;
     // An unknown region fails synthesis in the residency guard; the label is only a placeholder.
     this.regionLabel = resolveRegionRef(props.region)?.kubernetesRegionLabel ?? regionId(props.region);
     ResidencyGuard.of(this);
@@ -217,8 +224,10 @@ export class KubernetesTarget extends WorkloadTarget {
 
     const servicePorts = w.ports.map((p) => ({ name: p.name, port: servicePortOf(p), targetPort: p.name, protocol: 'TCP' }));
     const replicaHosts: string[] = [];
-    if (w.kind === 'stateful') {
-      const headless = `${w.name}-headless`;
+    // A headless Service resolves to every pod: stable per-replica names for stateful peers, and
+    // one upstream server per pod for clients that balance themselves (the gateway).
+    const headless = `${w.name}-headless`;
+    if (w.kind === 'stateful' || w.ports.length > 0) {
       resources.headlessService = new ServiceV1(scope, 'headless-service', {
         metadata: meta(headless),
         spec: {
@@ -229,6 +238,8 @@ export class KubernetesTarget extends WorkloadTarget {
         },
         dependsOn,
       });
+    }
+    if (w.kind === 'stateful') {
       for (let i = 0; i < w.replicas; i++) replicaHosts.push(`${w.name}-${i}.${headless}.${ns}.svc.cluster.local`);
       const statefulSet = new StatefulSetV1(scope, 'Resource', {
         metadata: meta(w.name),
@@ -319,6 +330,7 @@ export class KubernetesTarget extends WorkloadTarget {
       replicaHosts,
       resources,
       endpoint: (port) => ({ host, port: servicePortOf(WorkloadTarget.portOf(w, port)) }),
+      podsEndpoint: (port) => ({ host: `${headless}.${ns}.svc.cluster.local`, port: WorkloadTarget.portOf(w, port).containerPort }),
       publicPort: (port) => (w.public ? servicePortOf(WorkloadTarget.portOf(w, port)) : undefined),
       allowFrom: (from, ports) => WorkloadTarget.addIngress(ingress, from, ports),
       addGeneratedSecretKey: (secretName, key, opts = {}) => {
