@@ -29,6 +29,12 @@ export const MicroServiceOptionsSchema = z.object({
   }).strict().default({ cpu: '100m', memory: '256Mi', memoryLimit: '512Mi' }),
   /** Seconds the service gets to finish in-flight requests after SIGTERM. @default 30 */
   gracePeriodSeconds: z.number().int().min(1).max(3600).default(30),
+  /**
+   * Seconds to keep serving after the pod is told to stop, so load balancers stop sending first
+   * (a preStop `sh -c "sleep N"`). Set 0 for images without a shell (distroless).
+   * @default 5
+   */
+  preStopDelaySeconds: z.number().int().min(0).max(120).default(5),
 }).strict();
 
 export type MicroServiceOptions = z.input<typeof MicroServiceOptionsSchema>;
@@ -74,7 +80,10 @@ export class MicroService extends Construct {
       resources: { requests: { cpu: o.resources.cpu, memory: o.resources.memory }, limits: { memory: o.resources.memoryLimit } },
       disruptionBudget: o.replicas > 1 ? { maxUnavailable: 1 } : undefined,
       // Give the load balancer time to stop sending before the process gets SIGTERM.
-      shutdown: { preStop: ['sh', '-c', 'sleep 5'], gracePeriodSeconds: o.gracePeriodSeconds },
+      shutdown: {
+        preStop: o.preStopDelaySeconds > 0 ? ['sh', '-c', `sleep ${o.preStopDelaySeconds}`] : undefined,
+        gracePeriodSeconds: o.gracePeriodSeconds + o.preStopDelaySeconds,
+      },
     });
   }
 }

@@ -2,6 +2,7 @@ import { TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
 import { SovereignStackError, parseProps } from '../util/errors';
 import { IngressRule, Workload, WorkloadPort, WorkloadProps, WorkloadSchema, servicePortOf } from './workload';
+import type { Datastore } from '../residency/datastore';
 import type { RegionRef } from '../residency/region-ref';
 
 /** Options a component passes with its workload. */
@@ -21,6 +22,11 @@ export interface DeployedWorkload {
   readonly host: string;
   /** Stable host name of each replica (stateful workloads; empty for stateless). */
   readonly replicaHosts: readonly string[];
+  /**
+   * The residency records of its persistent volumes. Declare further copies of the data on them
+   * (`datastores[0].addLocation('backup', 'upcloud:fi-hel1')`): the guard checks those too.
+   */
+  readonly datastores: readonly Datastore[];
   /**
    * The provider resources, keyed by role (`statefulSet`, `service`, `container0`, ...): the escape
    * hatch for `addOverride`.

@@ -92,6 +92,16 @@ describe('ResidencyGuard', () => {
     expect(message).toContain('outside the EEA');
   });
 
+  it('checks backup copies declared on a workload\'s datastore record', () => {
+    const { stack } = newStack('s');
+    const deployed = new KubernetesTarget(stack, 'cluster', { region: OSLO_REGION }).deploy(new Construct(stack, 'ledger'), statefulWorkload());
+    expect(deployed.datastores.map((d) => d.datastoreKind)).toEqual(['ledger-data']);
+    deployed.datastores[0].addLocation('backup', 'upcloud:fi-hel1');
+    expect(() => synthJson(stack)).not.toThrow();
+    deployed.datastores[0].addLocation('backup', 'aws:us-east-1');
+    expect(synthError(stack)).toContain('ledger-data (backup copy) at aws:us-east-1');
+  });
+
   it('fails a user-defined IDatastore outside the EEA, and lists every violation', () => {
     const { stack } = stackIn('oci:eu-zurich-1');
     new ObjectStore(stack, 'exports', [{ role: 'primary', location: 'aws:eu-north-1' }, { role: 'backup', location: 'gcp:europe-west6' }]);

@@ -145,9 +145,10 @@ export class DockerTarget extends WorkloadTarget {
       resources[`container${i}`] = container;
     }
 
-    recordDatastores(scope, w, options.location ?? this.location);
+    const datastores = recordDatastores(scope, w, options.location ?? this.location);
     return {
       workload: w,
+      datastores,
       host: w.name,
       replicaHosts,
       resources,

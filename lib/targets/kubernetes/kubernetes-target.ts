@@ -321,11 +321,12 @@ export class KubernetesTarget extends WorkloadTarget {
       });
     }
 
-    recordDatastores(scope, w, options.location ?? this.location);
+    const datastores = recordDatastores(scope, w, options.location ?? this.location);
 
     const host = this.serviceHost(w.name);
     return {
       workload: w,
+      datastores,
       host,
       replicaHosts,
       resources,
