@@ -98,6 +98,34 @@ describe('KubernetesTarget', () => {
     expect(() => deployed.addGeneratedSecretKey('nope', 'x')).toThrow(/no generated secret "nope"/);
   });
 
+  it('uses an existing namespace and StorageClass without creating them', () => {
+    const { stack } = newStack();
+    const target = new KubernetesTarget(stack, 'cluster', {
+      region: OSLO_REGION, namespace: 'payments', createNamespace: false,
+      storage: { existingStorageClassName: 'local-nvme' }, datastoreNodeLabels: { 'node.example.no/disk': 'nvme' },
+    });
+    target.deploy(stack, statefulWorkload());
+    const json = synthJson(stack);
+    expect(resourcesOf(json, 'kubernetes_namespace_v1')).toEqual({});
+    expect(resourcesOf(json, 'kubernetes_storage_class_v1')).toEqual({});
+    const sts = findByName(json, 'kubernetes_stateful_set_v1', 'ledger');
+    expect(sts.metadata.namespace).toBe('payments');
+    expect(sts.depends_on).toBeUndefined();
+    expect(sts.spec.volume_claim_template[0].spec.storage_class_name).toBe('local-nvme');
+    expect(sts.spec.template.spec.affinity.node_affinity.required_during_scheduling_ignored_during_execution.node_selector_term[0].match_expressions)
+      .toEqual([
+        { key: 'topology.kubernetes.io/region', operator: 'In', values: ['oslo-1'] },
+        { key: 'node.example.no/disk', operator: 'In', values: ['nvme'] },
+      ]);
+  });
+
+  it('rejects bad target props with the prop path', () => {
+    const { stack } = newStack();
+    expect(() => new KubernetesTarget(stack, 'a', { region: OSLO_REGION, namespace: 'Platform' })).toThrow(/KubernetesTarget a props\.namespace: must be a DNS-1123 label/);
+    expect(() => new KubernetesTarget(stack, 'b', { region: '' })).toThrow(/props\.region/);
+    expect(stack.node.children).toHaveLength(0); // nothing half-built
+  });
+
   it('fails synthesis when a workload reads a secret nobody declares', () => {
     const { stack } = newStack();
     const target = new KubernetesTarget(stack, 'cluster', { region: OSLO_REGION });

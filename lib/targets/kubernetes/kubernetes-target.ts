@@ -263,7 +263,7 @@ export class KubernetesTarget extends WorkloadTarget {
         },
         waitForRollout: false,
         lifecycle: retainsData(w) ? { preventDestroy: true } : undefined,
-        dependsOn: [...(dependsOn ?? []), ...(this.storageClass && w.volumes.length > 0 ? [this.storageClass] : [])],
+        dependsOn: this.storageClass && w.volumes.length > 0 ? [...(dependsOn ?? []), this.storageClass] : dependsOn,
       });
       resources.statefulSet = statefulSet;
     } else {
