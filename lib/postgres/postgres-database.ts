@@ -71,6 +71,12 @@ export const PostgresDatabaseOptionsSchema = z.object({
    */
   storageGi: z.number().int({ message: 'must be a whole number of GiB' }).min(1, { message: 'must be at least 1' }).max(65536).default(20),
   /**
+   * StorageClass of the data and WAL volumes on Kubernetes (it must be NVMe-backed, Retain,
+   * WaitForFirstConsumer and pinned to the region like the target's own).
+   * @default the target's NVMe class
+   */
+  storageClassName: dnsSubdomain.optional(),
+  /**
    * Size in GiB of a separate WAL volume (role `wal`), mounted at /var/lib/postgresql/wal; initdb
    * puts pg_wal on it. At least 4 GiB: WAL may outgrow max_wal_size (2GB) under load, and a full
    * WAL volume stops the server.
@@ -329,9 +335,9 @@ export class PostgresDatabase extends Construct {
         { path: INIT_SCRIPT, content: renderInitOwnerScript({ role: name, database: name, passwordEnv: OWNER_PASSWORD_ENV }) },
       ],
       volumes: [
-        { name: 'data', mountPath: DATA_MOUNT, sizeGi: o.storageGi, role: 'datastore', dataKind: 'postgresql-data' },
+        { name: 'data', mountPath: DATA_MOUNT, sizeGi: o.storageGi, role: 'datastore', dataKind: 'postgresql-data', storageClassName: o.storageClassName },
         ...(o.walStorageGi
-          ? [{ name: 'wal', mountPath: WAL_MOUNT, sizeGi: o.walStorageGi, role: 'wal' as const, dataKind: 'postgresql-wal' }]
+          ? [{ name: 'wal', mountPath: WAL_MOUNT, sizeGi: o.walStorageGi, role: 'wal' as const, dataKind: 'postgresql-wal', storageClassName: o.storageClassName }]
           : []),
       ],
       scratch: [

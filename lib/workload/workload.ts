@@ -84,6 +84,8 @@ export const PersistentVolumeSchema = z.object({
   role: StorageRoleSchema.default('datastore'),
   /** What kind of data, for the residency report (e.g. "postgresql-data"). @default 'volume' */
   dataKind: z.string().regex(/^[a-z0-9-]+$/).default('volume'),
+  /** Storage class of this volume where the target has classes. @default the target's NVMe class */
+  storageClassName: dnsSubdomain.optional(),
 }).strict();
 
 /** A scratch directory (emptyDir / tmpfs): lets images run with a read-only root filesystem. */

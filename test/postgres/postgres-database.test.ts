@@ -35,6 +35,13 @@ describe('PostgresDatabase on Kubernetes', () => {
     return { stack, target, db };
   }
 
+  it('puts data and WAL on another storage class when asked', () => {
+    const { stack } = example({ storageClassName: 'nvme-raid10', walStorageGi: 8 });
+    const claims = findByName(synthJson(stack), 'kubernetes_stateful_set_v1', 'orders-db').spec.volume_claim_template;
+    expect(claims.map((c: any) => [c.metadata.name, c.spec.storage_class_name, c.spec.resources.requests.storage]))
+      .toEqual([['data', 'nvme-raid10', '20Gi'], ['wal', 'nvme-raid10', '8Gi']]);
+  });
+
   it('runs a single-replica StatefulSet on the NVMe class in the target region', () => {
     const { stack, db } = example({ storageGi: 50 });
     const json = synthJson(stack);

@@ -256,7 +256,7 @@ export class KubernetesTarget extends WorkloadTarget {
             metadata: { name: v.name, labels },
             spec: {
               accessModes: ['ReadWriteOnce'],
-              storageClassName: this.storageClassName,
+              storageClassName: v.storageClassName ?? this.storageClassName,
               resources: { requests: { storage: `${v.sizeGi}Gi` } },
             },
           })),
