@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { SovereignStackError, parseProps } from '../util/errors';
 import { dnsLabel, dnsSubdomain, hostName, imageRef, port } from '../util/schemas';
 import { coerceVersion, imageTagVersion, semver } from '../util/versions';
+import { parseComponentProps } from '../workload/component-props';
 import { DeployedWorkload, IWorkloadTarget, WorkloadTarget } from '../workload/target';
 import { ResourcesSchema, WorkloadPort, WorkloadProps, servicePortOf } from '../workload/workload';
 import { NginxConfSpec, RESOLVE_SINCE, TimeoutsSchema, nginxName, nginxSize, routePath } from './nginx-spec';
@@ -255,13 +256,7 @@ export class NginxGateway extends Construct {
   private readonly _routes: GatewayRoute[] = [];
 
   constructor(scope: Construct, id: string, props: NginxGatewayProps) {
-    const { target, ...options } = props;
-    const path = scope.node.path ? `${scope.node.path}/${id}` : id;
-    const what = `NginxGateway ${path} props`;
-    if (!target || typeof (target as IWorkloadTarget).deploy !== 'function') {
-      throw new SovereignStackError(`invalid ${what}:\n  - ${what}.target: must be a target such as a KubernetesTarget or DockerTarget`);
-    }
-    const o = parseProps(NginxGatewayOptionsSchema, options, what);
+    const { target, options: o, what } = parseComponentProps('NginxGateway', scope, id, props, NginxGatewayOptionsSchema);
     if (target instanceof WorkloadTarget && target.findWorkload(o.name)) {
       throw new SovereignStackError(`invalid ${what}:\n  - ${what}.name: a workload named "${o.name}" is already deployed on ` +
         `target ${target.node.path}; give each gateway its own name`);

@@ -1,9 +1,9 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { RegionRef, RegionRefSchema } from '../residency/region-ref';
-import { SovereignStackError, parseProps } from '../util/errors';
+import { RegionRef } from '../residency/region-ref';
 import { cpuQuantity, dnsLabel, dnsSubdomain, imageRef, memoryQuantity, memoryToMi } from '../util/schemas';
 import { imageTagVersion } from '../util/versions';
+import { parseComponentProps } from '../workload/component-props';
 import { connectionEnv } from '../workload/connection-env';
 import { DeployedWorkload, IWorkloadTarget } from '../workload/target';
 import { EnvVar, WorkloadProps } from '../workload/workload';
@@ -275,13 +275,7 @@ export class PostgresDatabase extends Construct {
   public readonly serviceName: string;
 
   constructor(scope: Construct, id: string, props: PostgresDatabaseProps) {
-    const what = `PostgresDatabase ${scope.node.path ? `${scope.node.path}/` : ''}${id} props`;
-    const { target, location, ...options } = props ?? ({} as PostgresDatabaseProps);
-    if (!target || typeof target.deploy !== 'function') {
-      throw new SovereignStackError(`invalid ${what}:\n  - ${what}.target: is required (a KubernetesTarget, a DockerTarget or another IWorkloadTarget)`);
-    }
-    if (location !== undefined) parseProps(RegionRefSchema, location, `${what}.location`);
-    const o = parseProps(PostgresDatabaseOptionsSchema, options, what);
+    const { target, location, options: o } = parseComponentProps('PostgresDatabase', scope, id, props, PostgresDatabaseOptionsSchema);
     super(scope, id);
 
     const version = postgresMajorOfImage(o.image) as PostgresMajorVersion;

@@ -1,7 +1,8 @@
 import { Lazy } from 'cdktf';
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { RegionRef, RegionRefSchema } from '../residency/region-ref';
+import { RegionRef } from '../residency/region-ref';
+import { parseComponentProps } from '../workload/component-props';
 import { SovereignStackError, parseProps } from '../util/errors';
 import { cpuQuantity, dnsLabel, imageRef, memoryQuantity } from '../util/schemas';
 import { imageTagVersion } from '../util/versions';
@@ -320,13 +321,7 @@ export class RabbitMqCluster extends Construct {
   private readonly target: IWorkloadTarget;
 
   constructor(scope: Construct, id: string, props: RabbitMqClusterProps) {
-    const what = `RabbitMqCluster ${scope.node.path ? `${scope.node.path}/` : ''}${id} props`;
-    const { target, location, ...options } = props ?? ({} as RabbitMqClusterProps);
-    if (!target || typeof target.deploy !== 'function') {
-      throw new SovereignStackError(`invalid ${what}:\n  - ${what}.target: is required (a KubernetesTarget, a DockerTarget or another IWorkloadTarget)`);
-    }
-    if (location !== undefined) parseProps(RegionRefSchema, location, `${what}.location`);
-    const o = parseProps(RabbitMqClusterOptionsSchema, options, what);
+    const { target, location, options: o } = parseComponentProps('RabbitMqCluster', scope, id, props, RabbitMqClusterOptionsSchema);
     super(scope, id);
 
     this.target = target;

@@ -1,4 +1,3 @@
-import { SovereignStackError } from '../../lib/util/errors';
 import {
   derivePostgresMemory,
   formatPostgresSize,
@@ -6,6 +5,7 @@ import {
   PostgresHbaSpecSchema,
 } from '../../lib/postgres/postgres-spec';
 import { renderPgHba, renderPostgresConf } from '../../lib/postgres/render-postgres-conf';
+import { userErrorOf } from '../support/errors';
 
 const MB = 1024;
 
@@ -101,18 +101,8 @@ describe('PostgresConfSpecSchema', () => {
   });
 });
 
-/** The SovereignStackError message `render` throws (fails the test when it does not throw). */
-function errorOf(render: () => unknown): string {
-  try {
-    render();
-  } catch (e) {
-    expect(e).toBeInstanceOf(SovereignStackError);
-    return (e as Error).message;
-  }
-  throw new Error('expected the spec to be rejected');
-}
-const confError = (spec: unknown): string => errorOf(() => renderPostgresConf(spec as never));
-const hbaError = (spec: unknown): string => errorOf(() => renderPgHba(spec as never));
+const confError = (spec: unknown): string => userErrorOf(() => renderPostgresConf(spec as never));
+const hbaError = (spec: unknown): string => userErrorOf(() => renderPgHba(spec as never));
 
 describe('schema errors name the prop', () => {
   it.each([13, 18, '12.4', 'latest'])('rejects version %p and lists the supported ones', (version) => {

@@ -1,8 +1,8 @@
-import { SovereignStackError } from '../../lib/util/errors';
 import { renderEnabledPlugins, renderRabbitMqConf } from '../../lib/rabbitmq/render-rabbitmq-conf';
 import { renderRabbitMqDefinitions } from '../../lib/rabbitmq/render-rabbitmq-definitions';
 import { renderUserBootstrapScript } from '../../lib/rabbitmq/render-user-bootstrap';
 import { RabbitMqDefinitionsSpecInput } from '../../lib/rabbitmq/rabbitmq-spec';
+import { userErrorOf } from '../support/errors';
 
 const k8s = { kind: 'kubernetes' as const, headlessServiceName: 'rabbitmq-headless', namespace: 'platform' };
 const classic = { kind: 'classic' as const, peers: ['rabbit1@localhost', 'rabbit2@localhost', 'rabbit3@localhost'] };
@@ -12,15 +12,6 @@ function confValues(conf: string, key: string): string[] {
   return conf.split('\n').filter((l) => l.startsWith(`${key} = `)).map((l) => l.slice(key.length + 3));
 }
 
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(SovereignStackError);
-    return (e as Error).message;
-  }
-  throw new Error('expected a SovereignStackError');
-}
 
 const topology: RabbitMqDefinitionsSpecInput = {
   rabbitmqVersion: '3.13.7',
@@ -86,19 +77,19 @@ describe('renderRabbitMqConf', () => {
   });
 
   it('refuses even cluster sizes, explaining majorities', () => {
-    const msg = errorOf(() => renderRabbitMqConf({ discovery: { ...k8s, replicas: 4 } }));
+    const msg = userErrorOf(() => renderRabbitMqConf({ discovery: { ...k8s, replicas: 4 } }));
     expect(msg).toContain('rabbitmq.discovery.replicas');
     expect(msg).toContain('pause_minority');
     expect(msg).toContain('use 3 or 5 nodes');
-    expect(errorOf(() => renderRabbitMqConf({ discovery: { kind: 'classic', peers: ['a@h1', 'b@h2'] } }))).toContain('rabbitmq.discovery.peers');
+    expect(userErrorOf(() => renderRabbitMqConf({ discovery: { kind: 'classic', peers: ['a@h1', 'b@h2'] } }))).toContain('rabbitmq.discovery.peers');
     expect(() => renderRabbitMqConf({ discovery: { ...k8s, replicas: 1 } })).not.toThrow();
   });
 
   it('refuses colliding ports, bad peers and unknown keys', () => {
-    expect(errorOf(() => renderRabbitMqConf({ discovery: k8s, managementPort: 5672 }))).toContain('must differ');
-    expect(errorOf(() => renderRabbitMqConf({ discovery: { kind: 'classic', peers: ['rabbit@host; rm -rf /'] } }))).toContain('Erlang node name');
-    expect(errorOf(() => renderRabbitMqConf({ discovery: k8s, listenAddress: '127.0.0.1:5672' }))).toContain('rabbitmq.listenAddress');
-    expect(errorOf(() => renderRabbitMqConf({ discovery: k8s, replica: 3 } as never))).toContain('replica');
+    expect(userErrorOf(() => renderRabbitMqConf({ discovery: k8s, managementPort: 5672 }))).toContain('must differ');
+    expect(userErrorOf(() => renderRabbitMqConf({ discovery: { kind: 'classic', peers: ['rabbit@host; rm -rf /'] } }))).toContain('Erlang node name');
+    expect(userErrorOf(() => renderRabbitMqConf({ discovery: k8s, listenAddress: '127.0.0.1:5672' }))).toContain('rabbitmq.listenAddress');
+    expect(userErrorOf(() => renderRabbitMqConf({ discovery: k8s, replica: 3 } as never))).toContain('replica');
   });
 });
 
@@ -172,7 +163,7 @@ describe('version guard', () => {
       () => renderRabbitMqDefinitions({ ...topology, rabbitmqVersion, queueMode: 'classic-mirrored' }),
       () => renderRabbitMqConf({ discovery: k8s, rabbitmqVersion, queueMode: 'classic-mirrored' }),
     ]) {
-      const msg = errorOf(render);
+      const msg = userErrorOf(render);
       expect(msg).toContain('.queueMode');
       expect(msg).toContain("queueMode: 'quorum'");
       expect(msg).toContain('RabbitMQ 4.0 removed classic queue mirroring');
@@ -184,14 +175,14 @@ describe('version guard', () => {
   });
 
   it('refuses text that names no version, and versions before quorum queues', () => {
-    expect(errorOf(() => renderRabbitMqDefinitions({ ...topology, rabbitmqVersion: 'latest' }))).toContain('rabbitmqVersion');
-    expect(errorOf(() => renderRabbitMqDefinitions({ ...topology, rabbitmqVersion: '3.7.28' }))).toContain('3.8.0 or later');
+    expect(userErrorOf(() => renderRabbitMqDefinitions({ ...topology, rabbitmqVersion: 'latest' }))).toContain('rabbitmqVersion');
+    expect(userErrorOf(() => renderRabbitMqDefinitions({ ...topology, rabbitmqVersion: '3.7.28' }))).toContain('3.8.0 or later');
   });
 });
 
 describe('names', () => {
   it.each(['orders/v1', 'orders created', '', '-orders', 'amq.orders', 'ordérs', 'a"b', 'x'.repeat(256)])('refuses %j as a name', (bad) => {
-    const msg = errorOf(() => renderRabbitMqDefinitions({ vhosts: [bad] }));
+    const msg = userErrorOf(() => renderRabbitMqDefinitions({ vhosts: [bad] }));
     expect(msg).toContain('vhosts[0]');
     expect(() => renderRabbitMqDefinitions({ vhosts: ['ok'], queues: [{ name: bad, vhost: 'ok' }] })).toThrow(/queues\[0\]\.name/);
     expect(() => renderUserBootstrapScript({ users: [{ name: bad, vhost: 'ok' }] })).toThrow(/users\[0\]\.name/);
@@ -202,9 +193,9 @@ describe('names', () => {
   });
 
   it('refuses bad routing keys and references to undeclared vhosts, exchanges and queues', () => {
-    expect(errorOf(() => renderRabbitMqDefinitions({ ...topology, bindings: [{ vhost: 'orders', exchange: 'events', queue: 'orders.created', routingKey: 'a..b' }] })))
+    expect(userErrorOf(() => renderRabbitMqDefinitions({ ...topology, bindings: [{ vhost: 'orders', exchange: 'events', queue: 'orders.created', routingKey: 'a..b' }] })))
       .toContain('bindings[0].routingKey');
-    const msg = errorOf(() => renderRabbitMqDefinitions({
+    const msg = userErrorOf(() => renderRabbitMqDefinitions({
       vhosts: ['orders'],
       queues: [{ name: 'q', vhost: 'billing' }],
       bindings: [{ vhost: 'orders', exchange: 'nope', queue: 'q' }],
@@ -245,7 +236,7 @@ describe('renderUserBootstrapScript', () => {
   });
 
   it('refuses duplicate users and relative password folders', () => {
-    expect(errorOf(() => renderUserBootstrapScript({ users: [{ name: 'a', vhost: 'v' }, { name: 'a', vhost: 'w' }] }))).toContain('users[1].name');
-    expect(errorOf(() => renderUserBootstrapScript({ users: [{ name: 'a', vhost: 'v' }], passwordDir: 'secrets' }))).toContain('passwordDir');
+    expect(userErrorOf(() => renderUserBootstrapScript({ users: [{ name: 'a', vhost: 'v' }, { name: 'a', vhost: 'w' }] }))).toContain('users[1].name');
+    expect(userErrorOf(() => renderUserBootstrapScript({ users: [{ name: 'a', vhost: 'v' }], passwordDir: 'secrets' }))).toContain('passwordDir');
   });
 });
