@@ -1,0 +1,120 @@
+/**
+ * What NginxGateway composes, on the real nginx: services deployed with MicroService, routes
+ * added after construction, TLS and a gateway rate limit, rendered by the construct for the
+ * installed nginx version on a LoopbackTarget whose services are real node backends on
+ * 127.0.0.1. Only listen addresses, file locations and the error log are moved into a temp
+ * folder; every other line is the construct's.
+ *
+ * Ports 19000-19099 only (the renderer suite owns 18000-18999).
+ */
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as http from 'http';
+import * as https from 'https';
+import * as path from 'path';
+import { TerraformStack, Testing } from 'cdktf';
+import { MicroService, NginxGateway } from '../../lib';
+import { LoopbackTarget } from '../fixtures/loopback-target';
+import { describeWithServer, findBinary, makeWorkDir, sleep, waitForPort } from './support/real-servers';
+
+jest.setTimeout(60000);
+
+const PORTS = { orders: 19001, invoices: 19002, http: 19010, https: 19011 };
+
+interface Reply { status: number; body: string; headers: http.IncomingHttpHeaders }
+
+function request(url: string, agent?: http.Agent): Promise<Reply> {
+  const get = url.startsWith('https') ? https.get : http.get;
+  return new Promise((resolve, reject) => {
+    get(url, { agent, rejectUnauthorized: false } as https.RequestOptions, (res) => {
+      let body = '';
+      res.on('data', (c) => { body += c; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+    }).on('error', reject);
+  });
+}
+
+describeWithServer('nginx', findBinary(['/usr/sbin/nginx', 'nginx']), 'NginxGateway output on the real nginx', (nginx) => {
+  let dir = '';
+  let server: ChildProcess | undefined;
+  const backends: http.Server[] = [];
+
+  beforeAll(async () => {
+    dir = makeWorkDir('nginx-gateway');
+    // `nginx -v` prints to stderr; render for the nginx that will run it.
+    const version = /nginx\/([0-9.]+)/.exec(spawnSync(nginx, ['-v'], { encoding: 'utf8' }).stderr)?.[1];
+    expect(version).toBeDefined();
+
+    // Two services answering with their own name.
+    for (const name of ['orders', 'invoices'] as const) {
+      const backend = http.createServer((req, res) => res.end(`${name} ${req.url} ${req.headers['x-forwarded-proto']}`));
+      await new Promise<void>((r) => backend.listen(PORTS[name], '127.0.0.1', r));
+      backends.push(backend);
+    }
+
+    const stack = new TerraformStack(Testing.app({ stackTraces: false }), 'live');
+    const target = new LoopbackTarget(stack, 'loopback', { orders: PORTS.orders, invoices: PORTS.invoices });
+    const gateway = new NginxGateway(stack, 'gateway', {
+      target, serverName: 'api.example.no', nginxVersion: version!, tls: { secretName: 'api-tls' },
+      rateLimit: { perSecond: 10, burst: 20 },
+    });
+    for (const name of ['orders', 'invoices']) {
+      const service = new MicroService(stack, name, { target, name, image: `registry.example.no/${name}:1.0.0`, port: 8080 });
+      gateway.addRoute({ path: `/v1/${name}`, service: service.workload, port: 8080 });
+    }
+    // The edges the gateway opened, as the target saw them.
+    expect(target.realized.get('orders')!.ingress).toEqual([{ from: { workload: 'gateway' }, ports: [8080] }]);
+
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=api.example.no',
+      '-keyout', path.join(dir, 'tls.key'), '-out', path.join(dir, 'tls.crt')], { stdio: 'ignore' });
+    const conf = gateway.renderConfig()
+      .replace('listen 8443 ssl', `listen 127.0.0.1:${PORTS.https} ssl`)
+      .replace('listen 8080;', `listen 127.0.0.1:${PORTS.http};`)
+      .replace(/\/etc\/nginx\/tls\//g, `${dir}/`)
+      .replace(/ \/tmp\//g, ` ${dir}/`)
+      .replace('error_log /dev/stderr', `error_log ${dir}/error.log`)
+      .replace('access_log /dev/stdout', `access_log ${dir}/access.log`);
+    fs.writeFileSync(path.join(dir, 'nginx.conf'), conf);
+    execFileSync(nginx, ['-t', '-q', '-p', dir, '-c', path.join(dir, 'nginx.conf')]);
+    server = spawn(nginx, ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
+    await waitForPort(PORTS.https);
+  });
+
+  afterAll(async () => {
+    server?.kill('SIGQUIT');
+    await sleep(200);
+    server?.kill('SIGKILL');
+    await Promise.all(backends.map((b) => new Promise((r) => b.close(r))));
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('routes each path to its own service over TLS, with forwarding headers', async () => {
+    expect(await request(`https://127.0.0.1:${PORTS.https}/v1/orders/42`)).toEqual(expect.objectContaining({ status: 200, body: 'orders /v1/orders/42 https' }));
+    expect(await request(`https://127.0.0.1:${PORTS.https}/v1/invoices`)).toEqual(expect.objectContaining({ status: 200, body: 'invoices /v1/invoices https' }));
+    const unrouted = await request(`https://127.0.0.1:${PORTS.https}/v2/nothing`);
+    expect(unrouted.status).toBe(404);
+    expect(JSON.parse(unrouted.body)).toEqual({ error: 'no route for this path' });
+  });
+
+  it('redirects plain HTTP to HTTPS, answers the probe on HTTP, and sends HSTS', async () => {
+    const plain = await request(`http://127.0.0.1:${PORTS.http}/v1/orders`);
+    expect(plain.status).toBe(301);
+    expect(plain.headers.location).toBe('https://127.0.0.1/v1/orders');
+    expect((await request(`http://127.0.0.1:${PORTS.http}/healthz`)).status).toBe(200);
+    expect((await request(`https://127.0.0.1:${PORTS.https}/v1/orders`)).headers['strict-transport-security']).toBe('max-age=63072000');
+  });
+
+  it('answers 429 beyond the rate limit', async () => {
+    await sleep(2500); // let the bucket refill after the requests above
+    const agent = new https.Agent({ keepAlive: true, maxSockets: 100 });
+    const replies = await Promise.all(Array.from({ length: 100 }, () => request(`https://127.0.0.1:${PORTS.https}/v1/orders`, agent)));
+    agent.destroy();
+    const counts = replies.reduce<Record<number, number>>((c, r) => ({ ...c, [r.status]: (c[r.status] ?? 0) + 1 }), {});
+    console.log(`[gateway rate limit over TLS] ${JSON.stringify(counts)}`);
+    // burst 20 nodelay: 21 pass at once; TLS handshakes take long enough that a token or two may refill.
+    expect(counts[200]).toBeGreaterThanOrEqual(21);
+    expect(counts[200]).toBeLessThanOrEqual(24);
+    expect(counts[429]).toBe(100 - counts[200]);
+  });
+});
+
