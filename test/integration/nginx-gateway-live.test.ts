@@ -70,8 +70,9 @@ describeWithServer('nginx', findBinary(['/usr/sbin/nginx', 'nginx']), 'NginxGate
     const conf = gateway.renderConfig()
       .replace('listen 8443 ssl', `listen 127.0.0.1:${PORTS.https} ssl`)
       .replace('listen 8080;', `listen 127.0.0.1:${PORTS.http};`)
-      .replace(/\/etc\/nginx\/tls\//g, `${dir}/`)
+      // /tmp first: the work folder itself may live under /tmp.
       .replace(/ \/tmp\//g, ` ${dir}/`)
+      .replace(/\/etc\/nginx\/tls\//g, `${dir}/`)
       .replace('error_log /dev/stderr', `error_log ${dir}/error.log`)
       .replace('access_log /dev/stdout', `access_log ${dir}/access.log`);
     fs.writeFileSync(path.join(dir, 'nginx.conf'), conf);
