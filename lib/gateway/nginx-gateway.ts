@@ -256,11 +256,7 @@ export class NginxGateway extends Construct {
   private readonly _routes: GatewayRoute[] = [];
 
   constructor(scope: Construct, id: string, props: NginxGatewayProps) {
-    const { target, options: o, what } = parseComponentProps('NginxGateway', scope, id, props, NginxGatewayOptionsSchema);
-    if (target instanceof WorkloadTarget && target.findWorkload(o.name)) {
-      throw new SovereignStackError(`invalid ${what}:\n  - ${what}.name: a workload named "${o.name}" is already deployed on ` +
-        `target ${target.node.path}; give each gateway its own name`);
-    }
+    const { target, options: o, what } = parseComponentProps('NginxGateway', scope, id, props, NginxGatewayOptionsSchema, { prop: 'name', of: (g) => g.name });
     // The public HTTPS port is known once deployed; 443 stands in for the checks below.
     const traits: TargetTraits = {
       nginxVersion: o.nginxVersion ?? imageTagVersion(o.image)!.version,
@@ -365,8 +361,8 @@ export class NginxGateway extends Construct {
 }
 
 /**
- * Validates one route against those already there (and renders the config with it), throwing a
- * SovereignStackError that names the route prop. Pure: nothing is added.
+ * Validates one route against those already there (and renders it with the gateway's settings),
+ * throwing a SovereignStackError that names the route prop. Pure: nothing is added.
  */
 function checkRoute(
   route: GatewayRoute,

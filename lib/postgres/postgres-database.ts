@@ -275,7 +275,7 @@ export class PostgresDatabase extends Construct {
   public readonly serviceName: string;
 
   constructor(scope: Construct, id: string, props: PostgresDatabaseProps) {
-    const { target, location, options: o } = parseComponentProps('PostgresDatabase', scope, id, props, PostgresDatabaseOptionsSchema);
+    const { target, location, options: o } = parseComponentProps('PostgresDatabase', scope, id, props, PostgresDatabaseOptionsSchema, { prop: 'serviceName', of: (d) => `${d.serviceName}-db` });
     super(scope, id);
 
     const version = postgresMajorOfImage(o.image) as PostgresMajorVersion;

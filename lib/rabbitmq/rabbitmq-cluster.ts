@@ -321,7 +321,7 @@ export class RabbitMqCluster extends Construct {
   private readonly target: IWorkloadTarget;
 
   constructor(scope: Construct, id: string, props: RabbitMqClusterProps) {
-    const { target, location, options: o } = parseComponentProps('RabbitMqCluster', scope, id, props, RabbitMqClusterOptionsSchema);
+    const { target, location, options: o } = parseComponentProps('RabbitMqCluster', scope, id, props, RabbitMqClusterOptionsSchema, { prop: 'name', of: (r) => r.name });
     super(scope, id);
 
     this.target = target;

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { parseProps } from '../util/errors';
 import { cpuQuantity, dnsLabel, envName, imageRef, memoryQuantity, port } from '../util/schemas';
+import { parseComponentProps } from '../workload/component-props';
 import { DeployedWorkload, IWorkloadTarget } from '../workload/target';
 import { EnvVar } from '../workload/workload';
 
@@ -59,8 +59,8 @@ export class MicroService extends Construct {
   public readonly port: number;
 
   constructor(scope: Construct, id: string, props: MicroServiceProps) {
-    const { target, connectionEnv = [], ...options } = props;
-    const o = parseProps(MicroServiceOptionsSchema, options, `MicroService ${scope.node.path}/${id} props`);
+    const { connectionEnv = [], ...rest } = props;
+    const { target, options: o } = parseComponentProps('MicroService', scope, id, rest, MicroServiceOptionsSchema, { prop: 'name', of: (m) => m.name });
     super(scope, id);
     this.name = o.name;
     this.port = o.port;

@@ -101,7 +101,8 @@ export class ReferenceDeployment extends Construct {
     this.messagingOptions = props.messaging;
     ResidencyGuard.of(this).usePolicy(o.residency.policy);
     this.gateway = this.createGateway(props.gateway);
-    for (const spec of props.services ?? []) this.addService(spec);
+    // Already validated above, with their paths (services[i].…): not parsed again.
+    (props.services ?? []).forEach((spec, i) => this.add(spec, o.services[i]));
   }
 
   /** The RabbitMQ cluster, once any service uses messaging. */
@@ -127,7 +128,11 @@ export class ReferenceDeployment extends Construct {
    * logical ids of another's resources.
    */
   public addService(spec: ServiceSpec): PlatformService {
-    const s = parseProps(ServiceSpecSchema, spec, `${this.node.path} service "${spec.name}"`);
+    return this.add(spec, parseProps(ServiceSpecSchema, spec, `${this.node.path} service "${spec.name}"`));
+  }
+
+  /** `spec` as the user wrote it (for the hooks), `s` validated with defaults. */
+  private add(spec: ServiceSpec, s: z.output<typeof ServiceSpecSchema>): PlatformService {
     if (this.platformServices.has(s.name)) {
       throw new SovereignStackError(`${this.node.path} already has a service named "${s.name}"`);
     }

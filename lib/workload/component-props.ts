@@ -2,7 +2,7 @@ import { IConstruct } from 'constructs';
 import { z } from 'zod';
 import { RegionRef, RegionRefSchema } from '../residency/region-ref';
 import { SovereignStackError, parseProps } from '../util/errors';
-import { IWorkloadTarget } from './target';
+import { IWorkloadTarget, WorkloadTarget } from './target';
 
 /** What every component takes besides its own options. */
 export interface ComponentProps {
@@ -12,11 +12,12 @@ export interface ComponentProps {
 
 /**
  * Validates a component's props before the component creates anything: the target, the optional
- * location override, then the options with the component's schema. Errors name
- * `<Component> <path> props.<prop>`.
+ * location override, the options with the component's schema, and (given `workloadName`) that
+ * the target has no workload of that name yet. Errors name `<Component> <path> props.<prop>`.
  */
 export function parseComponentProps<S extends z.ZodType>(
   component: string, scope: IConstruct, id: string, props: ComponentProps & object, schema: S,
+  workloadName?: { readonly prop: string; readonly of: (options: z.output<S>) => string },
 ): { target: IWorkloadTarget; location?: RegionRef; options: z.output<S>; what: string } {
   const what = `${component} ${scope.node.path ? `${scope.node.path}/` : ''}${id} props`;
   const { target, location, ...options } = props ?? ({} as ComponentProps);
@@ -24,5 +25,12 @@ export function parseComponentProps<S extends z.ZodType>(
     throw new SovereignStackError(`invalid ${what}:\n  - ${what}.target: is required (a KubernetesTarget, a DockerTarget or another IWorkloadTarget)`);
   }
   if (location !== undefined) parseProps(RegionRefSchema, location, `${what}.location`);
-  return { target, location, options: parseProps(schema, options, what), what };
+  const parsed = parseProps(schema, options, what);
+  // The target refuses a duplicate name too, but only once the component exists: check first.
+  const name = workloadName?.of(parsed);
+  if (name !== undefined && target instanceof WorkloadTarget && target.findWorkload(name)) {
+    throw new SovereignStackError(`invalid ${what}:\n  - ${what}.${workloadName!.prop}: a workload named "${name}" is already deployed on ` +
+      `target ${target.node.path}; workload names are host names and must be unique per target`);
+  }
+  return { target, location, options: parsed, what };
 }

@@ -35,6 +35,13 @@ describe('PostgresDatabase on Kubernetes', () => {
     return { stack, target, db };
   }
 
+  it('refuses a second database for the same service before creating anything', () => {
+    const { stack, target } = example();
+    expect(messageOf(() => new PostgresDatabase(stack, 'again', { target, serviceName: 'orders' })))
+      .toMatch(/props\.serviceName: a workload named "orders-db" is already deployed on target/);
+    expect(stack.node.tryFindChild('again')).toBeUndefined();
+  });
+
   it('puts data and WAL on another storage class when asked', () => {
     const { stack } = example({ storageClassName: 'nvme-raid10', walStorageGi: 8 });
     const claims = findByName(synthJson(stack), 'kubernetes_stateful_set_v1', 'orders-db').spec.volume_claim_template;
