@@ -151,10 +151,10 @@ export class ResidencyGuard extends Construct {
   }
 
   private validateStack(): string[] {
-    const all = this.findings();
-    if (all.some((f) => f.verdict === 'violation')) this.removeStaleOutput();
+    const datastores = this.datastores();
+    if (datastores.some((d) => this.violationsOf(d).length > 0)) this.removeStaleOutput();
     // Our own Datastore records report themselves; here only user-defined IDatastores.
-    return this.datastores()
+    return datastores
       .filter((d) => !(d instanceof Datastore))
       .flatMap((d) => this.violationsOf(d).map((m) => `datastore ${d.node.path}: ${m}`));
   }
