@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { SovereignStackError, parseProps } from '../util/errors';
 import { IngressRule, Workload, WorkloadPort, WorkloadProps, WorkloadSchema, servicePortOf } from './workload';
 import type { Datastore } from '../residency/datastore';
+import { recordDatastores } from './record-datastores';
 import type { RegionRef } from '../residency/region-ref';
 
 /** Options a component passes with its workload. */
@@ -96,7 +97,9 @@ export abstract class WorkloadTarget extends Construct implements IWorkloadTarge
     WorkloadTarget.scopesInUse.add(scope);
     // Ingress is rendered lazily from this array, so allowFrom() after construction still lands.
     const ingress: IngressRule[] = [...workload.ingress];
-    const deployed = this.realize(scope, workload, ingress, options);
+    // Residency is the base class's job, so no target can forget it.
+    const datastores = recordDatastores(scope, workload, options.location ?? this.location);
+    const deployed: DeployedWorkload = { ...this.realize(scope, workload, ingress), datastores };
     this.deployed.set(workload.name, deployed);
     return deployed;
   }
@@ -115,9 +118,7 @@ export abstract class WorkloadTarget extends Construct implements IWorkloadTarge
    * Creates the provider resources for `workload` under `scope`. `ingress` is live: rules added
    * after this call must still reach the output (render it lazily).
    */
-  protected abstract realize(
-    scope: Construct, workload: Workload, ingress: IngressRule[], options: DeployOptions,
-  ): DeployedWorkload;
+  protected abstract realize(scope: Construct, workload: Workload, ingress: IngressRule[]): Omit<DeployedWorkload, 'datastores'>;
 
   /** Every secret a workload reads must be declared by a workload of this target (generated or existing). */
   private undeclaredSecretReferences(): string[] {

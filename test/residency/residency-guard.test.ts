@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import {
   DatastoreLocation, IDatastore, KubernetesTarget, OSLO_REGION, RegionRef, ResidencyGuard, defineRegion,
 } from '../../lib';
+import { LoopbackTarget } from '../fixtures/loopback-target';
 import { newStack, synthJson } from '../support/synth';
 import { statefulWorkload } from '../support/workloads';
 
@@ -90,6 +91,13 @@ describe('ResidencyGuard', () => {
     const message = synthError(stackIn(OSLO_REGION, 'aws:eu-west-2').stack);
     expect(message).toContain('aws:eu-west-2 (London, GB)');
     expect(message).toContain('outside the EEA');
+  });
+
+  it('checks the volumes of a target of your own: the base class records them, not the target', () => {
+    const { stack } = newStack('s');
+    const deployed = new LoopbackTarget(stack, 'loopback', {}).deploy(new Construct(stack, 'ledger'), statefulWorkload(), { location: 'aws:us-east-1' });
+    expect(deployed.datastores.map((d) => d.node.path)).toEqual(['s/ledger/datastore-data']);
+    expect(synthError(stack)).toContain('ledger-data (primary copy) at aws:us-east-1');
   });
 
   it('checks backup copies declared on a workload\'s datastore record', () => {

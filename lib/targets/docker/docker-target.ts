@@ -10,10 +10,9 @@ import { ResidencyGuard } from '../../residency/residency-guard';
 import { RegionRef, RegionRefSchema } from '../../residency/region-ref';
 import { SovereignStackError, parseProps } from '../../util/errors';
 import { dnsLabel, memoryToMi } from '../../util/schemas';
-import { DeployOptions, DeployedWorkload, WorkloadTarget } from '../../workload/target';
+import { DeployedWorkload, WorkloadTarget } from '../../workload/target';
 import { IngressRule, Probe, SecretSpec, Workload, retainsData, servicePortOf } from '../../workload/workload';
 import { configHash } from '../common/config-hash';
-import { recordDatastores } from '../common/datastores';
 import { generateSecretValue, generateSecretValues, generatedSecretOf } from '../common/generated-secrets';
 
 
@@ -73,7 +72,7 @@ export class DockerTarget extends WorkloadTarget {
     this.network = new Network(this, 'network', { name: `${p.namePrefix}-net`, driver: 'bridge' });
   }
 
-  protected realize(scope: Construct, w: Workload, _ingress: IngressRule[], options: DeployOptions): DeployedWorkload {
+  protected realize(scope: Construct, w: Workload, _ingress: IngressRule[]): Omit<DeployedWorkload, 'datastores'> {
     for (const secret of w.secrets) this.secretValues.set(secret.name, this.createSecret(scope, secret));
     const image = this.image(w.image);
     const resources: Record<string, TerraformResource> = {};
@@ -145,10 +144,8 @@ export class DockerTarget extends WorkloadTarget {
       resources[`container${i}`] = container;
     }
 
-    const datastores = recordDatastores(scope, w, options.location ?? this.location);
     return {
       workload: w,
-      datastores,
       host: w.name,
       replicaHosts,
       resources,

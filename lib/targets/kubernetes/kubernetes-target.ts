@@ -18,9 +18,8 @@ import { ResidencyGuard } from '../../residency/residency-guard';
 import { RegionRef, RegionRefSchema, regionId, resolveRegionRef } from '../../residency/region-ref';
 import { parseProps } from '../../util/errors';
 import { dnsLabel, dnsSubdomain } from '../../util/schemas';
-import { DeployOptions, DeployedWorkload, WorkloadTarget } from '../../workload/target';
+import { DeployedWorkload, WorkloadTarget } from '../../workload/target';
 import { IngressRule, Workload, retainsData, servicePortOf } from '../../workload/workload';
-import { recordDatastores } from '../common/datastores';
 import { configHash } from '../common/config-hash';
 import { generateSecretValue, generateSecretValues, generatedSecretOf } from '../common/generated-secrets';
 import { REGION_LABEL, configKey, podTemplate } from './pod-template';
@@ -157,7 +156,7 @@ export class KubernetesTarget extends WorkloadTarget {
     return `${name}.${this.namespace}.svc.cluster.local`;
   }
 
-  protected realize(scope: Construct, w: Workload, ingress: IngressRule[], options: DeployOptions): DeployedWorkload {
+  protected realize(scope: Construct, w: Workload, ingress: IngressRule[]): Omit<DeployedWorkload, 'datastores'> {
     const ns = this.namespace;
     const selector = { 'app.kubernetes.io/name': w.name };
     const labels = {
@@ -321,12 +320,10 @@ export class KubernetesTarget extends WorkloadTarget {
       });
     }
 
-    const datastores = recordDatastores(scope, w, options.location ?? this.location);
 
     const host = this.serviceHost(w.name);
     return {
       workload: w,
-      datastores,
       host,
       replicaHosts,
       resources,

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
-import { Datastore } from '../../residency/datastore';
-import { RegionRef } from '../../residency/region-ref';
-import { Workload } from '../../workload/workload';
+import { Datastore } from '../residency/datastore';
+import { RegionRef } from '../residency/region-ref';
+import { Workload } from './workload';
 
 /**
  * Every persistent volume of a stateful workload holds data: record it for the residency guard.
