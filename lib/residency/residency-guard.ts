@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { App, TerraformStack } from 'cdktf';
-import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
+import { addCustomSynthesis } from '../cdktf-internals';
 import { Construct, IConstruct } from 'constructs';
 import { SovereignStackError, parseProps } from '../util/errors';
 import { COUNTRY_NAMES } from './eea';
