@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { SovereignStackError, parseProps } from '../util/errors';
 import { IngressRule, Workload, WorkloadPort, WorkloadProps, WorkloadSchema, servicePortOf } from './workload';
 import type { Datastore } from '../residency/datastore';
+import { terraformLiterals } from '../util/terraform-literal';
 import { recordDatastores } from './record-datastores';
 import type { RegionRef } from '../residency/region-ref';
 
@@ -16,9 +17,24 @@ export interface DeployOptions {
   readonly location?: RegionRef;
 }
 
+/**
+ * Where a target actually put a datastore's pods, as the evidence for the residency report: the
+ * node labels a Kubernetes pod requires, or the Docker host.
+ */
+export interface WorkloadPlacement {
+  readonly kind: 'kubernetes-node-labels' | 'docker-host';
+  /** Kubernetes: label key -> value that every node running the pods must carry. */
+  readonly nodeLabels?: Readonly<Record<string, string>>;
+  /** Docker: the daemon address, or undefined for the provider's default (the local socket or DOCKER_HOST). */
+  readonly dockerHost?: string;
+}
+
 /** A workload realized by a target: how to reach it, who may connect, and its raw resources. */
 export interface DeployedWorkload {
+  /** The workload as the target realized it (strings escaped for Terraform). */
   readonly workload: Workload;
+  /** Where the target pins the workload's pods (datastores), when it pins them. */
+  readonly placement?: WorkloadPlacement;
   /** Host name that load-balances over the replicas. */
   readonly host: string;
   /** Stable host name of each replica (stateful workloads; empty for stateless). */
@@ -81,7 +97,9 @@ export abstract class WorkloadTarget extends Construct implements IWorkloadTarge
   }
 
   public deploy(scope: Construct, props: WorkloadProps, options: DeployOptions = {}): DeployedWorkload {
-    const workload = parseProps(WorkloadSchema, props, `workload of ${scope.node.path}`);
+    // Every string a component or user wrote reaches Terraform literally: `${...}` in a shell script
+    // or an env value must not be evaluated on the deployer's machine.
+    const workload = terraformLiterals(parseProps(WorkloadSchema, props, `workload of ${scope.node.path}`));
     if (this.deployed.has(workload.name)) {
       throw new SovereignStackError(
         `${scope.node.path}: a workload named "${workload.name}" is already deployed on target ${this.node.path}; ` +
@@ -98,8 +116,9 @@ export abstract class WorkloadTarget extends Construct implements IWorkloadTarge
     // Ingress is rendered lazily from this array, so allowFrom() after construction still lands.
     const ingress: IngressRule[] = [...workload.ingress];
     // Residency is the base class's job, so no target can forget it.
-    const datastores = recordDatastores(scope, workload, options.location ?? this.location);
-    const deployed: DeployedWorkload = { ...this.realize(scope, workload, ingress), datastores };
+    const location = options.location ?? this.location;
+    const datastores = recordDatastores(scope, workload, location);
+    const deployed: DeployedWorkload = { ...this.realize(scope, workload, ingress, location), datastores };
     this.deployed.set(workload.name, deployed);
     return deployed;
   }
@@ -116,9 +135,10 @@ export abstract class WorkloadTarget extends Construct implements IWorkloadTarge
 
   /**
    * Creates the provider resources for `workload` under `scope`. `ingress` is live: rules added
-   * after this call must still reach the output (render it lazily).
+   * after this call must still reach the output (render it lazily). `location` is where the
+   * workload's data lives: a target pins datastore pods there, or refuses the workload.
    */
-  protected abstract realize(scope: Construct, workload: Workload, ingress: IngressRule[]): Omit<DeployedWorkload, 'datastores'>;
+  protected abstract realize(scope: Construct, workload: Workload, ingress: IngressRule[], location: RegionRef): Omit<DeployedWorkload, 'datastores'>;
 
   /** Every secret a workload reads must be declared by a workload of this target (generated or existing). */
   private undeclaredSecretReferences(): string[] {
