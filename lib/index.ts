@@ -6,6 +6,7 @@ export * from './app/synth-app';
 export * from './workload/workload';
 export * from './workload/target';
 export * from './targets/kubernetes/kubernetes-target';
+export { CSI_PROVISIONERS, type CsiProvisionerTopology } from './targets/kubernetes/csi-provisioners';
 export * from './targets/docker/docker-target';
 
 // Residency (Schrems II).

@@ -62,13 +62,13 @@ describe('PostgresDatabase on Kubernetes', () => {
     const sc = findByName(json, 'kubernetes_storage_class_v1', 'nvme-retain');
     expect(sc).toEqual(expect.objectContaining({
       reclaim_policy: 'Retain', volume_binding_mode: 'WaitForFirstConsumer',
-      allowed_topologies: { match_label_expressions: [{ key: 'topology.kubernetes.io/region', values: ['oslo-1'] }] },
     }));
     const pod = sts.spec.template.spec;
     expect(pod.affinity.node_affinity.required_during_scheduling_ignored_during_execution.node_selector_term).toEqual([{ match_expressions: [
       { key: 'topology.kubernetes.io/region', operator: 'In', values: ['oslo-1'] },
-      { key: 'sovereign-stack.io/hypervisor', operator: 'In', values: ['kvm'] },
-      { key: 'sovereign-stack.io/disk', operator: 'In', values: ['nvme'] },
+      { key: 'node-restriction.kubernetes.io/sovereign-stack-region', operator: 'In', values: ['oslo-1'] },
+      { key: 'node-restriction.kubernetes.io/sovereign-stack-hypervisor', operator: 'In', values: ['kvm'] },
+      { key: 'node-restriction.kubernetes.io/sovereign-stack-disk', operator: 'In', values: ['nvme'] },
     ] }]);
     expect(sts.lifecycle.prevent_destroy).toBe(true);
     expect(db.version).toBe(17);
@@ -226,7 +226,8 @@ describe('PostgresDatabase on Kubernetes', () => {
   it('drops prevent_destroy with retainOnDelete: false', () => {
     const { stack } = example({ retainOnDelete: false });
     const json = synthJson(stack);
-    expect(findByName(json, 'kubernetes_stateful_set_v1', 'orders-db').lifecycle).toBeUndefined();
+    // No prevent_destroy; claim-template changes stay ignored (volumes grow on their PVCs).
+    expect(findByName(json, 'kubernetes_stateful_set_v1', 'orders-db').lifecycle).toEqual({ ignore_changes: ['spec[0].volume_claim_template'] });
     expect(findByName(json, 'kubernetes_secret_v1', 'orders-db-credentials').lifecycle).toBeUndefined();
     expect(Object.values(resourcesOf(json, 'random_password')).every((p: any) => p.lifecycle === undefined)).toBe(true);
     // Kubernetes still keeps the claims (the storage class and claim retention are Retain).

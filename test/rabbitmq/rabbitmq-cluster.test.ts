@@ -47,7 +47,7 @@ describe('RabbitMqCluster on Kubernetes', () => {
     expect(sts.spec.replicas).toBe('3');
     expect(sts.spec.service_name).toBe('rabbitmq-headless');
     expect(sts.spec.pod_management_policy).toBe('Parallel');
-    expect(sts.lifecycle).toEqual({ prevent_destroy: true });
+    expect(sts.lifecycle).toEqual({ prevent_destroy: true, ignore_changes: ['spec[0].volume_claim_template'] });
     expect(sts.spec.volume_claim_template).toEqual([expect.objectContaining({
       metadata: expect.objectContaining({ name: 'data' }),
       spec: { access_modes: ['ReadWriteOnce'], storage_class_name: 'nvme-retain', resources: { requests: { storage: '20Gi' } } },

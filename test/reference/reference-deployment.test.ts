@@ -1,7 +1,7 @@
 import * as os from 'os';
 import { App, TerraformStack, Testing } from 'cdktf';
 import { KubernetesTarget, OSLO_REGION, ReferenceDeployment, ServiceSpec } from '../../lib';
-import { allowedEdges } from '../support/network-edges';
+import { allowedEdges, allowedEgress } from '../support/network-edges';
 import { findByName, newStack, resourcesOf, synthJson } from '../support/synth';
 import { EXAMPLE_SERVICES } from '../../stacks/platform-services';
 
@@ -34,8 +34,27 @@ describe('ReferenceDeployment wiring', () => {
       'notifications -> orders-db:5432', 'public -> orders:8080', 'public -> rabbitmq:5672',
       'gateway -> rabbitmq:5672', 'orders -> invoices:8080',
     ]) expect(edges).not.toContain(forbidden);
-    const defaultDeny = findByName(json, 'kubernetes_network_policy_v1', 'default-deny-ingress');
-    expect(defaultDeny.spec).toEqual({ pod_selector: {}, policy_types: ['Ingress'] });
+    const defaultDeny = findByName(json, 'kubernetes_network_policy_v1', 'default-deny');
+    expect(defaultDeny.spec).toEqual({ pod_selector: {}, policy_types: ['Ingress', 'Egress'] });
+  });
+
+  it('denies egress too, and lets each workload open exactly its edges, DNS and (the broker) the API server', () => {
+    const workloads = ['gateway', 'orders', 'invoices', 'notifications', 'orders-db', 'invoices-db', 'rabbitmq'];
+    const dns = workloads.flatMap((w) => [`${w} -> dns:53/TCP`, `${w} -> dns:53/UDP`]);
+    expect(allowedEgress(json)).toEqual([
+      ...dns,
+      'gateway -> orders:8080', 'gateway -> invoices:8080', 'gateway -> notifications:8080',
+      'orders -> orders-db:5432', 'invoices -> invoices-db:5432',
+      'orders -> rabbitmq:5672', 'invoices -> rabbitmq:5672', 'notifications -> rabbitmq:5672',
+      'rabbitmq -> rabbitmq:4369', 'rabbitmq -> rabbitmq:25672',
+      'rabbitmq -> 0.0.0.0/0:443', 'rabbitmq -> 0.0.0.0/0:6443',
+    ].sort());
+    // Every ingress edge between workloads has its egress twin at the client.
+    const ingressBetweenWorkloads = allowedEdges(json).filter((e) => !e.startsWith('public'));
+    expect(allowedEgress(json)).toEqual(expect.arrayContaining(ingressBetweenWorkloads));
+    for (const policy of Object.values(resourcesOf(json, 'kubernetes_network_policy_v1'))) {
+      expect(policy.spec.policy_types).toEqual(['Ingress', 'Egress']);
+    }
   });
 
   it('routes every path to the upstream of the right service', () => {

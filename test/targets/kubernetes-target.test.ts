@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { KubernetesTarget, OSLO_REGION } from '../../lib';
+import { CSI_PROVISIONERS, KubernetesTarget, OSLO_REGION, PostgresDatabase, RabbitMqCluster } from '../../lib';
 import { findByName, newStack, resourcesOf, synthJson } from '../support/synth';
 import { statefulWorkload } from '../support/workloads';
 
@@ -29,8 +29,10 @@ describe('KubernetesTarget', () => {
     const sc = findByName(json, 'kubernetes_storage_class_v1', 'nvme-retain');
     expect(sc).toEqual(expect.objectContaining({
       reclaim_policy: 'Retain', volume_binding_mode: 'WaitForFirstConsumer', allow_volume_expansion: true,
-      allowed_topologies: { match_label_expressions: [{ key: 'topology.kubernetes.io/region', values: [OSLO_REGION.kubernetesRegionLabel] }] },
+      storage_provisioner: 'topolvm.io',
     }));
+    // TopoLVM reports only topology.topolvm.io/node: a region key here would leave every claim Pending.
+    expect(sc.allowed_topologies).toBeUndefined();
     expect(sc.lifecycle.prevent_destroy).toBe(true);
   });
 
@@ -40,8 +42,9 @@ describe('KubernetesTarget', () => {
     const terms = spec.affinity.node_affinity.required_during_scheduling_ignored_during_execution.node_selector_term;
     expect(terms).toEqual([{ match_expressions: [
       { key: 'topology.kubernetes.io/region', operator: 'In', values: ['oslo-1'] },
-      { key: 'sovereign-stack.io/hypervisor', operator: 'In', values: ['kvm'] },
-      { key: 'sovereign-stack.io/disk', operator: 'In', values: ['nvme'] },
+      { key: 'node-restriction.kubernetes.io/sovereign-stack-region', operator: 'In', values: ['oslo-1'] },
+      { key: 'node-restriction.kubernetes.io/sovereign-stack-hypervisor', operator: 'In', values: ['kvm'] },
+      { key: 'node-restriction.kubernetes.io/sovereign-stack-disk', operator: 'In', values: ['nvme'] },
     ] }]);
     expect(spec.affinity.pod_anti_affinity.required_during_scheduling_ignored_during_execution[0].topology_key).toBe('kubernetes.io/hostname');
   });
@@ -68,7 +71,7 @@ describe('KubernetesTarget', () => {
     const api = target.deploy(new Construct(stack, 'api'), { name: 'api', component: 'service', kind: 'stateless', image: 'registry.example.no/api:1', ports: [{ name: 'http', containerPort: 8080 }], resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } } });
     deployed.allowFrom(api, [5000]); // duplicate of the initial rule: must not be added twice
     const json = synthJson(stack);
-    expect(findByName(json, 'kubernetes_network_policy_v1', 'default-deny-ingress').spec).toEqual({ pod_selector: {}, policy_types: ['Ingress'] });
+    expect(findByName(json, 'kubernetes_network_policy_v1', 'default-deny').spec).toEqual({ pod_selector: {}, policy_types: ['Ingress', 'Egress'] });
     const policy = findByName(json, 'kubernetes_network_policy_v1', 'ledger');
     expect(policy.spec.ingress).toEqual([{ ports: [{ port: '5000', protocol: 'TCP' }], from: [{ pod_selector: { match_labels: { 'app.kubernetes.io/name': 'api' } } }] }]);
     expect(findByName(json, 'kubernetes_network_policy_v1', 'api').spec.ingress).toEqual([]);
@@ -115,6 +118,7 @@ describe('KubernetesTarget', () => {
     expect(sts.spec.template.spec.affinity.node_affinity.required_during_scheduling_ignored_during_execution.node_selector_term[0].match_expressions)
       .toEqual([
         { key: 'topology.kubernetes.io/region', operator: 'In', values: ['oslo-1'] },
+        { key: 'node-restriction.kubernetes.io/sovereign-stack-region', operator: 'In', values: ['oslo-1'] },
         { key: 'node.example.no/disk', operator: 'In', values: ['nvme'] },
       ]);
   });
@@ -141,4 +145,108 @@ describe('KubernetesTarget', () => {
     expect(() => target.deploy(stack, statefulWorkload({ name: 'other' }))).not.toThrow();
     expect(() => target.deploy(stack, statefulWorkload({ name: 'third' }))).toThrow(/already holds a workload/);
   });
+
+  describe('deployable as emitted', () => {
+    const regionPin = (spec: any) => spec.template.spec.affinity.node_affinity
+      .required_during_scheduling_ignored_during_execution.node_selector_term;
+
+    it.each(Object.keys(CSI_PROVISIONERS))('%s: StorageClass topology keys are ones the driver reports; datastores stay pinned to the region', (provisioner) => {
+      const { stack } = newStack();
+      const target = new KubernetesTarget(stack, 'cluster', { region: OSLO_REGION, storage: { provisioner, parameters: {} } });
+      new PostgresDatabase(stack, 'db', { target, serviceName: 'orders' });
+      new RabbitMqCluster(stack, 'mq', { target });
+      const json = synthJson(stack);
+      const sc = findByName(json, 'kubernetes_storage_class_v1', 'nvme-retain');
+      const keys = (sc.allowed_topologies?.match_label_expressions ?? []).map((e: any) => e.key);
+      for (const key of keys) expect(CSI_PROVISIONERS[provisioner].topologyKeys).toContain(key);
+      const statefulSets = Object.values(resourcesOf(json, 'kubernetes_stateful_set_v1'));
+      expect(statefulSets).toHaveLength(2);
+      for (const sts of statefulSets as any[]) {
+        const terms = regionPin(sts.spec);
+        expect(terms).toHaveLength(1); // terms are ORed: one term, or the pin has a hole
+        expect(terms[0].match_expressions).toEqual(expect.arrayContaining([
+          { key: 'topology.kubernetes.io/region', operator: 'In', values: ['oslo-1'] },
+          { key: 'node-restriction.kubernetes.io/sovereign-stack-region', operator: 'In', values: ['oslo-1'] },
+        ]));
+      }
+    });
+
+    it('pins the StorageClass to the region only with a key the provisioner reports for it', () => {
+      const { stack } = newStack();
+      new KubernetesTarget(stack, 'cluster', {
+        region: OSLO_REGION,
+        storage: { provisioner: 'csi.example.no', parameters: {}, topology: { topologyKeys: ['topology.kubernetes.io/region', 'topology.kubernetes.io/zone'], regionKey: 'topology.kubernetes.io/region' } },
+      });
+      const sc = findByName(synthJson(stack), 'kubernetes_storage_class_v1', 'nvme-retain');
+      expect(sc.allowed_topologies).toEqual({ match_label_expressions: [{ key: 'topology.kubernetes.io/region', values: ['oslo-1'] }] });
+      expect(() => new KubernetesTarget(newStack().stack, 'c', {
+        region: OSLO_REGION, storage: { provisioner: 'csi.example.no', topology: { topologyKeys: ['a.example/zone'], regionKey: 'b.example/region' } },
+      })).toThrow(/props\.storage\.topology\.regionKey: regionKey must be one of topologyKeys/);
+    });
+
+    it('makes apply wait for rollouts and load balancers, with timeouts, unless told not to', () => {
+      const { json } = deployExample();
+      const sts = findByName(json, 'kubernetes_stateful_set_v1', 'ledger');
+      expect(sts.wait_for_rollout).toBe(true);
+      expect(sts.timeouts).toEqual({ create: '15m', update: '15m', delete: '15m' });
+
+      const { stack } = newStack();
+      const target = new KubernetesTarget(stack, 'cluster', { region: OSLO_REGION, waitForRollout: false, rolloutTimeout: '5m', waitForLoadBalancer: false });
+      target.deploy(stack, { name: 'edge', component: 'gateway', kind: 'stateless', image: 'nginx:1.27.3', public: true, ports: [{ name: 'https', containerPort: 8443 }], resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '128Mi' } } });
+      const out = synthJson(stack);
+      const deployment = findByName(out, 'kubernetes_deployment_v1', 'edge');
+      expect(deployment.wait_for_rollout).toBe(false);
+      expect(deployment.timeouts.create).toBe('5m');
+      expect(findByName(out, 'kubernetes_service_v1', 'edge').wait_for_load_balancer).toBe(false);
+      expect(findByName(deployExampleWithPublic(), 'kubernetes_service_v1', 'edge').wait_for_load_balancer).toBe(true);
+      expect(() => new KubernetesTarget(newStack().stack, 'c', { region: OSLO_REGION, rolloutTimeout: 'soon' })).toThrow(/props\.rolloutTimeout: must be a duration/);
+    });
+
+    it('ignores claim-template changes so growing a volume never plans a destroy', () => {
+      const { json } = deployExample();
+      const sts = findByName(json, 'kubernetes_stateful_set_v1', 'ledger');
+      expect(sts.lifecycle).toEqual({ prevent_destroy: true, ignore_changes: ['spec[0].volume_claim_template'] });
+    });
+
+    it('uses one cluster domain and DNS resolver everywhere', () => {
+      const { stack } = newStack();
+      const target = new KubernetesTarget(stack, 'cluster', {
+        region: OSLO_REGION, clusterDomain: 'oslo.internal',
+        clusterDnsPods: { namespace: 'openshift-dns', podLabels: { 'dns.operator.openshift.io/daemonset-dns': 'default' }, ports: [5353] },
+      });
+      const deployed = target.deploy(stack, statefulWorkload());
+      expect(target.dnsResolver).toBe('kube-dns.kube-system.svc.oslo.internal');
+      expect(deployed.endpoint(5000).host).toBe('ledger.platform.svc.oslo.internal');
+      expect(deployed.replicaHosts[0]).toBe('ledger-0.ledger-headless.platform.svc.oslo.internal');
+      const mq = new RabbitMqCluster(stack, 'mq', { target });
+      const json = synthJson(stack);
+      expect(JSON.stringify(json)).not.toContain('cluster.local');
+      expect(findByName(json, 'kubernetes_config_map_v1', 'rabbitmq-config').data['etc_rabbitmq_rabbitmq.conf'])
+        .toContain('cluster_formation.k8s.hostname_suffix = .rabbitmq-headless.platform.svc.oslo.internal');
+      expect(mq.workload.host).toBe('rabbitmq.platform.svc.oslo.internal');
+      const dnsRule = findByName(json, 'kubernetes_network_policy_v1', 'ledger').spec.egress[0];
+      expect(dnsRule.to).toEqual([{ namespace_selector: { match_labels: { 'kubernetes.io/metadata.name': 'openshift-dns' } }, pod_selector: { match_labels: { 'dns.operator.openshift.io/daemonset-dns': 'default' } } }]);
+      expect(dnsRule.ports).toEqual([{ port: '5353', protocol: 'UDP' }, { port: '5353', protocol: 'TCP' }]);
+      const custom = new KubernetesTarget(newStack().stack, 'c', { region: OSLO_REGION, clusterDns: '10.43.0.10' });
+      expect(custom.dnsResolver).toBe('10.43.0.10');
+    });
+
+    it('pins datastores with labels a kubelet cannot set on its own node by default', () => {
+      const { json } = deployExample();
+      const expressions = regionPin(findByName(json, 'kubernetes_stateful_set_v1', 'ledger').spec)[0].match_expressions;
+      const restricted = expressions.filter((e: any) => e.key.startsWith('node-restriction.kubernetes.io/'));
+      expect(restricted.map((e: any) => e.key)).toEqual([
+        'node-restriction.kubernetes.io/sovereign-stack-region',
+        'node-restriction.kubernetes.io/sovereign-stack-hypervisor',
+        'node-restriction.kubernetes.io/sovereign-stack-disk',
+      ]);
+    });
+  });
 });
+
+function deployExampleWithPublic() {
+  const { stack } = newStack();
+  const target = new KubernetesTarget(stack, 'cluster', { region: OSLO_REGION });
+  target.deploy(stack, { name: 'edge', component: 'gateway', kind: 'stateless', image: 'nginx:1.27.3', public: true, ports: [{ name: 'https', containerPort: 8443 }], resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '128Mi' } } });
+  return synthJson(stack);
+}

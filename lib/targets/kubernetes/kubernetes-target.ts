@@ -3,7 +3,9 @@ import { Construct } from 'constructs';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
-import { NetworkPolicyV1, NetworkPolicyV1SpecIngress, networkPolicyV1SpecIngressToTerraform } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
+import {
+  NetworkPolicyV1, NetworkPolicyV1SpecEgress, NetworkPolicyV1SpecIngress, networkPolicyV1SpecEgressToTerraform, networkPolicyV1SpecIngressToTerraform,
+} from '@cdktf/provider-kubernetes/lib/network-policy-v1';
 import { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { RoleBindingV1 } from '@cdktf/provider-kubernetes/lib/role-binding-v1';
@@ -16,30 +18,51 @@ import { StorageClassV1 } from '@cdktf/provider-kubernetes/lib/storage-class-v1'
 import { z } from 'zod';
 import { ResidencyGuard } from '../../residency/residency-guard';
 import { RegionRef, RegionRefSchema, regionId, resolveRegionRef } from '../../residency/region-ref';
-import { parseProps } from '../../util/errors';
-import { dnsLabel, dnsSubdomain } from '../../util/schemas';
+import { SovereignStackError, parseProps } from '../../util/errors';
+import { dnsLabel, dnsSubdomain, port } from '../../util/schemas';
+import { terraformLiterals } from '../../util/terraform-literal';
 import { DeployedWorkload, WorkloadTarget } from '../../workload/target';
 import { IngressRule, Workload, retainsData, servicePortOf } from '../../workload/workload';
 import { configHash } from '../common/config-hash';
 import { generateSecretValue, generateSecretValues, generatedSecretOf } from '../common/generated-secrets';
+import { CsiProvisionerTopology, provisionerTopology } from './csi-provisioners';
 import { REGION_LABEL, configKey, podTemplate } from './pod-template';
 
-/** Node labels our datastore pods require, besides the region. */
-export const DEFAULT_DATASTORE_NODE_LABELS: Readonly<Record<string, string>> = {
-  'sovereign-stack.io/hypervisor': 'kvm',
-  'sovereign-stack.io/disk': 'nvme',
-};
+/**
+ * Node labels our datastore pods require besides the region. They use the
+ * `node-restriction.kubernetes.io/` prefix, which the NodeRestriction admission plugin forbids a
+ * kubelet to set on its own Node: only a cluster administrator can declare a machine a KVM host
+ * with NVMe disks, so a compromised node cannot attract a database.
+ */
+export const DEFAULT_DATASTORE_NODE_LABELS: Readonly<Record<string, string>> = Object.freeze({
+  'node-restriction.kubernetes.io/sovereign-stack-hypervisor': 'kvm',
+  'node-restriction.kubernetes.io/sovereign-stack-disk': 'nvme',
+});
+
+/**
+ * Node labels whose value must be the region's label for a datastore pod to run there. The
+ * well-known key is set by the cloud controller (and may be set by a kubelet itself); the
+ * `node-restriction.kubernetes.io/` one only by an administrator.
+ */
+export const DEFAULT_REGION_NODE_LABEL_KEYS: readonly string[] = Object.freeze([
+  REGION_LABEL,
+  'node-restriction.kubernetes.io/sovereign-stack-region',
+]);
 
 /** TopoLVM carves volumes from the node's local NVMe volume group. */
 export const DEFAULT_NVME_PROVISIONER = 'topolvm.io';
-export const DEFAULT_NVME_PARAMETERS: Readonly<Record<string, string>> = {
+export const DEFAULT_NVME_PARAMETERS: Readonly<Record<string, string>> = Object.freeze({
   'topolvm.io/device-class': 'nvme',
   'csi.storage.k8s.io/fstype': 'xfs',
-};
+});
 
-const labelMap = z.record(z.string().regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9._-]{1,63}$/, { message: 'must be a label key' }),
-  z.string().regex(/^[A-Za-z0-9._-]{0,63}$/, { message: 'must be a label value' }));
-
+const labelKey = z.string().regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, {
+  message: 'must be a label key such as "node-restriction.kubernetes.io/disk"',
+});
+const labelMap = z.record(labelKey, z.string().regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/, { message: 'must be a label value' }));
+/** A Go duration as Terraform timeouts take it: "10m", "1h30m". */
+const duration = z.string().regex(/^([0-9]+h)?([0-9]+m)?([0-9]+s)?$/, { message: 'must be a duration such as "10m" or "1h30m"' })
+  .refine((d) => d.length > 0, { message: 'must be a duration such as "10m"' });
 
 const KubernetesStorageOptionsSchema = z.object({
   /** Use this StorageClass instead of creating one (it must be NVMe-backed and Retain). @default - create one */
@@ -47,9 +70,31 @@ const KubernetesStorageOptionsSchema = z.object({
   /** Name of the StorageClass we create. @default 'nvme-retain' */
   storageClassName: dnsSubdomain.default('nvme-retain'),
   /** CSI provisioner of the NVMe class (TopoLVM carves volumes from the node's local NVMe). @default 'topolvm.io' */
-  provisioner: z.string().regex(/^[a-z0-9.\-/]+$/, { message: 'must be a CSI driver name such as "topolvm.io"' }).default(DEFAULT_NVME_PROVISIONER),
+  provisioner: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, { message: 'must be a CSI driver name such as "topolvm.io"' }).default(DEFAULT_NVME_PROVISIONER),
   /** Provisioner parameters. @default { 'topolvm.io/device-class': 'nvme', 'csi.storage.k8s.io/fstype': 'xfs' } */
-  parameters: z.record(z.string(), z.string()).default({ ...DEFAULT_NVME_PARAMETERS }),
+  parameters: z.record(z.string().min(1), z.string()).default({ ...DEFAULT_NVME_PARAMETERS }),
+  /**
+   * The topology keys a provisioner outside `CSI_PROVISIONERS` reports (its CSINode
+   * `topologyKeys`), and which of them carries the region. Only these may appear in the class's
+   * `allowedTopologies`.
+   * @default - the table's entry; none for an unknown provisioner (no allowedTopologies)
+   */
+  topology: z.object({
+    topologyKeys: z.array(labelKey).min(1),
+    regionKey: labelKey.optional(),
+  }).strict().refine((t) => t.regionKey === undefined || t.topologyKeys.includes(t.regionKey), {
+    message: 'regionKey must be one of topologyKeys', path: ['regionKey'],
+  }).optional(),
+}).strict();
+
+/** Where the cluster DNS pods run, for the egress rule every pod needs. */
+const DnsPodsSchema = z.object({
+  /** @default 'kube-system' */
+  namespace: dnsLabel.default('kube-system'),
+  /** @default { 'k8s-app': 'kube-dns' } (CoreDNS in kubeadm, k3s, RKE2) */
+  podLabels: labelMap.default({ 'k8s-app': 'kube-dns' }),
+  /** Ports the DNS pods listen on (OpenShift: 5353). @default [53] */
+  ports: z.array(port).min(1).default([53]),
 }).strict();
 
 export const KubernetesTargetOptionsSchema = z.object({
@@ -62,19 +107,53 @@ export const KubernetesTargetOptionsSchema = z.object({
   /** kubeconfig context. @default - the current context */
   configContext: z.string().min(1).optional(),
   /**
-   * Node labels that datastore pods REQUIRE besides `topology.kubernetes.io/region`.
-   * @default { 'sovereign-stack.io/hypervisor': 'kvm', 'sovereign-stack.io/disk': 'nvme' }
+   * Node labels that datastore pods REQUIRE besides the region labels.
+   * @default { 'node-restriction.kubernetes.io/sovereign-stack-hypervisor': 'kvm', 'node-restriction.kubernetes.io/sovereign-stack-disk': 'nvme' }
    */
   datastoreNodeLabels: labelMap.default({ ...DEFAULT_DATASTORE_NODE_LABELS }),
+  /**
+   * Node label keys whose value must be the region's `kubernetesRegionLabel` for a datastore pod.
+   * @default ['topology.kubernetes.io/region', 'node-restriction.kubernetes.io/sovereign-stack-region']
+   */
+  regionNodeLabelKeys: z.array(labelKey).min(1, { message: 'must name at least one node label: datastores are pinned to their region' })
+    .default([...DEFAULT_REGION_NODE_LABEL_KEYS]),
   /** The NVMe StorageClass. @default - create 'nvme-retain' with TopoLVM */
   storage: KubernetesStorageOptionsSchema.default({ storageClassName: 'nvme-retain', provisioner: DEFAULT_NVME_PROVISIONER, parameters: { ...DEFAULT_NVME_PARAMETERS } }),
   /** `app.kubernetes.io/part-of` on every object. @default 'sovereign-stack' */
   partOf: dnsLabel.default('sovereign-stack'),
+  /** The cluster's DNS domain (kubelet `clusterDomain`). @default 'cluster.local' */
+  clusterDomain: dnsSubdomain.default('cluster.local'),
   /**
    * The cluster DNS Service, for clients that resolve while running (the gateway's upstreams).
-   * @default 'kube-dns.kube-system.svc.cluster.local' (CoreDNS keeps that Service name)
+   * RKE2: 'rke2-coredns-rke2-coredns.kube-system.svc.<domain>'; OpenShift: 'dns-default.openshift-dns.svc.<domain>'.
+   * @default 'kube-dns.kube-system.svc.<clusterDomain>' (CoreDNS keeps that Service name)
    */
-  clusterDns: z.string().regex(/^[a-z0-9.-]+$/, { message: 'must be a DNS name or IPv4 address' }).default('kube-dns.kube-system.svc.cluster.local'),
+  clusterDns: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, { message: 'must be a DNS name or IPv4 address' }).optional(),
+  /** The DNS pods every pod may send queries to (the only egress allowed to all). @default kube-system pods labelled k8s-app=kube-dns, port 53 */
+  clusterDnsPods: DnsPodsSchema.default({ namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' }, ports: [53] }),
+  /**
+   * Where workloads with API access (RabbitMQ peer discovery) reach the API server: its endpoint
+   * addresses (not the Service IP: policies see the address after DNAT) and ports.
+   * @default { cidrs: ['0.0.0.0/0'], ports: [443, 6443] } (narrow cidrs to your control plane)
+   */
+  apiServer: z.object({
+    cidrs: z.array(z.cidrv4({ message: 'must be an IPv4 CIDR such as "10.0.0.10/32"' })).min(1).default(['0.0.0.0/0']),
+    ports: z.array(port).min(1).default([443, 6443]),
+  }).strict().default({ cidrs: ['0.0.0.0/0'], ports: [443, 6443] }),
+  /**
+   * `terraform apply` waits until StatefulSets and Deployments have rolled out (pods Ready), so a
+   * pod that cannot run (no labelled node, a missing TLS secret) fails the apply.
+   * @default true
+   */
+  waitForRollout: z.boolean().default(true),
+  /** How long apply waits for a rollout (and a delete) before failing. @default '15m' */
+  rolloutTimeout: duration.default('15m'),
+  /**
+   * Apply waits until public Services have a load balancer address. On premises that needs a
+   * load-balancer implementation (MetalLB, kube-vip); without one, set false.
+   * @default true
+   */
+  waitForLoadBalancer: z.boolean().default(true),
 }).strict();
 
 /** Plain options of a KubernetesTarget (types derived from the schema, so they cannot drift). */
@@ -85,78 +164,111 @@ export interface KubernetesTargetProps extends KubernetesTargetOptions {
   readonly region: RegionRef;
 }
 
+/** An egress edge: this workload may open connections to `to`'s pods on these container ports. */
+interface EgressEdge {
+  readonly to: string;
+  readonly ports: readonly number[];
+}
+
 /**
  * Production target: realizes workloads on a Kubernetes cluster in one namespace. It owns the
- * provider, the namespace, a default-deny NetworkPolicy, and the NVMe StorageClass (Retain,
- * WaitForFirstConsumer, expandable, topology pinned to the region). Stateful workloads become
- * StatefulSets with a headless Service and claim templates on that class; stateless ones become
- * Deployments. Every workload gets a Service, a ServiceAccount, a NetworkPolicy admitting exactly
- * its ingress rules, and a PodDisruptionBudget when it asks for one.
+ * provider, the namespace, a default-deny NetworkPolicy (ingress and egress), and the NVMe
+ * StorageClass (Retain, WaitForFirstConsumer, expandable; `allowedTopologies` only with keys its
+ * provisioner reports). Stateful workloads become StatefulSets with a headless Service and claim
+ * templates on that class; stateless ones become Deployments. Every workload gets a Service, a
+ * ServiceAccount, a NetworkPolicy admitting exactly its ingress rules and the egress its edges
+ * need (DNS, the workloads it was allowed into, the API server when it has API access), and a
+ * PodDisruptionBudget when it asks for one. Datastore pods REQUIRE nodes labelled with their
+ * region and the datastore node labels.
  */
 export class KubernetesTarget extends WorkloadTarget {
   public readonly targetKind = 'kubernetes';
   public readonly location: RegionRef;
   public readonly namespace: string;
-  /** Value of `topology.kubernetes.io/region` on the region's nodes. */
+  /** Value of the region node labels on the region's nodes. */
   public readonly regionLabel: string;
+  /** Node label keys that pin datastores to their region. */
+  public readonly regionNodeLabelKeys: readonly string[];
   public readonly storageClassName: string;
   public readonly datastoreNodeLabels: Readonly<Record<string, string>>;
   public readonly provider: KubernetesProvider;
   public readonly dnsResolver: string;
+  /** The cluster's DNS domain. */
+  public readonly clusterDomain: string;
   public readonly storageClass?: StorageClassV1;
+  /** The topology the NVMe class's provisioner reports (what `allowedTopologies` may name). */
+  public readonly storageTopology: CsiProvisionerTopology;
   private readonly namespaceResource?: NamespaceV1;
   private readonly partOf: string;
+  private readonly options: z.output<typeof KubernetesTargetOptionsSchema>;
+  /** Live per workload: allowFrom() after construction adds edges to the client's policy. */
+  private readonly egress = new Map<string, EgressEdge[]>();
 
   constructor(scope: Construct, id: string, props: KubernetesTargetProps) {
-    const { region, ...options } = props;
+    const { region, ...options } = props ?? ({} as KubernetesTargetProps);
     parseProps(RegionRefSchema, region, `KubernetesTarget ${id} props.region`);
     const p = parseProps(KubernetesTargetOptionsSchema, options, `KubernetesTarget ${id} props`);
     super(scope, id);
+    this.options = p;
     this.location = props.region;
     this.namespace = p.namespace;
     this.partOf = p.partOf;
-    this.datastoreNodeLabels = p.datastoreNodeLabels;
-    this.dnsResolver = p.clusterDns;
-    // An unknown region fails synthesis in the residency guard; the label is only a placeholder.
-    this.regionLabel = resolveRegionRef(props.region)?.kubernetesRegionLabel ?? regionId(props.region);
+    this.datastoreNodeLabels = Object.freeze({ ...p.datastoreNodeLabels });
+    this.regionNodeLabelKeys = Object.freeze([...p.regionNodeLabelKeys]);
+    this.clusterDomain = p.clusterDomain;
+    this.dnsResolver = p.clusterDns ?? `kube-dns.kube-system.svc.${p.clusterDomain}`;
+    this.regionLabel = regionLabelOf(props.region);
     ResidencyGuard.of(this);
 
-    this.provider = new KubernetesProvider(this, 'provider', { configPath: p.configPath, configContext: p.configContext });
+    this.provider = new KubernetesProvider(this, 'provider', terraformLiterals({ configPath: p.configPath, configContext: p.configContext }));
     if (p.createNamespace) {
       this.namespaceResource = new NamespaceV1(this, 'namespace', {
         metadata: { name: p.namespace, labels: { 'app.kubernetes.io/part-of': p.partOf, 'app.kubernetes.io/managed-by': 'sovereign-stack' } },
       });
     }
-    // Deny all ingress in the namespace; each workload's own policy admits exactly its rules.
+    // Deny all ingress and egress in the namespace; each workload's own policy admits exactly its edges.
     new NetworkPolicyV1(this, 'default-deny', {
-      metadata: { name: 'default-deny-ingress', namespace: this.namespace },
-      spec: { podSelector: {}, policyTypes: ['Ingress'] },
+      metadata: { name: 'default-deny', namespace: this.namespace },
+      spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
       dependsOn: this.dependsOnNamespace(),
     });
 
+    this.storageTopology = provisionerTopology(p.storage.provisioner, p.storage.topology);
     if (p.storage.existingStorageClassName) {
       this.storageClassName = p.storage.existingStorageClassName;
     } else {
       this.storageClassName = p.storage.storageClassName;
+      const regionKey = this.storageTopology.regionKey;
       this.storageClass = new StorageClassV1(this, 'nvme-storage-class', {
         metadata: { name: p.storage.storageClassName, labels: { 'app.kubernetes.io/part-of': p.partOf } },
         storageProvisioner: p.storage.provisioner,
-        parameters: p.storage.parameters,
+        parameters: terraformLiterals(p.storage.parameters),
         reclaimPolicy: 'Retain',
         volumeBindingMode: 'WaitForFirstConsumer',
         allowVolumeExpansion: true,
-        allowedTopologies: { matchLabelExpressions: [{ key: REGION_LABEL, values: [this.regionLabel] }] },
+        // Only a key the driver reports, or the external-provisioner refuses every claim. Without
+        // one the region pin is the pods' required node affinity alone, which always holds.
+        allowedTopologies: regionKey ? { matchLabelExpressions: [{ key: regionKey, values: [this.regionLabel] }] } : undefined,
         lifecycle: { preventDestroy: true },
       });
     }
   }
 
-  /** `<name>.<namespace>.svc.cluster.local`. */
+  /** `<name>.<namespace>.svc.<clusterDomain>`. */
   public serviceHost(name: string): string {
-    return `${name}.${this.namespace}.svc.cluster.local`;
+    return `${name}.${this.namespace}.svc.${this.clusterDomain}`;
   }
 
-  protected realize(scope: Construct, w: Workload, ingress: IngressRule[]): Omit<DeployedWorkload, 'datastores'> {
+  /** The node labels (key -> value) a datastore pod requires when its data lives in `location`. */
+  public datastorePlacement(location: RegionRef = this.location): Record<string, string> {
+    const label = regionLabelOf(location);
+    return {
+      ...Object.fromEntries(this.regionNodeLabelKeys.map((key) => [key, label])),
+      ...this.datastoreNodeLabels,
+    };
+  }
+
+  protected realize(scope: Construct, w: Workload, ingress: IngressRule[], location: RegionRef): Omit<DeployedWorkload, 'datastores'> {
     const ns = this.namespace;
     const selector = { 'app.kubernetes.io/name': w.name };
     const labels = {
@@ -168,6 +280,8 @@ export class KubernetesTarget extends WorkloadTarget {
     const meta = (name: string) => ({ name, namespace: ns, labels });
     const dependsOn = this.dependsOnNamespace();
     const resources: Record<string, TerraformResource> = {};
+    const placement = w.placement.datastore ? this.datastorePlacement(location) : undefined;
+    this.refuseUnprovisionablePlacement(scope, w, location);
 
     // Live per secret: addGeneratedSecretKey() after construction still reaches the Secret.
     const secretData = new Map<string, Record<string, string>>();
@@ -217,8 +331,7 @@ export class KubernetesTarget extends WorkloadTarget {
     const template = podTemplate(w, {
       labels, selector, serviceAccountName: w.name, configMapName,
       annotations: w.configFiles.length > 0 ? { 'sovereign-stack.io/config-hash': configHash(w) } : {},
-      regionLabel: this.regionLabel,
-      datastoreNodeLabels: this.datastoreNodeLabels,
+      requiredNodeLabels: placement ?? {},
     });
 
     const servicePorts = w.ports.map((p) => ({ name: p.name, port: servicePortOf(p), targetPort: p.name, protocol: 'TCP' }));
@@ -226,6 +339,7 @@ export class KubernetesTarget extends WorkloadTarget {
     // A headless Service resolves to every pod: stable per-replica names for stateful peers, and
     // one upstream server per pod for clients that balance themselves (the gateway).
     const headless = `${w.name}-headless`;
+    const headlessHost = this.serviceHost(headless);
     if (w.kind === 'stateful' || w.ports.length > 0) {
       resources.headlessService = new ServiceV1(scope, 'headless-service', {
         metadata: meta(headless),
@@ -238,8 +352,13 @@ export class KubernetesTarget extends WorkloadTarget {
         dependsOn,
       });
     }
+    // Apply fails when pods cannot run, instead of reporting success over Pending pods.
+    const rollout = {
+      waitForRollout: this.options.waitForRollout,
+      timeouts: { create: this.options.rolloutTimeout, update: this.options.rolloutTimeout, delete: this.options.rolloutTimeout },
+    };
     if (w.kind === 'stateful') {
-      for (let i = 0; i < w.replicas; i++) replicaHosts.push(`${w.name}-${i}.${headless}.${ns}.svc.cluster.local`);
+      for (let i = 0; i < w.replicas; i++) replicaHosts.push(`${w.name}-${i}.${headlessHost}`);
       const statefulSet = new StatefulSetV1(scope, 'Resource', {
         metadata: meta(w.name),
         spec: {
@@ -260,8 +379,13 @@ export class KubernetesTarget extends WorkloadTarget {
             },
           })),
         },
-        waitForRollout: false,
-        lifecycle: retainsData(w) ? { preventDestroy: true } : undefined,
+        ...rollout,
+        lifecycle: {
+          preventDestroy: retainsData(w) || undefined,
+          // The provider replaces a StatefulSet whose claim templates change: growing a volume
+          // would plan a destroy. Volumes grow in place on their PVCs instead (README, Deploying).
+          ignoreChanges: w.volumes.length > 0 ? ['spec[0].volume_claim_template'] : undefined,
+        },
         dependsOn: this.storageClass && w.volumes.length > 0 ? [...(dependsOn ?? []), this.storageClass] : dependsOn,
       });
       resources.statefulSet = statefulSet;
@@ -274,7 +398,7 @@ export class KubernetesTarget extends WorkloadTarget {
           strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '0', maxSurge: '1' } },
           template,
         },
-        waitForRollout: false,
+        ...rollout,
         dependsOn,
       });
     }
@@ -289,20 +413,28 @@ export class KubernetesTarget extends WorkloadTarget {
           selector,
           port: servicePorts,
         },
+        waitForLoadBalancer: w.public ? this.options.waitForLoadBalancer : undefined,
         dependsOn,
       });
     }
 
+    const egress = this.egressOf(w.name);
+    for (const rule of ingress) {
+      if (rule.from !== 'public') this.addEgress(rule.from.workload, w, rule.ports);
+    }
     resources.networkPolicy = new NetworkPolicyV1(scope, 'network-policy', {
       metadata: meta(w.name),
       spec: {
         podSelector: { matchLabels: selector },
-        policyTypes: ['Ingress'],
+        policyTypes: ['Ingress', 'Egress'],
         // Lazy, so allowFrom() after construction lands; converted here because a lazy value
         // skips the provider's camelCase -> snake_case mapping.
         ingress: Lazy.anyValue({
           produce: () => ingress.map((r) => networkPolicyV1SpecIngressToTerraform(this.ingressRule(w, r))),
         }) as unknown as NetworkPolicyV1SpecIngress[],
+        egress: Lazy.anyValue({
+          produce: () => this.egressRules(w, egress).map((r) => networkPolicyV1SpecEgressToTerraform(r)),
+        }) as unknown as NetworkPolicyV1SpecEgress[],
       },
       dependsOn,
     });
@@ -320,17 +452,20 @@ export class KubernetesTarget extends WorkloadTarget {
       });
     }
 
-
     const host = this.serviceHost(w.name);
     return {
       workload: w,
       host,
       replicaHosts,
       resources,
+      placement: placement && { kind: 'kubernetes-node-labels', nodeLabels: placement },
       endpoint: (port) => ({ host, port: servicePortOf(WorkloadTarget.portOf(w, port)) }),
-      podsEndpoint: (port) => ({ host: `${headless}.${ns}.svc.cluster.local`, port: WorkloadTarget.portOf(w, port).containerPort }),
+      podsEndpoint: (port) => ({ host: headlessHost, port: WorkloadTarget.portOf(w, port).containerPort }),
       publicPort: (port) => (w.public ? servicePortOf(WorkloadTarget.portOf(w, port)) : undefined),
-      allowFrom: (from, ports) => WorkloadTarget.addIngress(ingress, from, ports),
+      allowFrom: (from, ports) => {
+        WorkloadTarget.addIngress(ingress, from, ports);
+        if (from !== 'public') this.addEgress(from.workload.name, w, ports);
+      },
       addGeneratedSecretKey: (secretName, key, opts = {}) => {
         const secret = generatedSecretOf(w, secretName);
         secretData.get(secretName)![key] = generateSecretValue(scope, secret, key, { length: opts.length ?? 32, special: false });
@@ -338,16 +473,84 @@ export class KubernetesTarget extends WorkloadTarget {
     };
   }
 
+  /** The client `from` may now reach `to`'s pods on these (service) ports. */
+  private addEgress(from: string, to: Workload, servicePorts: readonly number[]): void {
+    const edges = this.egressOf(from);
+    const ports = [...new Set(servicePorts.map((p) => containerPortOf(to, p)))].sort((a, b) => a - b);
+    const key = `${to.name}:${ports.join(',')}`;
+    if (!edges.some((e) => `${e.to}:${e.ports.join(',')}` === key)) edges.push({ to: to.name, ports });
+  }
+
+  /** Created on first use: a rule may name a client deployed later (edges of unknown names never render). */
+  private egressOf(name: string): EgressEdge[] {
+    let edges = this.egress.get(name);
+    if (!edges) this.egress.set(name, edges = []);
+    return edges;
+  }
+
+  /** DNS for everyone; each edge to a workload's pods; the API server for workloads that use it. */
+  private egressRules(w: Workload, edges: readonly EgressEdge[]): NetworkPolicyV1SpecEgress[] {
+    const dns = this.options.clusterDnsPods;
+    const rules: NetworkPolicyV1SpecEgress[] = [{
+      to: [{
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': dns.namespace } },
+        podSelector: { matchLabels: dns.podLabels },
+      }],
+      ports: dns.ports.flatMap((port) => ['UDP', 'TCP'].map((protocol) => ({ port: String(port), protocol }))),
+    }];
+    for (const e of edges) {
+      rules.push({
+        to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': e.to } } }],
+        ports: e.ports.map((port) => ({ port: String(port), protocol: 'TCP' })),
+      });
+    }
+    if (w.apiAccess.length > 0) {
+      const api = this.options.apiServer;
+      rules.push({
+        to: api.cidrs.map((cidr) => ({ ipBlock: { cidr } })),
+        ports: api.ports.map((port) => ({ port: String(port), protocol: 'TCP' })),
+      });
+    }
+    return rules;
+  }
+
   private ingressRule(w: Workload, r: IngressRule): NetworkPolicyV1SpecIngress {
-    const containerPort = (port: number) => w.ports.find((p) => servicePortOf(p) === port || p.containerPort === port)?.containerPort ?? port;
     return {
       // Policies match pod ports, not Service ports.
-      ports: r.ports.map((port) => ({ port: String(containerPort(port)), protocol: 'TCP' })),
+      ports: r.ports.map((port) => ({ port: String(containerPortOf(w, port)), protocol: 'TCP' })),
       from: r.from === 'public' ? undefined : [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': r.from.workload } } }],
     };
+  }
+
+  /**
+   * A StorageClass that pins the target's region (its provisioner reports a region key) cannot
+   * provision a volume for a datastore placed in another region: refuse it now, not at apply.
+   */
+  private refuseUnprovisionablePlacement(scope: Construct, w: Workload, location: RegionRef): void {
+    const regionKey = this.storageClass ? this.storageTopology.regionKey : undefined;
+    if (!regionKey || !w.placement.datastore || regionLabelOf(location) === this.regionLabel) return;
+    if (!w.volumes.some((v) => (v.storageClassName ?? this.storageClassName) === this.storageClassName)) return;
+    throw new SovereignStackError(
+      `${scope.node.path}: its data is placed in "${regionId(location)}" but the StorageClass "${this.storageClassName}" ` +
+      `only provisions in region "${this.regionLabel}" (${regionKey}); give its volumes a StorageClass for that region ` +
+      '(storageClassName) or deploy it on a target in that region',
+    );
   }
 
   private dependsOnNamespace(): TerraformResource[] | undefined {
     return this.namespaceResource ? [this.namespaceResource] : undefined;
   }
+}
+
+/** Policies match pod ports, not Service ports. */
+function containerPortOf(w: Workload, port: number): number {
+  return w.ports.find((p) => servicePortOf(p) === port || p.containerPort === port)?.containerPort ?? port;
+}
+
+/**
+ * The node label value of a location. An unknown location fails synthesis in the residency guard;
+ * its id is only a placeholder here.
+ */
+function regionLabelOf(location: RegionRef): string {
+  return resolveRegionRef(location)?.kubernetesRegionLabel ?? regionId(location);
 }

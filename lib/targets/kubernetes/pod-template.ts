@@ -21,10 +21,11 @@ export interface PodTemplateContext {
   readonly serviceAccountName: string;
   /** ConfigMap holding the config files, if any. */
   readonly configMapName?: string;
-  /** The node label value of the target's region (datastore placement). */
-  readonly regionLabel: string;
-  /** Further labels datastore nodes must carry (KVM hypervisor, NVMe disks). */
-  readonly datastoreNodeLabels: Record<string, string>;
+  /**
+   * Node labels the pod REQUIRES (a datastore: its region and the KVM/NVMe labels); empty for
+   * workloads that may run anywhere.
+   */
+  readonly requiredNodeLabels: Readonly<Record<string, string>>;
 }
 
 /** ConfigMap key for a file path: keys allow only [-._a-zA-Z0-9]. */
@@ -111,15 +112,14 @@ export function podTemplate(w: Workload, ctx: PodTemplateContext): PodTemplate {
 }
 
 function affinity(w: Workload, ctx: PodTemplateContext): StatefulSetV1SpecTemplateSpecAffinity | undefined {
-  const nodeAffinity = w.placement.datastore
+  const required = Object.entries(ctx.requiredNodeLabels);
+  const nodeAffinity = required.length > 0
     ? {
       // REQUIRED, not preferred: a datastore that cannot be placed in its region must stay Pending.
+      // One term: terms are ORed, expressions within a term ANDed.
       requiredDuringSchedulingIgnoredDuringExecution: {
         nodeSelectorTerm: [{
-          matchExpressions: [
-            { key: REGION_LABEL, operator: 'In', values: [ctx.regionLabel] },
-            ...Object.entries(ctx.datastoreNodeLabels).map(([key, value]) => ({ key, operator: 'In', values: [value] })),
-          ],
+          matchExpressions: required.map(([key, value]) => ({ key, operator: 'In', values: [value] })),
         }],
       },
     }
