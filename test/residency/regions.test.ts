@@ -8,28 +8,46 @@ import { lookupRegion, OSLO_REGION, regions } from '../../lib/residency/regions'
  * adding its expectation here (the key sets must match).
  */
 const EXPECTED_COUNTRY: Record<string, string> = {
+  // AWS: https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-regions.html
   'aws:eu-north-1': 'SE', 'aws:eu-west-1': 'IE', 'aws:eu-west-2': 'GB', 'aws:eu-west-3': 'FR',
-  'aws:eu-central-1': 'DE', 'aws:eu-central-2': 'CH', 'aws:eu-south-2': 'ES', 'aws:us-east-1': 'US',
-  'aws:me-central-1': 'AE',
+  'aws:eu-central-1': 'DE', 'aws:eu-central-2': 'CH', 'aws:eu-south-1': 'IT', 'aws:eu-south-2': 'ES',
+  'aws:il-central-1': 'IL', 'aws:me-central-1': 'AE', 'aws:me-south-1': 'BH',
+  'aws:us-east-1': 'US', 'aws:us-east-2': 'US', 'aws:us-west-2': 'US', 'aws:ap-southeast-1': 'SG',
+  // Google Cloud: https://cloud.google.com/compute/docs/regions-zones
   'gcp:europe-north1': 'FI', 'gcp:europe-north2': 'SE', 'gcp:europe-west1': 'BE', 'gcp:europe-west2': 'GB',
-  'gcp:europe-west3': 'DE', 'gcp:europe-west4': 'NL', 'gcp:europe-west6': 'CH', 'gcp:europe-west9': 'FR',
-  'gcp:europe-central2': 'PL', 'gcp:us-central1': 'US',
-  'azure:norwayeast': 'NO', 'azure:norwaywest': 'NO', 'azure:swedencentral': 'SE', 'azure:northeurope': 'IE',
-  'azure:westeurope': 'NL', 'azure:germanywestcentral': 'DE', 'azure:francecentral': 'FR',
-  'azure:polandcentral': 'PL', 'azure:uksouth': 'GB', 'azure:ukwest': 'GB', 'azure:switzerlandnorth': 'CH',
-  'azure:switzerlandwest': 'CH', 'azure:eastus': 'US',
+  'gcp:europe-west3': 'DE', 'gcp:europe-west4': 'NL', 'gcp:europe-west6': 'CH', 'gcp:europe-west8': 'IT',
+  'gcp:europe-west9': 'FR', 'gcp:europe-west10': 'DE', 'gcp:europe-west12': 'IT', 'gcp:europe-southwest1': 'ES',
+  'gcp:europe-central2': 'PL', 'gcp:me-west1': 'IL', 'gcp:me-central1': 'QA', 'gcp:me-central2': 'SA',
+  'gcp:us-central1': 'US', 'gcp:us-east4': 'US', 'gcp:asia-southeast1': 'SG',
+  // Azure: https://learn.microsoft.com/azure/reliability/regions-list
+  'azure:norwayeast': 'NO', 'azure:norwaywest': 'NO', 'azure:swedencentral': 'SE', 'azure:denmarkeast': 'DK',
+  'azure:northeurope': 'IE', 'azure:westeurope': 'NL', 'azure:germanywestcentral': 'DE', 'azure:germanynorth': 'DE',
+  'azure:francecentral': 'FR', 'azure:francesouth': 'FR', 'azure:italynorth': 'IT', 'azure:spaincentral': 'ES',
+  'azure:polandcentral': 'PL', 'azure:austriaeast': 'AT', 'azure:belgiumcentral': 'BE',
+  'azure:uksouth': 'GB', 'azure:ukwest': 'GB', 'azure:switzerlandnorth': 'CH', 'azure:switzerlandwest': 'CH',
+  'azure:israelcentral': 'IL', 'azure:qatarcentral': 'QA', 'azure:uaenorth': 'AE',
+  'azure:eastus': 'US', 'azure:southeastasia': 'SG',
+  // Oracle: https://docs.oracle.com/en-us/iaas/Content/General/Concepts/regions.htm
   'oci:eu-stockholm-1': 'SE', 'oci:eu-frankfurt-1': 'DE', 'oci:eu-amsterdam-1': 'NL', 'oci:eu-paris-1': 'FR',
-  'oci:eu-milan-1': 'IT', 'oci:eu-zurich-1': 'CH', 'oci:eu-jovanovac-1': 'RS', 'oci:uk-london-1': 'GB',
-  'oci:us-ashburn-1': 'US',
+  'oci:eu-marseille-1': 'FR', 'oci:eu-milan-1': 'IT', 'oci:eu-turin-1': 'IT', 'oci:eu-madrid-1': 'ES',
+  'oci:eu-madrid-3': 'ES', 'oci:eu-dublin-3': 'IE', 'oci:eu-zurich-1': 'CH', 'oci:eu-jovanovac-1': 'RS',
+  'oci:uk-london-1': 'GB', 'oci:uk-cardiff-1': 'GB', 'oci:il-jerusalem-1': 'IL', 'oci:me-dubai-1': 'AE',
+  'oci:me-jeddah-1': 'SA', 'oci:us-ashburn-1': 'US', 'oci:eu-frankfurt-2': 'DE', 'oci:eu-madrid-2': 'ES',
+  // Hetzner: https://docs.hetzner.com/cloud/general/locations/
   'hetzner:fsn1': 'DE', 'hetzner:nbg1': 'DE', 'hetzner:hel1': 'FI', 'hetzner:ash': 'US', 'hetzner:hil': 'US',
   'hetzner:sin': 'SG',
-  'ovh:gra': 'FR', 'ovh:sbg': 'FR', 'ovh:waw': 'PL', 'ovh:de': 'DE', 'ovh:uk': 'GB', 'ovh:bhs': 'CA',
+  // OVHcloud: "Available datacenters" guide (help.ovhcloud.com)
+  'ovh:gra': 'FR', 'ovh:sbg': 'FR', 'ovh:rbx': 'FR', 'ovh:eu-west-par': 'FR', 'ovh:eu-south-mil': 'IT',
+  'ovh:waw': 'PL', 'ovh:de': 'DE', 'ovh:uk': 'GB', 'ovh:bhs': 'CA',
+  // UpCloud: https://developers.upcloud.com/1.3/5-zones/
   'upcloud:fi-hel1': 'FI', 'upcloud:fi-hel2': 'FI', 'upcloud:se-sto1': 'SE', 'upcloud:no-svg1': 'NO',
   'upcloud:dk-cph1': 'DK', 'upcloud:de-fra1': 'DE', 'upcloud:nl-ams1': 'NL', 'upcloud:pl-waw1': 'PL',
-  'upcloud:uk-lon1': 'GB', 'upcloud:us-nyc1': 'US',
+  'upcloud:es-mad1': 'ES', 'upcloud:uk-lon1': 'GB', 'upcloud:us-nyc1': 'US',
+  // Scaleway: https://www.scaleway.com/en/docs/account/reference-content/products-availability/
   'scaleway:fr-par': 'FR', 'scaleway:nl-ams': 'NL', 'scaleway:pl-waw': 'PL',
+  // Exoscale: https://www.exoscale.com/datacenters/
   'exoscale:ch-gva-2': 'CH', 'exoscale:ch-dk-2': 'CH', 'exoscale:de-fra-1': 'DE', 'exoscale:de-muc-1': 'DE',
-  'exoscale:at-vie-1': 'AT', 'exoscale:bg-sof-1': 'BG',
+  'exoscale:at-vie-1': 'AT', 'exoscale:at-vie-2': 'AT', 'exoscale:bg-sof-1': 'BG',
 };
 
 /** Operator home jurisdiction per provider (see the decisions in regions.ts; Exoscale: Akenes SA, CH). */
@@ -49,6 +67,10 @@ const TRAPS: Array<[string, string, string]> = [
   ['azure:uksouth', 'GB', 'London'],
   ['azure:switzerlandnorth', 'CH', 'Zurich'],
   ['exoscale:ch-gva-2', 'CH', 'Geneva'],
+  ['oci:uk-cardiff-1', 'GB', 'Newport'],
+  ['aws:il-central-1', 'IL', 'Tel Aviv'],
+  ['gcp:me-west1', 'IL', 'Tel Aviv'],
+  ['oci:il-jerusalem-1', 'IL', 'Jerusalem'],
 ];
 
 const CLEARLY_OUTSIDE: Array<[string, string]> = [
@@ -68,6 +90,8 @@ const NORDIC: Array<[string, string, string]> = [
   ['upcloud:se-sto1', 'SE', 'Stockholm'],
   ['hetzner:hel1', 'FI', 'Helsinki'],
   ['oci:eu-stockholm-1', 'SE', 'Stockholm'],
+  ['azure:denmarkeast', 'DK', 'Copenhagen'],
+  ['upcloud:dk-cph1', 'DK', 'Copenhagen'],
 ];
 
 describe('region catalogue', () => {
@@ -75,7 +99,7 @@ describe('region catalogue', () => {
 
   test('has a hand-written expectation for every entry, and no expectation without an entry', () => {
     expect(Object.keys(regions).sort()).toEqual(Object.keys(EXPECTED_COUNTRY).sort());
-    expect(entries.length).toBeGreaterThanOrEqual(50);
+    expect(entries.length).toBeGreaterThanOrEqual(110);
   });
 
   test.each(entries)('%s: country, jurisdiction, id and label agree with the expectation', (id, region) => {
