@@ -5,7 +5,7 @@
  * 127.0.0.1. Only listen addresses, file locations and the error log are moved into a temp
  * folder; every other line is the construct's.
  *
- * Ports 19000-19099 only (the renderer suite owns 18000-18999).
+ * Free ports from the registry only, so two checkouts can run this at once.
  */
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -15,11 +15,12 @@ import * as path from 'path';
 import { TerraformStack, Testing } from 'cdktf';
 import { MicroService, NginxGateway } from '../../lib';
 import { LoopbackTarget } from '../fixtures/loopback-target';
-import { describeWithServer, findBinary, makeWorkDir, sleep, waitForPort } from './support/real-servers';
+import { describeWithServer, findBinary, freePorts, makeWorkDir, sleep, stopProcess, waitForPort } from './support/real-servers';
 
 jest.setTimeout(60000);
 
-const PORTS = { orders: 19001, invoices: 19002, http: 19010, https: 19011 };
+/** Free ports, taken in beforeAll. */
+const PORTS = { orders: 0, invoices: 0, http: 0, https: 0 };
 
 interface Reply { status: number; body: string; headers: http.IncomingHttpHeaders }
 
@@ -41,6 +42,7 @@ describeWithServer('nginx', findBinary(['/usr/sbin/nginx', 'nginx']), 'NginxGate
 
   beforeAll(async () => {
     dir = makeWorkDir('nginx-gateway');
+    [PORTS.orders, PORTS.invoices, PORTS.http, PORTS.https] = await freePorts(4);
     // `nginx -v` prints to stderr; render for the nginx that will run it.
     const version = /nginx\/([0-9.]+)/.exec(spawnSync(nginx, ['-v'], { encoding: 'utf8' }).stderr)?.[1];
     expect(version).toBeDefined();
@@ -82,11 +84,12 @@ describeWithServer('nginx', findBinary(['/usr/sbin/nginx', 'nginx']), 'NginxGate
   });
 
   afterAll(async () => {
-    server?.kill('SIGQUIT');
-    await sleep(200);
-    server?.kill('SIGKILL');
-    await Promise.all(backends.map((b) => new Promise((r) => b.close(r))));
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    try {
+      await stopProcess(server, 'SIGQUIT'); // graceful, by PID; SIGKILL after 3 s
+      await Promise.all(backends.map((b) => new Promise((r) => b.close(r))));
+    } finally {
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('routes each path to its own service over TLS, with forwarding headers', async () => {
@@ -108,13 +111,18 @@ describeWithServer('nginx', findBinary(['/usr/sbin/nginx', 'nginx']), 'NginxGate
   it('answers 429 beyond the rate limit', async () => {
     await sleep(2500); // let the bucket refill after the requests above
     const agent = new https.Agent({ keepAlive: true, maxSockets: 100 });
+    const started = performance.now();
     const replies = await Promise.all(Array.from({ length: 100 }, () => request(`https://127.0.0.1:${PORTS.https}/v1/orders`, agent)));
+    const spanMs = performance.now() - started;
     agent.destroy();
     const counts = replies.reduce<Record<number, number>>((c, r) => ({ ...c, [r.status]: (c[r.status] ?? 0) + 1 }), {});
-    console.log(`[gateway rate limit over TLS] ${JSON.stringify(counts)}`);
-    // burst 20 nodelay: 21 pass at once; TLS handshakes take long enough that a token or two may refill.
+    // burst 20 nodelay: 21 pass at once. nginx refills a token every 100 ms (10 r/s) while the 100
+    // TLS handshakes go on: at most one more per 100 ms the whole burst took (a loaded machine
+    // takes longer), and never less slack than the 3 this test has always allowed.
+    const refills = Math.max(3, Math.floor(spanMs / 100));
+    console.log(`[gateway rate limit over TLS] ${JSON.stringify(counts)} in ${Math.round(spanMs)} ms (tokens refilled meanwhile: at most ${refills})`);
     expect(counts[200]).toBeGreaterThanOrEqual(21);
-    expect(counts[200]).toBeLessThanOrEqual(24);
+    expect(counts[200]).toBeLessThanOrEqual(21 + refills);
     expect(counts[429]).toBe(100 - counts[200]);
   });
 });

@@ -1,9 +1,10 @@
 /**
- * What PostgresDatabase ships, run on a real PostgreSQL 15 on 127.0.0.1 (ports 25450-25499 belong
- * to this suite). The files are taken from the SYNTHESIZED ConfigMap, and the official image's
- * docker-entrypoint is followed step by step: initdb into a subdirectory of a non-empty "volume"
- * with POSTGRES_INITDB_ARGS, a temporary server on the unix socket only, the init script SOURCED
- * by bash with the entrypoint's options and the owner password in the environment, then the real
+ * What PostgresDatabase ships, run on a real PostgreSQL 15 on 127.0.0.1 (a free port from the
+ * registry; the Unix socket in a short folder under /tmp, as its path must fit in 107 bytes).
+ * The files are taken from the SYNTHESIZED ConfigMap, and the official image's docker-entrypoint
+ * is followed step by step: initdb into a subdirectory of a non-empty "volume" with
+ * POSTGRES_INITDB_ARGS, a temporary server on the unix socket only, the init script SOURCED by
+ * bash with the entrypoint's options and the owner password in the environment, then the real
  * server with `-c config_file=...` (the container's args). Then the owner logs in over TCP with
  * SCRAM, and nothing else does.
  */
@@ -14,10 +15,9 @@ import { PostgresDatabase } from '../../lib/postgres/postgres-database';
 import { OSLO_REGION } from '../../lib/residency/regions';
 import { KubernetesTarget } from '../../lib/targets/kubernetes/kubernetes-target';
 import { findByName, newStack, synthJson } from '../support/synth';
-import { describeWithServer, findBinary, makeWorkDir } from './support/real-servers';
+import { describeWithServer, findBinary, freePort, makeSocketDir, makeWorkDir, stopPid, terraformLiteralText } from './support/real-servers';
 
 const BIN_DIR = '/usr/lib/postgresql/15/bin';
-const PORT = 25450;
 /** Everything that breaks naive quoting: quotes, a backslash, "$", ";", a comment and spaces. */
 const OWNER_PASSWORD = `it's "q" \\ $HOME; DROP ROLE postgres; -- x`;
 const SUPERUSER_PASSWORD = 'superuser-secret-1';
@@ -25,6 +25,9 @@ const SUPERUSER_PASSWORD = 'superuser-secret-1';
 describeWithServer('PostgreSQL 15', findBinary([`${BIN_DIR}/postgres`]), 'PostgresDatabase init on PostgreSQL 15', (postgres) => {
   const bin = (name: string) => path.join(path.dirname(postgres), name);
   let work = '';
+  /** The Unix socket's folder, /tmp/ss-pginit-... (the container's /var/run/postgresql). */
+  let sockets = '';
+  let port = 0;
   let dataDir = '';
   let pid: number | undefined;
   let sourced: { code: number | null; stdout: string; stderr: string };
@@ -50,20 +53,20 @@ describeWithServer('PostgreSQL 15', findBinary([`${BIN_DIR}/postgres`]), 'Postgr
     return { code: r.status, stdout: r.stdout.trim(), stderr: r.stderr };
   }
   const admin = (sql: string) => {
-    const r = psql(['-h', work, '-p', String(PORT), '-U', 'postgres', '-d', 'postgres', '-c', sql]);
+    const r = psql(['-h', sockets, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-c', sql]);
     if (r.code !== 0) throw new Error(`psql failed: ${r.stderr}`);
     return r.stdout;
   };
   const tcp = (user: string, database: string, password: string, sql = 'SELECT current_user, current_database()') =>
-    psql(['-h', '127.0.0.1', '-p', String(PORT), '-U', user, '-d', database, '-c', sql], { PGPASSWORD: password, PGSSLMODE: 'disable' });
+    psql(['-h', '127.0.0.1', '-p', String(port), '-U', user, '-d', database, '-c', sql], { PGPASSWORD: password, PGSSLMODE: 'disable' });
 
   const envValue = (name: string) => shipped.env.find((e) => e.name === name)?.value as string;
   const file = (name: string) => path.join(work, name);
   /** The server options of the container, moved to this folder and port. */
   const serverOptions = (listen: string) => [
     ...shipped.args,
-    '-c', `listen_addresses=${listen}`, '-c', `port=${PORT}`,
-    '-c', `unix_socket_directories=${work}`, '-c', `hba_file=${file('pg_hba.conf')}`,
+    '-c', `listen_addresses=${listen}`, '-c', `port=${port}`,
+    '-c', `unix_socket_directories=${sockets}`, '-c', `hba_file=${file('pg_hba.conf')}`,
   ].map((a) => (a.includes('=') ? a.replace(/^config_file=.*$/, `config_file=${file('postgresql.conf')}`) : a))
     .map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
 
@@ -79,7 +82,7 @@ describeWithServer('PostgreSQL 15', findBinary([`${BIN_DIR}/postgres`]), 'Postgr
     pid = action === 'start' ? Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]) : undefined;
   }
 
-  beforeAll(() => {
+  beforeAll(async () => {
     // What PostgresDatabase ships, from the synthesized JSON.
     const { stack } = newStack();
     const target = new KubernetesTarget(stack, 'cluster', { region: OSLO_REGION });
@@ -89,16 +92,21 @@ describeWithServer('PostgreSQL 15', findBinary([`${BIN_DIR}/postgres`]), 'Postgr
     const json = synthJson(stack);
     const data = findByName(json, 'kubernetes_config_map_v1', 'orders-db-config').data;
     const container = findByName(json, 'kubernetes_stateful_set_v1', 'orders-db').spec.template.spec.container[0];
+    // As Terraform passes them on: literal `${` / `%{` are written `$${` / `%%{` in the JSON.
+    const text = terraformLiteralText;
     shipped = {
-      conf: data['etc_postgresql_postgresql.conf'],
-      hba: data['etc_postgresql_pg_hba.conf'],
-      script: data['docker-entrypoint-initdb.d_10-create-owner.sh'],
-      env: container.env,
-      args: container.args,
-      probe: container.readiness_probe.exec.command,
+      conf: text(data['etc_postgresql_postgresql.conf']),
+      hba: text(data['etc_postgresql_pg_hba.conf']),
+      script: text(data['docker-entrypoint-initdb.d_10-create-owner.sh']),
+      env: container.env.map((e: { value?: unknown }) => (typeof e.value === 'string' ? { ...e, value: text(e.value) } : e)),
+      args: container.args.map(text),
+      probe: container.readiness_probe.exec.command.map(text),
     };
 
     work = makeWorkDir('postgres-init');
+    sockets = makeSocketDir('pginit');
+    execFileSync('chown', ['postgres:postgres', sockets]);
+    port = await freePort();
     for (const [name, text] of [['postgresql.conf', shipped.conf], ['pg_hba.conf', shipped.hba], ['10-create-owner.sh', shipped.script]]) {
       fs.writeFileSync(file(name), text, { mode: 0o444 });
     }
@@ -118,7 +126,7 @@ describeWithServer('PostgreSQL 15', findBinary([`${BIN_DIR}/postgres`]), 'Postgr
     pgCtl('start', '');
     // docker_process_init_files: a non-executable *.sh is SOURCED by the entrypoint's bash.
     const r = asPostgres('bash', ['-c', 'set -Eeo pipefail; . "$0"; echo "entrypoint continues: ${NOT_SET_ANYWHERE}"', file('10-create-owner.sh')], {
-      POSTGRES_USER: 'postgres', OWNER_PASSWORD, PGHOST: work, PGPORT: String(PORT),
+      POSTGRES_USER: 'postgres', OWNER_PASSWORD, PGHOST: sockets, PGPORT: String(port),
     });
     sourced = { code: r.status, stdout: r.stdout, stderr: r.stderr };
     // docker_temp_server_stop, then `exec postgres -c config_file=...`.
@@ -126,19 +134,20 @@ describeWithServer('PostgreSQL 15', findBinary([`${BIN_DIR}/postgres`]), 'Postgr
     pgCtl('start', '127.0.0.1');
   }, 60000);
 
-  afterAll(() => {
-    if (pid) {
-      const r = asPostgres(bin('pg_ctl'), ['-w', '-t', '20', '-D', dataDir, '-m', 'fast', 'stop']);
-      if (r.status !== 0) {
-        try {
-          process.kill(pid, 'SIGQUIT');
-        } catch {
-          /* already gone */
-        }
+  afterAll(async () => {
+    try {
+      // Also a server whose `pg_ctl start` timed out: it may run without our having read its PID.
+      const pidFile = dataDir && path.join(dataDir, 'postmaster.pid');
+      const running = pid ?? (pidFile && fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]) : undefined);
+      if (running) {
+        const r = asPostgres(bin('pg_ctl'), ['-w', '-t', '20', '-D', dataDir, '-m', 'fast', 'stop']);
+        if (r.status !== 0) await stopPid(running, 'SIGQUIT'); // immediate shutdown, backends included
       }
+    } finally {
+      if (work) fs.rmSync(work, { recursive: true, force: true });
+      if (sockets) fs.rmSync(sockets, { recursive: true, force: true });
     }
-    if (work) fs.rmSync(work, { recursive: true, force: true });
-  });
+  }, 60000);
 
   it('initdb refuses a volume root that is not empty, which is why PGDATA and the WAL dir are subdirectories', () => {
     const r = asPostgres(bin('initdb'), ['-N', '-U', 'postgres', '--auth=trust', '-D', file('wal')]);
@@ -178,8 +187,8 @@ describeWithServer('PostgreSQL 15', findBinary([`${BIN_DIR}/postgres`]), 'Postgr
 
   it('answers the shipped pg_isready probe over the unix socket', () => {
     expect(shipped.probe).toEqual(['pg_isready', '-U', 'postgres', '-h', '/var/run/postgresql']);
-    const probe = shipped.probe.map((a) => (a === '/var/run/postgresql' ? work : a));
-    const r = spawnSync(bin(probe[0]), [...probe.slice(1), '-p', String(PORT)], { encoding: 'utf8', env: cleanEnv() });
+    const probe = shipped.probe.map((a) => (a === '/var/run/postgresql' ? sockets : a));
+    const r = spawnSync(bin(probe[0]), [...probe.slice(1), '-p', String(port)], { encoding: 'utf8', env: cleanEnv() });
     expect(r.stdout).toContain('accepting connections');
     expect(r.status).toBe(0);
   });
@@ -187,7 +196,7 @@ describeWithServer('PostgreSQL 15', findBinary([`${BIN_DIR}/postgres`]), 'Postgr
   it('never writes the password to the server log, not even for a failing CREATE ROLE', () => {
     // A second run fails (the role exists); PostgreSQL logs a failing statement's text by default.
     const retry = 'second-attempt-password-7';
-    const r = asPostgres('bash', [file('10-create-owner.sh')], { POSTGRES_USER: 'postgres', OWNER_PASSWORD: retry, PGHOST: work, PGPORT: String(PORT) });
+    const r = asPostgres('bash', [file('10-create-owner.sh')], { POSTGRES_USER: 'postgres', OWNER_PASSWORD: retry, PGHOST: sockets, PGPORT: String(port) });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/role "orders" already exists/);
     expect(r.stderr).not.toContain(retry);
@@ -202,7 +211,7 @@ describeWithServer('PostgreSQL 15', findBinary([`${BIN_DIR}/postgres`]), 'Postgr
 
   it('refuses to create the owner without a password', () => {
     const r = asPostgres('bash', ['-c', 'set -Eeo pipefail; . "$0"; echo "not reached"', file('10-create-owner.sh')], {
-      POSTGRES_USER: 'postgres', OWNER_PASSWORD: '', PGHOST: work, PGPORT: String(PORT),
+      POSTGRES_USER: 'postgres', OWNER_PASSWORD: '', PGHOST: sockets, PGPORT: String(port),
     });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain('create-owner: OWNER_PASSWORD is empty or unset');

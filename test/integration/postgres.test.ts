@@ -1,15 +1,15 @@
 /**
  * The rendered postgresql.conf and pg_hba.conf against a real PostgreSQL 15 on 127.0.0.1
- * (ports 25400-25499 belong to this suite): `postgres -C` reads the rendered values back, two
- * servers boot with them (one with TLS), and pg_hba.conf admits the owning role to its own
- * database only.
+ * (free ports from the registry, Unix sockets in a short folder under /tmp): `postgres -C` reads
+ * the rendered values back, two servers boot with them (one with TLS), and pg_hba.conf admits
+ * the owning role to its own database only.
  */
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { renderPgHba, renderPostgresConf } from '../../lib/postgres/render-postgres-conf';
 import { derivePostgresMemory, PostgresConfSpec, PostgresHbaSpec } from '../../lib/postgres/postgres-spec';
-import { describeWithServer, findBinary, makeWorkDir } from './support/real-servers';
+import { describeWithServer, findBinary, freePort, makeSocketDir, makeWorkDir, stopPid } from './support/real-servers';
 
 const BIN_DIR = '/usr/lib/postgresql/15/bin';
 const OWNER_PASSWORD = 'owner-secret-1';
@@ -18,6 +18,8 @@ interface Server {
   readonly dir: string;
   readonly data: string;
   readonly port: number;
+  /** Where its Unix socket lives: /tmp/ss-pg-..., as a socket path must fit in 107 bytes. */
+  readonly socketDir: string;
   /** The postmaster's PID, read once it runs, so cleanup can kill it even if its folder is gone. */
   pid?: number;
 }
@@ -25,6 +27,7 @@ interface Server {
 describeWithServer('PostgreSQL 15', findBinary([`${BIN_DIR}/postgres`]), 'PostgreSQL 15 runs the rendered configs', (postgres) => {
   const bin = (name: string) => path.join(path.dirname(postgres), name);
   let work = '';
+  let sockets = '';
   const started: Server[] = [];
 
   /** Runs a PostgreSQL tool as the postgres OS user (initdb and pg_ctl refuse root). */
@@ -46,7 +49,7 @@ describeWithServer('PostgreSQL 15', findBinary([`${BIN_DIR}/postgres`]), 'Postgr
 
   /** SQL as the superuser over the unix socket (the `local all all trust` line). */
   function admin(server: Server, sql: string): string {
-    const r = psql(['-h', server.dir, '-p', String(server.port), '-U', 'postgres', '-d', 'postgres', '-c', sql]);
+    const r = psql(['-h', server.socketDir, '-p', String(server.port), '-U', 'postgres', '-d', 'postgres', '-c', sql]);
     if (r.code !== 0) throw new Error(`psql failed: ${r.stderr}`);
     return r.stdout;
   }
@@ -61,12 +64,14 @@ describeWithServer('PostgreSQL 15', findBinary([`${BIN_DIR}/postgres`]), 'Postgr
   }
 
   /** initdb, include the rendered postgresql.conf (whose hba_file is the rendered pg_hba.conf), start. */
-  function boot(name: string, conf: (dir: string) => PostgresConfSpec, hba: PostgresHbaSpec): Server {
+  function boot(name: string, conf: (dir: string, port: number, socketDir: string) => PostgresConfSpec, hba: PostgresHbaSpec, port: number): Server {
     const dir = path.join(work, name);
     fs.mkdirSync(dir);
     execFileSync('chown', ['postgres:postgres', dir]);
-    const spec = conf(dir);
-    const server: Server = { dir, data: path.join(dir, 'data'), port: spec.port ?? 5432 };
+    const spec = conf(dir, port, sockets);
+    expect(spec.port).toBe(port);
+    expect(spec.unixSocketDirectory).toBe(sockets);
+    const server: Server = { dir, data: path.join(dir, 'data'), port, socketDir: sockets };
     writeOwned(path.join(dir, 'postgresql.conf'), renderPostgresConf(spec));
     writeOwned(path.join(dir, 'pg_hba.conf'), renderPgHba(hba));
     asPostgres('initdb', ['-N', '-D', server.data, '-U', 'postgres', '--auth=trust']);
@@ -85,26 +90,27 @@ describeWithServer('PostgreSQL 15', findBinary([`${BIN_DIR}/postgres`]), 'Postgr
   beforeAll(() => {
     work = makeWorkDir('postgres');
     execFileSync('chown', ['postgres:postgres', work]);
+    sockets = makeSocketDir('pg');
+    execFileSync('chown', ['postgres:postgres', sockets]);
   });
 
-  afterAll(() => {
-    for (const server of started) {
-      try {
-        asPostgres('pg_ctl', ['-w', '-t', '20', '-D', server.data, '-m', 'fast', 'stop']);
-      } catch {
-        const pidFile = path.join(server.data, 'postmaster.pid');
-        const pid = server.pid ?? (fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]) : undefined);
-        if (pid) {
-          try {
-            process.kill(pid, 'SIGQUIT'); // immediate shutdown: the postmaster takes its backends down with it
-          } catch {
-            /* already gone */
-          }
+  afterAll(async () => {
+    try {
+      for (const server of started) {
+        try {
+          asPostgres('pg_ctl', ['-w', '-t', '20', '-D', server.data, '-m', 'fast', 'stop']);
+        } catch {
+          const pidFile = path.join(server.data, 'postmaster.pid');
+          const pid = server.pid ?? (fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]) : undefined);
+          // SIGQUIT is an immediate shutdown: the postmaster takes its backends down with it.
+          await stopPid(pid, 'SIGQUIT');
         }
       }
+    } finally {
+      if (work) fs.rmSync(work, { recursive: true, force: true });
+      if (sockets) fs.rmSync(sockets, { recursive: true, force: true });
     }
-    if (work) fs.rmSync(work, { recursive: true, force: true });
-  });
+  }, 60000);
 
   describe('postgres -C reads the rendered values back', () => {
     const specs: PostgresConfSpec[] = [
@@ -178,11 +184,12 @@ describeWithServer('PostgreSQL 15', findBinary([`${BIN_DIR}/postgres`]), 'Postgr
 
   describe('a server booted with the rendered files (no TLS)', () => {
     let server: Server;
-    beforeAll(() => {
+    beforeAll(async () => {
       server = boot(
         'plain',
-        (dir) => ({ version: 15, memoryLimit: '1Gi', walCompression: 'on', listenAddresses: ['127.0.0.1'], port: 25401, unixSocketDirectory: dir, hbaFile: path.join(dir, 'pg_hba.conf') }),
+        (dir, port, socketDir) => ({ version: 15, memoryLimit: '1Gi', walCompression: 'on', listenAddresses: ['127.0.0.1'], port, unixSocketDirectory: socketDir, hbaFile: path.join(dir, 'pg_hba.conf') }),
         { database: 'orders', user: 'orders', clientCidrs: ['127.0.0.1/32'] },
+        await freePort(),
       );
       admin(server, "SET password_encryption = 'scram-sha-256'");
       admin(server, `CREATE ROLE orders LOGIN PASSWORD '${OWNER_PASSWORD}'`);
@@ -222,7 +229,7 @@ describeWithServer('PostgreSQL 15', findBinary([`${BIN_DIR}/postgres`]), 'Postgr
         hba_file: path.join(server.dir, 'pg_hba.conf'),
         unix_socket_permissions: '0700',
       });
-      expect(fs.statSync(path.join(server.dir, `.s.PGSQL.${server.port}`)).mode & 0o777).toBe(0o700);
+      expect(fs.statSync(path.join(server.socketDir, `.s.PGSQL.${server.port}`)).mode & 0o777).toBe(0o700);
     });
 
     it('stores the owner password as SCRAM', () => {
@@ -256,20 +263,21 @@ describeWithServer('PostgreSQL 15', findBinary([`${BIN_DIR}/postgres`]), 'Postgr
 
   describe('a server booted with TLS', () => {
     let server: Server;
-    beforeAll(() => {
+    beforeAll(async () => {
       server = boot(
         'tls',
-        (d) => {
+        (d, port, socketDir) => {
           execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
             '-keyout', path.join(d, 'server.key'), '-out', path.join(d, 'server.crt')], { stdio: 'pipe' });
           execFileSync('chown', ['postgres:postgres', path.join(d, 'server.key'), path.join(d, 'server.crt')]);
           fs.chmodSync(path.join(d, 'server.key'), 0o600);
           return {
-            version: 15, memoryLimit: '2Gi', listenAddresses: ['127.0.0.1'], port: 25402, unixSocketDirectory: d,
+            version: 15, memoryLimit: '2Gi', listenAddresses: ['127.0.0.1'], port, unixSocketDirectory: socketDir,
             hbaFile: path.join(d, 'pg_hba.conf'), ssl: { certFile: path.join(d, 'server.crt'), keyFile: path.join(d, 'server.key') },
           };
         },
         { database: 'invoices', user: 'invoices', clientCidrs: ['127.0.0.1/32'], ssl: true },
+        await freePort(),
       );
       admin(server, `CREATE ROLE invoices LOGIN PASSWORD '${OWNER_PASSWORD}'`);
       admin(server, 'CREATE DATABASE invoices OWNER invoices');

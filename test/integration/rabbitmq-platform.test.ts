@@ -4,8 +4,10 @@
  * rendered by hand), imported and run, then each service's user is tried with amqplib. Proves
  * the topology routes events to every consumer and that the least-privilege permissions hold.
  *
- * Loopback only. Ports: AMQP 25680, distribution 25681, CLI distribution 25682-25685, and an
- * epmd of its own on 25661 (so this suite never shares epmd with the 3-node suite).
+ * Loopback only. Ports, all free ones from the registry (two checkouts may run this at once):
+ * AMQP, distribution, a block for the CLI's distribution, and an epmd of its own (ERL_EPMD_PORT,
+ * so this suite never shares epmd with the 3-node suite or another run), stopped by its PID.
+ * Crash dumps go to the work folder.
  */
 import * as amqp from 'amqplib';
 import { ChildProcess, execFile, spawn } from 'child_process';
@@ -15,21 +17,22 @@ import { promisify } from 'util';
 import { Testing } from 'cdktf';
 import { local } from '../../stacks/local';
 import { resourcesOf, synthJson } from '../support/synth';
-import { describeWithServer, findBinary, makeWorkDir, sleep, waitForPort } from './support/real-servers';
+import { describeWithServer, findBinary, freePortRange, freePorts, makeWorkDir, sleep, stopPid, stopProcess, terraformLiteralText, waitForPort } from './support/real-servers';
 
 jest.setTimeout(120000);
 
 const execFileAsync = promisify(execFile);
 const NODE = 'rabbitplatform@localhost';
-const AMQP_PORT = 25680;
-const EPMD_PORT = 25661;
 const PASSWORDS: Record<string, string> = { orders: 'orders-pw-1', invoices: 'invoices-pw-2', notifications: 'notifications-pw-3' };
 
-/** The files the construct uploads into the first RabbitMQ container of the local stack. */
+/**
+ * The files the construct uploads into the first RabbitMQ container of the local stack, as
+ * Terraform passes them on (a literal `${` is written `$${` in the JSON).
+ */
 function composedFiles(): Record<string, string> {
   const json = synthJson(local(Testing.app({ stackTraces: false })));
   const node = Object.values(resourcesOf(json, 'docker_container')).find((c: any) => c.name === 'sovereign-rabbitmq-0') as any;
-  return Object.fromEntries(node.upload.map((u: any) => [u.file, u.content]));
+  return Object.fromEntries(node.upload.map((u: any) => [u.file, terraformLiteralText(u.content)]));
 }
 
 describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-server']), 'RabbitMqCluster output on a real RabbitMQ node', (server) => {
@@ -38,28 +41,32 @@ describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-serve
   let dir = '';
   let epmd: ChildProcess | undefined;
   let node: ChildProcess | undefined;
-  const url = (user: string, password = PASSWORDS[user]) => `amqp://${user}:${password}@127.0.0.1:${AMQP_PORT}/platform`;
+  /** Free ports, taken in beforeAll. */
+  let ports = { amqp: 0, dist: 0, epmd: 0, ctl: [] as number[] };
+  const url = (user: string, password = PASSWORDS[user]) => `amqp://${user}:${password}@127.0.0.1:${ports.amqp}/platform`;
 
   const env = (): NodeJS.ProcessEnv => ({
     PATH: process.env.PATH,
     HOME: path.join(dir, 'home'),
     LANG: 'C.UTF-8',
-    ERL_EPMD_PORT: String(EPMD_PORT),
+    ERL_EPMD_PORT: String(ports.epmd),
     ERL_EPMD_ADDRESS: '127.0.0.1',
+    // An Erlang VM that dies writes erl_crash.dump into its working directory: not the checkout.
+    ERL_CRASH_DUMP: path.join(dir, 'erl_crash.dump'),
     RABBITMQ_NODENAME: NODE,
-    RABBITMQ_NODE_PORT: String(AMQP_PORT),
-    RABBITMQ_DIST_PORT: '25681',
+    RABBITMQ_NODE_PORT: String(ports.amqp),
+    RABBITMQ_DIST_PORT: String(ports.dist),
     RABBITMQ_MNESIA_BASE: path.join(dir, 'mnesia'),
     RABBITMQ_LOG_BASE: path.join(dir, 'log'),
     RABBITMQ_CONFIG_FILE: path.join(dir, 'rabbitmq.conf'),
     RABBITMQ_ENABLED_PLUGINS_FILE: path.join(dir, 'enabled_plugins'),
     RABBITMQ_PID_FILE: path.join(dir, 'pid'),
     RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
-    RABBITMQ_CTL_DIST_PORT_MIN: '25682',
-    RABBITMQ_CTL_DIST_PORT_MAX: '25685',
+    RABBITMQ_CTL_DIST_PORT_MIN: String(ports.ctl[0]),
+    RABBITMQ_CTL_DIST_PORT_MAX: String(ports.ctl[ports.ctl.length - 1]),
     RABBITMQ_CTL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
   });
-  const rabbitmqctl = async (args: string[]) => (await execFileAsync(ctl, ['-n', NODE, ...args], { env: env(), timeout: 60000 })).stdout;
+  const rabbitmqctl = async (args: string[]) => (await execFileAsync(ctl, ['-n', NODE, ...args], { env: env(), cwd: dir, timeout: 60000 })).stdout;
 
   /** Resolves with the AMQP reply code that closes the channel (403 = ACCESS_REFUSED), or 0. */
   async function refusal(user: string, act: (ch: amqp.Channel) => Promise<unknown>): Promise<number> {
@@ -79,6 +86,8 @@ describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-serve
 
   beforeAll(async () => {
     dir = makeWorkDir('rabbitmq-platform');
+    const [amqpPort, distPort, epmdPort] = await freePorts(3);
+    ports = { amqp: amqpPort, dist: distPort, epmd: epmdPort, ctl: await freePortRange(4) };
     const files = composedFiles();
     fs.mkdirSync(path.join(dir, 'home'));
     fs.writeFileSync(path.join(dir, 'home', '.erlang.cookie'), `PLATFORMTEST${process.pid}`, { mode: 0o400 });
@@ -86,7 +95,7 @@ describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-serve
     // Boot as the construct's rabbitmq.conf does (load_definitions: no default guest user), on loopback.
     expect(files['/etc/rabbitmq/rabbitmq.conf']).toContain('load_definitions = /etc/rabbitmq/definitions.json');
     fs.writeFileSync(path.join(dir, 'rabbitmq.conf'),
-      `listeners.tcp.1 = 127.0.0.1:${AMQP_PORT}\nload_definitions = ${path.join(dir, 'definitions.json')}\n`);
+      `listeners.tcp.1 = 127.0.0.1:${ports.amqp}\nload_definitions = ${path.join(dir, 'definitions.json')}\n`);
     fs.writeFileSync(path.join(dir, 'enabled_plugins'), '[].\n');
     // The construct's script, pointed at this node's CLI and a folder of password files.
     fs.mkdirSync(path.join(dir, 'users'));
@@ -97,27 +106,33 @@ describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-serve
     expect(script).toContain(`PASSWORD_DIR='${path.join(dir, 'users')}'`);
     fs.writeFileSync(path.join(dir, 'bootstrap-users.sh'), script);
 
-    if (epmdBinary) {
-      epmd = spawn(epmdBinary, ['-address', '127.0.0.1', '-port', String(EPMD_PORT)], { stdio: 'ignore' });
-      await waitForPort(EPMD_PORT);
-    }
+    if (!epmdBinary) throw new Error('epmd (Erlang) not found, though rabbitmq-server is installed');
+    epmd = spawn(epmdBinary, ['-address', '127.0.0.1', '-port', String(ports.epmd)], { cwd: dir, stdio: 'ignore' });
+    await waitForPort(ports.epmd);
     const out = fs.openSync(path.join(dir, 'console.log'), 'a');
-    node = spawn(server, [], { env: env(), stdio: ['ignore', out, out] });
+    node = spawn(server, [], { env: env(), cwd: dir, stdio: ['ignore', out, out] });
     fs.closeSync(out);
     await rabbitmqctl(['wait', path.join(dir, 'pid'), '--timeout', '60']).catch((e: Error) => {
       throw new Error(`node did not start: ${e.message}\n${fs.readFileSync(path.join(dir, 'console.log'), 'utf8').slice(-3000)}`);
     });
     // Again, loudly: load_definitions drops a bad file silently, import_definitions fails on it.
     await rabbitmqctl(['import_definitions', path.join(dir, 'definitions.json')]);
-    await execFileAsync('sh', [path.join(dir, 'bootstrap-users.sh')], { env: { ...env(), RABBITMQ_NODENAME: NODE }, timeout: 90000 });
-  });
+    await execFileAsync('sh', [path.join(dir, 'bootstrap-users.sh')], { env: { ...env(), RABBITMQ_NODENAME: NODE }, cwd: dir, timeout: 90000 });
+  }, 150000);
 
   afterAll(async () => {
-    if (dir && fs.existsSync(path.join(dir, 'pid'))) await rabbitmqctl(['stop', path.join(dir, 'pid')]).catch(() => node?.kill('SIGKILL'));
-    node?.kill('SIGKILL');
-    epmd?.kill('SIGKILL');
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
+    try {
+      // The Erlang VM's PID (the spawned rabbitmq-server script runs it as a child, not by exec).
+      const pidFile = dir && path.join(dir, 'pid');
+      const vm = pidFile && fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8').trim()) : undefined;
+      if (vm) await rabbitmqctl(['stop', pidFile]).catch(() => stopPid(vm, 'SIGKILL'));
+      // No-op once the VM is gone; else the script's TERM trap stops the VM it started.
+      await stopProcess(node, 'SIGTERM', 30000);
+      await stopProcess(epmd);
+    } finally {
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120000);
 
   it('declares durable queues with the ha-all policy, and users only through the bootstrap', async () => {
     const queues = JSON.parse(await rabbitmqctl(['list_queues', '-p', 'platform', 'name', 'durable', 'policy', '--formatter', 'json', '-q']));

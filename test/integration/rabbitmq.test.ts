@@ -3,31 +3,30 @@
  * 3-node RabbitMQ cluster (loopback only): clustering, definitions import, classic mirroring,
  * service users from password files, and a node failure with zero messages lost.
  *
- * Ports: AMQP 25670-25672, Prometheus 25673-25675, Erlang distribution 25690-25692, CLI
- * distribution 25693-25699, epmd 4369 (bound to 127.0.0.1 when this suite starts it).
+ * Ports, all free ones from the registry (two checkouts may run this at once): per node AMQP,
+ * Prometheus and Erlang distribution; a block for the CLI's distribution; and an epmd of this
+ * suite's own (ERL_EPMD_PORT), started and stopped by its PID. Crash dumps go to the work folder.
  */
 import * as amqp from 'amqplib';
 import { ChildProcess, execFile, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
-import * as net from 'net';
 import * as path from 'path';
 import { promisify } from 'util';
 import { renderEnabledPlugins, renderRabbitMqConf } from '../../lib/rabbitmq/render-rabbitmq-conf';
 import { renderRabbitMqDefinitions } from '../../lib/rabbitmq/render-rabbitmq-definitions';
 import { renderUserBootstrapScript } from '../../lib/rabbitmq/render-user-bootstrap';
-import { describeWithServer, findBinary, makeWorkDir, sleep } from './support/real-servers';
+import { describeWithServer, findBinary, freePortRange, freePorts, makeWorkDir, sleep, stopPid, stopProcess, waitForPort } from './support/real-servers';
 
 jest.setTimeout(180000);
 
 const execFileAsync = promisify(execFile);
 const VERSION = '3.10.8';
-const NODES = [1, 2, 3].map((i) => ({
-  name: `rabbit${i}@localhost`,
-  amqpPort: 25669 + i,
-  prometheusPort: 25672 + i,
-  distPort: 25689 + i,
-}));
+interface NodeSpec { name: string; amqpPort: number; prometheusPort: number; distPort: number }
+/** Filled in beforeAll, with free ports. */
+const NODES: NodeSpec[] = [];
+/** How many rabbitmqctl may run at once (stopping all three nodes in parallel, and spare). */
+const CTL_PORTS = 8;
 const MESSAGES = 1000;
 
 interface QueueRow { name: string; policy: string; pid: string; slave_pids: string[]; synchronised_slave_pids: string[]; messages?: number; type?: string }
@@ -37,17 +36,23 @@ describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-serve
   const epmdBinary = findBinary(['epmd', '/usr/bin/epmd']);
   let dir = '';
   let epmd: ChildProcess | undefined;
+  let epmdPort = 0;
+  let ctlPorts: number[] = [];
   const scripts: ChildProcess[] = [];
   const pidFile = (node: string): string => path.join(dir, node, 'pid');
   const definitionsPath = (): string => path.join(dir, 'definitions.json');
   const passwordDir = (): string => path.join(dir, 'users');
 
-  function env(node: (typeof NODES)[number]): NodeJS.ProcessEnv {
+  function env(node: NodeSpec): NodeJS.ProcessEnv {
     const base = path.join(dir, node.name);
     return {
       PATH: process.env.PATH,
       HOME: path.join(dir, 'home'),
       LANG: 'C.UTF-8',
+      // This suite's own epmd; a node or CLI never starts (and leaves behind) one of its own.
+      ERL_EPMD_PORT: String(epmdPort),
+      // An Erlang VM that dies writes erl_crash.dump into its working directory: not the checkout.
+      ERL_CRASH_DUMP: path.join(dir, `erl_crash-${node.name}.dump`),
       RABBITMQ_NODENAME: node.name,
       RABBITMQ_NODE_PORT: String(node.amqpPort),
       RABBITMQ_DIST_PORT: String(node.distPort),
@@ -58,26 +63,26 @@ describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-serve
       RABBITMQ_PID_FILE: pidFile(node.name),
       ERL_EPMD_ADDRESS: '127.0.0.1',
       RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
-      // rabbitmqctl is an Erlang node too: keep its distribution port in our range and on loopback.
-      RABBITMQ_CTL_DIST_PORT_MIN: '25693',
-      RABBITMQ_CTL_DIST_PORT_MAX: '25699',
+      // rabbitmqctl is an Erlang node too: keep its distribution port in our block and on loopback.
+      RABBITMQ_CTL_DIST_PORT_MIN: String(ctlPorts[0]),
+      RABBITMQ_CTL_DIST_PORT_MAX: String(ctlPorts[ctlPorts.length - 1]),
       RABBITMQ_CTL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
     };
   }
 
-  async function rabbitmqctl(node: (typeof NODES)[number], args: string[], timeoutMs = 60000, tool = ctl): Promise<string> {
-    const { stdout } = await execFileAsync(tool, ['-n', node.name, ...args], { env: env(node), timeout: timeoutMs });
+  async function rabbitmqctl(node: NodeSpec, args: string[], timeoutMs = 60000, tool = ctl): Promise<string> {
+    const { stdout } = await execFileAsync(tool, ['-n', node.name, ...args], { env: env(node), cwd: dir, timeout: timeoutMs });
     return stdout;
   }
 
-  async function ctlJson<T>(node: (typeof NODES)[number], args: string[]): Promise<T> {
+  async function ctlJson<T>(node: NodeSpec, args: string[]): Promise<T> {
     return JSON.parse(await rabbitmqctl(node, [...args, '--formatter', 'json', '-q'])) as T;
   }
 
-  function startNode(node: (typeof NODES)[number]): Promise<string> {
+  function startNode(node: NodeSpec): Promise<string> {
     const base = path.join(dir, node.name);
     const out = fs.openSync(path.join(base, 'console.log'), 'a');
-    scripts.push(spawn(server, [], { env: env(node), stdio: ['ignore', out, out] }));
+    scripts.push(spawn(server, [], { env: env(node), cwd: dir, stdio: ['ignore', out, out] }));
     fs.closeSync(out);
     // `wait PIDFILE`, not await_startup: the latter fails before epmd knows the node.
     return rabbitmqctl(node, ['wait', pidFile(node.name), '--timeout', '60'], 70000).catch((e: Error) => {
@@ -87,22 +92,16 @@ describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-serve
   }
 
   /** Graceful stop via the CLI; SIGKILL by the node's PID when that fails or hangs. */
-  async function stopNode(node: (typeof NODES)[number]): Promise<void> {
+  async function stopNode(node: NodeSpec): Promise<void> {
     if (!fs.existsSync(pidFile(node.name))) return;
     const pid = Number(fs.readFileSync(pidFile(node.name), 'utf8').trim());
     try {
       await rabbitmqctl(node, ['stop', pidFile(node.name)], 30000);
     } catch {
-      try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+      await stopPid(pid, 'SIGKILL');
     }
     fs.rmSync(pidFile(node.name), { force: true });
   }
-
-  const portFree = (port: number): Promise<boolean> => new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port });
-    s.once('connect', () => { s.destroy(); resolve(false); });
-    s.once('error', () => resolve(true));
-  });
 
   let clusterBootMs = 0;
 
@@ -110,12 +109,19 @@ describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-serve
     dir = makeWorkDir('rabbitmq');
     fs.mkdirSync(path.join(dir, 'home'));
     fs.writeFileSync(path.join(dir, 'home', '.erlang.cookie'), `SOVEREIGNSTACKTEST${process.pid}`, { mode: 0o400 });
-    // Our own loopback-only epmd, stopped by PID in afterAll; reuse one that already runs.
-    if (epmdBinary && await portFree(4369)) {
-      epmd = spawn(epmdBinary, ['-address', '127.0.0.1'], { stdio: 'ignore' });
-      // support's waitForPort uses a dynamic import that jest refuses without --experimental-vm-modules.
-      for (let i = 0; i < 100 && await portFree(4369); i++) await sleep(50);
-    }
+    const [epmdAt, ...nodePorts] = await freePorts(1 + 3 * 3);
+    epmdPort = epmdAt;
+    ctlPorts = await freePortRange(CTL_PORTS);
+    NODES.splice(0, NODES.length, ...[0, 1, 2].map((i) => ({
+      name: `rabbit${i + 1}@localhost`,
+      amqpPort: nodePorts[3 * i],
+      prometheusPort: nodePorts[3 * i + 1],
+      distPort: nodePorts[3 * i + 2],
+    })));
+    // Our own loopback-only epmd on our own port (never the shared 4369), stopped by PID in afterAll.
+    if (!epmdBinary) throw new Error('epmd (Erlang) not found, though rabbitmq-server is installed');
+    epmd = spawn(epmdBinary, ['-address', '127.0.0.1', '-port', String(epmdPort)], { cwd: dir, stdio: 'ignore' });
+    await waitForPort(epmdPort);
     fs.writeFileSync(definitionsPath(), renderRabbitMqDefinitions({
       rabbitmqVersion: VERSION,
       queueMode: 'classic-mirrored',
@@ -147,11 +153,14 @@ describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-serve
   }, 150000);
 
   afterAll(async () => {
-    if (!dir) return;
-    await Promise.all(NODES.map((node) => stopNode(node).catch(() => undefined)));
-    for (const s of scripts) if (s.exitCode === null) s.kill('SIGKILL');
-    if (epmd?.pid) epmd.kill('SIGTERM');
-    fs.rmSync(dir, { recursive: true, force: true });
+    try {
+      if (dir) await Promise.all(NODES.map((node) => stopNode(node).catch(() => undefined)));
+      // No-op once each VM is gone; else the script's TERM trap stops the VM it started.
+      await Promise.all(scripts.map((s) => stopProcess(s, 'SIGTERM', 30000)));
+      await stopProcess(epmd);
+    } finally {
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    }
   }, 120000);
 
   it('boots three nodes into one cluster', async () => {
@@ -165,9 +174,13 @@ describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-serve
   it('applies the rendered watermarks and binds loopback only', async () => {
     expect((await rabbitmqctl(NODES[1], ['eval', 'vm_memory_monitor:get_memory_limit().'])).trim()).toBe(String(204 * 1024 * 1024));
     expect((await rabbitmqctl(NODES[1], ['eval', 'rabbit_disk_monitor:get_disk_free_limit().'])).trim()).toBe(String(1024 * 1024 * 1024));
-    // What the kernel sees bound (the CLI's listener report formats interfaces its own way).
-    const { stdout } = await execFileAsync('ss', ['-ltnH']);
-    const ours = stdout.split('\n').map((l) => l.trim().split(/\s+/)[3]).filter((a) => a && /:256(7|9)\d$/.test(a));
+    // What the kernel sees bound by the three nodes' processes, and nothing else (the CLI's
+    // listener report formats interfaces its own way). By PID: another run's ports are not ours.
+    const pids = new Set(NODES.map((n) => Number(fs.readFileSync(pidFile(n.name), 'utf8').trim())));
+    const { stdout } = await execFileAsync('ss', ['-ltnpH']);
+    const ours = stdout.split('\n')
+      .filter((l) => [...l.matchAll(/pid=(\d+)/g)].some((m) => pids.has(Number(m[1]))))
+      .map((l) => l.trim().split(/\s+/)[3]);
     const expected = NODES.flatMap((n) => [n.amqpPort, n.prometheusPort, n.distPort].map((p) => `127.0.0.1:${p}`));
     expect([...ours].sort()).toEqual(expected.sort());
   });
@@ -221,7 +234,7 @@ describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-serve
 
   describe('user bootstrap script', () => {
     const script = (): string => path.join(dir, 'bootstrap-users.sh');
-    const runScript = (): Promise<{ stdout: string }> => execFileAsync('sh', [script()], { env: env(NODES[0]), timeout: 90000 });
+    const runScript = (): Promise<{ stdout: string }> => execFileAsync('sh', [script()], { env: env(NODES[0]), cwd: dir, timeout: 90000 });
     const connect = (user: string, password: string, vhost: string): Promise<amqp.ChannelModel> =>
       amqp.connect({ protocol: 'amqp', hostname: '127.0.0.1', port: NODES[0].amqpPort, username: user, password, vhost });
 
@@ -277,7 +290,7 @@ describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-serve
     const master = NODES.find((n) => pid.includes(`<${n.name}.`));
     if (!master) throw new Error(`no master node in queue pid ${pid}`);
     const [publishVia, consumeVia] = NODES.filter((n) => n !== master);
-    const connectTo = (node: (typeof NODES)[number]): Promise<amqp.ChannelModel> =>
+    const connectTo = (node: NodeSpec): Promise<amqp.ChannelModel> =>
       amqp.connect({ protocol: 'amqp', hostname: '127.0.0.1', port: node.amqpPort, username: 'orders', password: 'rotated-secret', vhost: 'orders' });
 
     const pub = await connectTo(publishVia);
