@@ -9,7 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { App, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { KubernetesTarget, OSLO_REGION, ReferenceDeployment, ServiceSpec, WorkloadProps } from '../lib';
+import { KubernetesTarget, OSLO_REGION, ReferenceDeployment, ResidencyGuard, ServiceSpec, WorkloadProps } from '../lib';
 
 const SIZES = [10, 100, 500];
 type Scenario = 'workloads' | 'platform';
@@ -41,6 +41,7 @@ function runOne(scenario: Scenario, n: number): void {
   const started = process.hrtime.bigint();
   const app = new App({ outdir, stackTraces: false });
   const stack = new TerraformStack(app, 'bench');
+  ResidencyGuard.of(stack).useStateLocation(OSLO_REGION);
   const target = new KubernetesTarget(stack, 'cluster', { region: OSLO_REGION });
   if (scenario === 'workloads') {
     for (let i = 0; i < n; i++) target.deploy(new Construct(stack, `store-${i}`), statefulWorkload(i));

@@ -11,7 +11,7 @@ export * from './targets/docker/docker-target';
 
 // Residency (Schrems II).
 export * from './residency/eea';
-export * from './residency/region';
+export { type Region, type DefineRegionProps, DefineRegionPropsSchema, REGION_ID_PATTERN, isRegion, isoCountryCode } from './residency/region';
 export * from './residency/regions';
 export * from './residency/policy';
 export * from './residency/region-ref';

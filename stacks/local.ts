@@ -1,5 +1,5 @@
 import { App, TerraformStack } from 'cdktf';
-import { DockerTarget, ReferenceDeployment, defineRegion } from '../lib';
+import { DockerTarget, ReferenceDeployment, ResidencyGuard, defineRegion } from '../lib';
 import { EXAMPLE_SERVICES } from './platform-services';
 
 /**
@@ -12,6 +12,8 @@ export const DEVELOPER_MACHINE = defineRegion({ id: 'local:developer-machine', c
 /** The same platform on one Docker host: plain HTTP on 127.0.0.1:8080, one replica each. */
 export function local(app: App): TerraformStack {
   const stack = new TerraformStack(app, 'local');
+  // A local backend: the state (every generated password) is on the developer's machine too.
+  new ResidencyGuard(stack, 'ResidencyGuard', { stateLocation: DEVELOPER_MACHINE });
   const target = new DockerTarget(stack, 'docker', { location: DEVELOPER_MACHINE });
   new ReferenceDeployment(stack, 'platform', {
     target,

@@ -1,21 +1,40 @@
-import { App, TerraformStack } from 'cdktf';
-import { KubernetesTarget, OSLO_REGION, RegionRef, ReferenceDeployment } from '../lib';
+import { App, S3Backend, TerraformStack } from 'cdktf';
+import { KubernetesTarget, OSLO_REGION, RegionRef, ReferenceDeployment, ResidencyGuard } from '../lib';
 import { EXAMPLE_SERVICES } from './platform-services';
 
 /**
  * Production: Kubernetes in the Oslo region, TLS gateway, one PostgreSQL per service that asks for
- * one, and a 3-node RabbitMQ with ha-all. `region` exists so the guard can be shown refusing a
- * non-EEA region (see README).
+ * one, and a 3-node RabbitMQ with ha-all, under the `eea-sovereign` policy (no operator under a
+ * non-EEA law such as the US CLOUD Act). Terraform state, which holds every generated password,
+ * is kept in an S3-compatible object store in the same Oslo datacentre: encrypted, locked with a
+ * lock file (Terraform >= 1.10), and declared to the guard. `region` exists so the guard can be
+ * shown refusing a non-EEA region (see README).
  */
 export function osloProduction(app: App, region: RegionRef = OSLO_REGION): TerraformStack {
   const stack = new TerraformStack(app, 'oslo-production');
+  new ResidencyGuard(stack, 'ResidencyGuard', { policy: 'eea-sovereign', stateLocation: OSLO_REGION });
+  const backend = new S3Backend(stack, {
+    bucket: 'sovereign-stack-terraform-state',
+    key: 'oslo-production/terraform.tfstate',
+    region: 'oslo-1',
+    endpoints: { s3: 'https://s3.oslo-1.example.no' },
+    usePathStyle: true,
+    encrypt: true,
+    // Not AWS: no account, region or metadata service to check.
+    skipCredentialsValidation: true,
+    skipRegionValidation: true,
+    skipRequestingAccountId: true,
+    skipMetadataApiCheck: true,
+  });
+  // S3-native state locking (cdktf 0.21 predates the setting).
+  backend.addOverride('use_lockfile', true);
   const target = new KubernetesTarget(stack, 'cluster', { region, namespace: 'platform' });
   new ReferenceDeployment(stack, 'platform', {
     target,
     gateway: { serverName: 'api.example.no', tls: { secretName: 'api-tls' }, rateLimit: { perSecond: 10, burst: 20 } },
     services: EXAMPLE_SERVICES,
     messaging: { replicas: 3 },
-    residency: { policy: 'eea' },
+    residency: { policy: 'eea-sovereign' },
   });
   return stack;
 }

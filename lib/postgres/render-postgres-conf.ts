@@ -91,6 +91,10 @@ export function renderPostgresConf(spec: PostgresConfSpec): string {
       ['logging_collector', false],
       ['log_line_prefix', '%m [%p] %q%u@%d '],
       ['log_min_duration_statement', s.logMinDurationStatementMs],
+      // Slow and failing statements are logged with their bind parameters in full by default, and
+      // parameters are personal data (names, emails, ids): log none of them.
+      ['log_parameter_max_length', 0],
+      ['log_parameter_max_length_on_error', 0],
       ['log_checkpoints', true],
       ['log_connections', true],
       ['log_disconnections', true],

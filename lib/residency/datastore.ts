@@ -27,6 +27,17 @@ export function isDatastore(x: unknown): x is IDatastore {
   return !!d && typeof d.datastoreKind === 'string' && Array.isArray(d.datastoreLocations);
 }
 
+/**
+ * What a target actually synthesized for a datastore's placement, read from the final resources
+ * (overrides and aspects included), and where it disagrees with the datastore's record.
+ */
+export interface PlacementEvidence {
+  /** The placement as the report states it, e.g. `node labels topology.kubernetes.io/region=oslo-1`. */
+  readonly placement: string;
+  /** Each way the synthesized placement lets the data land elsewhere than its record says. */
+  readonly problems: readonly string[];
+}
+
 export interface DatastoreProps {
   /** What is stored ("postgresql-data", "rabbitmq-messages", "volume"). */
   readonly kind: string;
@@ -44,21 +55,39 @@ export interface DatastoreProps {
 export class Datastore extends Construct implements IDatastore {
   public readonly datastoreKind: string;
   private readonly locations: DatastoreLocation[];
+  private placementProbe?: () => PlacementEvidence;
 
   constructor(scope: Construct, id: string, props: DatastoreProps) {
     super(scope, id);
     this.datastoreKind = props.kind;
-    this.locations = [{ role: 'primary', location: props.location }, ...(props.additionalLocations ?? [])];
+    const primary: DatastoreLocation = { role: 'primary', location: props.location };
+    this.locations = [primary, ...(props.additionalLocations ?? [])]
+      .map((l): DatastoreLocation => Object.freeze({ role: l.role, location: l.location }));
     const guard = ResidencyGuard.of(this);
     this.node.addValidation({ validate: () => guard.violationsOf(this) });
   }
 
+  /** A copy: callers cannot remove a location (a backup) from the record. */
   public get datastoreLocations(): readonly DatastoreLocation[] {
-    return this.locations;
+    return Object.freeze([...this.locations]);
+  }
+
+  /**
+   * Called by the target that realized the data: how to read, at synth, where the synthesized
+   * resources actually put it. Set once.
+   */
+  public bindPlacement(probe: () => PlacementEvidence): void {
+    if (this.placementProbe) throw new Error(`${this.node.path}: placement already bound`);
+    this.placementProbe = probe;
+  }
+
+  /** The synthesized placement, or undefined when no target has bound one. */
+  public placementEvidence(): PlacementEvidence | undefined {
+    return this.placementProbe?.();
   }
 
   /** Declares another copy of the data (a backup bucket, a replica in another region). */
   public addLocation(role: DatastoreRole, location: RegionRef): void {
-    this.locations.push({ role, location });
+    this.locations.push(Object.freeze({ role, location }));
   }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Region } from './region';
+import { isRegion, type Region } from './region';
 import { lookupRegion } from './regions';
 
 /** A location: a catalogue id (`aws:eu-north-1`) or a Region from `defineRegion`. */
@@ -7,16 +7,21 @@ export type RegionRef = string | Region;
 
 /** The catalogue id or the defined region's id. */
 export function regionId(ref: RegionRef): string {
-  return typeof ref === 'string' ? ref : ref.id;
+  if (typeof ref === 'string') return ref;
+  return typeof ref?.id === 'string' ? ref.id : '(not a region)';
 }
 
-/** The Region a reference names, or undefined for an id the catalogue does not know. */
+/**
+ * The Region a reference names, or undefined for an id the catalogue does not know or an object
+ * that `defineRegion` did not make (unknown locations fail closed).
+ */
 export function resolveRegionRef(ref: RegionRef): Region | undefined {
-  return typeof ref === 'string' ? lookupRegion(ref) : ref;
+  if (typeof ref === 'string') return lookupRegion(ref);
+  return isRegion(ref) ? ref : undefined;
 }
 
-/** Validates a RegionRef prop: a non-empty id, or an object made by defineRegion. */
+/** Validates a RegionRef prop: a non-empty id, or a Region made by defineRegion. */
 export const RegionRefSchema = z.union([
   z.string().min(1, { message: 'must be a region id such as "aws:eu-north-1"' }),
-  z.object({ id: z.string(), country: z.string() }).passthrough(),
+  z.custom<Region>((v) => isRegion(v), { message: 'must be a Region made by defineRegion() (a hand-built object is not evidence of a location)' }),
 ], { error: 'must be a catalogue region id (string) or a Region from defineRegion()' });

@@ -83,9 +83,10 @@ export type DefineRegionProps = z.input<typeof DefineRegionPropsSchema>;
  * Declares a location outside the catalogue (an on-premises cluster, a new provider region).
  * Validates every prop and throws a SovereignStackError naming each bad one; the result is frozen.
  *
- * @example defineRegion({ id: 'onprem:oslo-kvm-1', country: 'NO', city: 'Oslo', kubernetesRegionLabel: 'oslo-1' })
+ * The catalogue builds its entries with it; users call `defineRegion` (in regions.ts), which also
+ * refuses what would impersonate a catalogue region.
  */
-export function defineRegion(props: DefineRegionProps): Region {
+export function createRegion(props: DefineRegionProps): Region {
   const p = parseProps(DefineRegionPropsSchema, props, 'region');
   const [provider, code] = p.id.split(':');
   const region: Region = {
@@ -97,18 +98,18 @@ export function defineRegion(props: DefineRegionProps): Region {
     kubernetesRegionLabel: p.kubernetesRegionLabel ?? code,
     ...(p.description !== undefined ? { description: p.description } : {}),
   };
-  return Object.freeze(region);
+  const frozen = Object.freeze(region);
+  DEFINED_REGIONS.add(frozen);
+  return frozen;
 }
 
-/** True for a value shaped like a Region (for props that take "a catalogue id or a Region"). */
+/**
+ * Regions made by `defineRegion` (the catalogue's included). A hand-built object with the same
+ * fields is not evidence of anything: the guard treats it as an unknown location.
+ */
+const DEFINED_REGIONS = new WeakSet<object>();
+
+/** True only for a Region made by `defineRegion` (or a catalogue entry), never for a look-alike object. */
 export function isRegion(value: unknown): value is Region {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Record<string, unknown>;
-  return (
-    typeof v.id === 'string' &&
-    typeof v.country === 'string' &&
-    typeof v.operator === 'string' &&
-    typeof v.operatorJurisdiction === 'string' &&
-    typeof v.kubernetesRegionLabel === 'string'
-  );
+  return typeof value === 'object' && value !== null && DEFINED_REGIONS.has(value);
 }

@@ -59,7 +59,8 @@
  *   cluster; if your nodes carry another value, declare the location with `defineRegion` and set
  *   `kubernetesRegionLabel`.
  */
-import { defineRegion, Region } from './region';
+import { SovereignStackError } from '../util/errors';
+import { createRegion, DefineRegionProps, Region } from './region';
 
 interface Operator {
   /** provider part of the id */
@@ -266,7 +267,7 @@ function buildCatalogue(): Readonly<Record<string, Region>> {
       const id = `${op.provider}:${code}`;
       if (out[id]) throw new Error(`duplicate region id in catalogue: ${id}`);
       // defineRegion validates every entry at load time: a typo in this table fails the import.
-      out[id] = defineRegion({
+      out[id] = createRegion({
         id,
         country,
         ...(city !== undefined ? { city } : {}),
@@ -288,11 +289,38 @@ export function lookupRegion(id: string): Region | undefined {
 }
 
 /**
+ * Declares a location outside the catalogue (an on-premises cluster, a new provider region).
+ * Validates every prop and throws a SovereignStackError naming each bad one; the result is frozen.
+ * It refuses a catalogue id (`aws:us-east-1` declared as Norway would make the report lie) and a
+ * node label that a catalogue region in another country uses (pods would be pinned to nodes there).
+ *
+ * @example defineRegion({ id: 'onprem:oslo-kvm-1', country: 'NO', city: 'Oslo', kubernetesRegionLabel: 'oslo-1' })
+ */
+export function defineRegion(props: DefineRegionProps): Region {
+  const region = createRegion(props);
+  const catalogued = lookupRegion(region.id);
+  if (catalogued) {
+    throw new SovereignStackError(
+      `invalid region:\n  - region.id: "${region.id}" is a catalogue region (${catalogued.country}${catalogued.city ? `, ${catalogued.city}` : ''}); ` +
+      'use the id string itself, or give your own location an id of its own (e.g. "onprem:oslo-kvm-1")',
+    );
+  }
+  const twin = Object.values(regions).find((r) => r.kubernetesRegionLabel === region.kubernetesRegionLabel && r.country !== region.country);
+  if (twin) {
+    throw new SovereignStackError(
+      `invalid region:\n  - region.kubernetesRegionLabel: "${region.kubernetesRegionLabel}" is the node label of catalogue region ${twin.id} ` +
+      `(${twin.country}); nodes carrying it are there, not in ${region.country}. Set a kubernetesRegionLabel of its own`,
+    );
+  }
+  return region;
+}
+
+/**
  * The reference stacks' home: a Norwegian-operated KVM cluster with local NVMe storage in Oslo.
  * Norwegian country and Norwegian operator, so it passes `eea`, `eea-sovereign` and
  * `{ allowCountries: ['NO'] }`. Not in `regions` (it is not a provider region).
  */
-export const OSLO_REGION: Region = defineRegion({
+export const OSLO_REGION: Region = createRegion({
   id: 'onprem:oslo-kvm-1',
   country: 'NO',
   city: 'Oslo',

@@ -2,7 +2,7 @@ import { TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
 import { SovereignStackError, parseProps } from '../util/errors';
 import { IngressRule, Workload, WorkloadPort, WorkloadProps, WorkloadSchema, servicePortOf } from './workload';
-import type { Datastore } from '../residency/datastore';
+import type { Datastore, PlacementEvidence } from '../residency/datastore';
 import { terraformLiterals } from '../util/terraform-literal';
 import { recordDatastores } from './record-datastores';
 import type { RegionRef } from '../residency/region-ref';
@@ -118,7 +118,10 @@ export abstract class WorkloadTarget extends Construct implements IWorkloadTarge
     // Residency is the base class's job, so no target can forget it.
     const location = options.location ?? this.location;
     const datastores = recordDatastores(scope, workload, location);
-    const deployed: DeployedWorkload = { ...this.realize(scope, workload, ingress, location), datastores };
+    const realized = this.realize(scope, workload, ingress, location);
+    // The guard judges where the synthesized resources put the data, not only what was declared.
+    for (const d of datastores) d.bindPlacement(() => this.placementEvidence(realized, location));
+    const deployed: DeployedWorkload = { ...realized, datastores };
     this.deployed.set(workload.name, deployed);
     return deployed;
   }
@@ -139,6 +142,12 @@ export abstract class WorkloadTarget extends Construct implements IWorkloadTarge
    * workload's data lives: a target pins datastore pods there, or refuses the workload.
    */
   protected abstract realize(scope: Construct, workload: Workload, ingress: IngressRule[], location: RegionRef): Omit<DeployedWorkload, 'datastores'>;
+
+  /**
+   * Where the synthesized resources of a realized datastore put its data (read at synth, after
+   * overrides and aspects), and every way that placement lets the data land outside `location`.
+   */
+  protected abstract placementEvidence(realized: Omit<DeployedWorkload, 'datastores'>, location: RegionRef): PlacementEvidence;
 
   /** Every secret a workload reads must be declared by a workload of this target (generated or existing). */
   private undeclaredSecretReferences(): string[] {

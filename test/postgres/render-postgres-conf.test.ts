@@ -84,6 +84,12 @@ describe('renderPostgresConf', () => {
     expect(s.get('idle_in_transaction_session_timeout')).toBe("'600s'");
   });
 
+  it('logs no bind parameters (personal data) with slow or failing statements', () => {
+    const s = render({ logMinDurationStatementMs: 250 });
+    expect(s.get('log_parameter_max_length')).toBe('0');
+    expect(s.get('log_parameter_max_length_on_error')).toBe('0');
+  });
+
   it('turns ssl on only when certificates are given', () => {
     const off = render({});
     expect(off.get('ssl')).toBe('off');

@@ -1,6 +1,6 @@
 import * as os from 'os';
 import { App, TerraformStack, Testing } from 'cdktf';
-import { KubernetesTarget, OSLO_REGION, ReferenceDeployment, ServiceSpec } from '../../lib';
+import { KubernetesTarget, OSLO_REGION, ReferenceDeployment, ResidencyGuard, ServiceSpec } from '../../lib';
 import { allowedEdges, allowedEgress } from '../support/network-edges';
 import { findByName, newStack, resourcesOf, synthJson } from '../support/synth';
 import { EXAMPLE_SERVICES } from '../../stacks/platform-services';
@@ -9,6 +9,7 @@ const GATEWAY = { serverName: 'api.example.no', tls: { secretName: 'api-tls' }, 
 
 function platform(services: ServiceSpec[] = EXAMPLE_SERVICES, app: App = newStack().app) {
   const stack = new TerraformStack(app, `platform-${app.node.children.length}`);
+  ResidencyGuard.of(stack).useStateLocation(OSLO_REGION);
   const target = new KubernetesTarget(stack, 'cluster', { region: OSLO_REGION });
   const deployment = new ReferenceDeployment(stack, 'platform', { target, gateway: GATEWAY, services, messaging: { replicas: 3 } });
   return { stack, deployment };

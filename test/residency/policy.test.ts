@@ -1,5 +1,5 @@
 import { SovereignStackError } from '../../lib/util/errors';
-import { defineRegion } from '../../lib/residency/region';
+import { defineRegion } from '../../lib/residency/regions';
 import { OSLO_REGION, regions, lookupRegion } from '../../lib/residency/regions';
 import {
   describePolicy,

@@ -1,5 +1,6 @@
 import { SovereignStackError } from '../../lib/util/errors';
-import { defineRegion, isRegion } from '../../lib/residency/region';
+import { isRegion } from '../../lib/residency/region';
+import { defineRegion } from '../../lib/residency/regions';
 import { lookupRegion, OSLO_REGION, regions } from '../../lib/residency/regions';
 
 /**

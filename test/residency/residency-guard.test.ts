@@ -46,6 +46,7 @@ describe('ResidencyGuard', () => {
     const outdir = fs.mkdtempSync(path.join(process.env.TMPDIR!, 'report-'));
     const app = new App({ outdir, stackTraces: false });
     const stack = new TerraformStack(app, 'oslo-production');
+    new ResidencyGuard(stack, 'ResidencyGuard', { stateLocation: OSLO_REGION });
     new KubernetesTarget(stack, 'cluster', { region: OSLO_REGION }).deploy(new Construct(stack, 'ledger'), statefulWorkload());
     app.synth();
     const dir = path.join(outdir, 'stacks', 'oslo-production');
@@ -56,7 +57,10 @@ describe('ResidencyGuard', () => {
       datastores: [expect.objectContaining({
         path: 'oslo-production/ledger/datastore-data', kind: 'ledger-data', role: 'primary', location: OSLO_REGION.id,
         country: 'NO', operatorJurisdiction: 'NO', verdict: 'compliant',
+        placement: expect.stringContaining('topology.kubernetes.io/region In [oslo-1]'),
       })],
+      terraformState: expect.objectContaining({ kind: 'terraform-state', backend: 'local', location: OSLO_REGION.id, verdict: 'compliant' }),
+      waivers: [],
     });
   });
 
@@ -65,6 +69,7 @@ describe('ResidencyGuard', () => {
     const build = (region: RegionRef) => {
       const app = new App({ outdir, stackTraces: false });
       const stack = new TerraformStack(app, 'oslo-production');
+      ResidencyGuard.of(stack).useStateLocation(OSLO_REGION);
       new KubernetesTarget(stack, 'cluster', { region }).deploy(new Construct(stack, 'ledger'), statefulWorkload());
       return app;
     };
@@ -120,8 +125,8 @@ describe('ResidencyGuard', () => {
   });
 
   it('applies eea-sovereign: an EEA region run by a US operator fails with CLOUD Act exposure', () => {
-    const { stack } = newStack('s');
-    new ResidencyGuard(stack, 'ResidencyGuard', { policy: 'eea-sovereign' });
+    const { stack } = newStack('s', { stateLocation: false });
+    new ResidencyGuard(stack, 'ResidencyGuard', { policy: 'eea-sovereign', stateLocation: OSLO_REGION });
     new KubernetesTarget(stack, 'cluster', { region: 'azure:norwayeast' }).deploy(new Construct(stack, 'ledger'), statefulWorkload());
     const message = synthError(stack);
     expect(message).toContain('[policy eea-sovereign]');

@@ -41,6 +41,6 @@ describe('example stacks', () => {
 
   it('oslo-production refuses a non-EEA region', () => {
     expect(() => Testing.synth(osloProduction(Testing.app({ stackTraces: false }), 'aws:us-east-1'), true))
-      .toThrow(/residency violation \[policy eea\]: postgresql-data \(primary copy\) at aws:us-east-1/);
+      .toThrow(/residency violation \[policy eea-sovereign\]: postgresql-data \(primary copy\) at aws:us-east-1/);
   });
 });

@@ -17,7 +17,9 @@ export function walk(node: unknown, path: string[] = []): Array<[string, string,
 function namesSomething(path: string, key: string): boolean {
   return key === 'secret_name' || key === 'topology_key'
     || ((key === 'name' || key === 'key') && /secret_key_ref$/.test(path))
-    || (key === 'key' && /(match_expressions|match_label_expressions)\.\d+$/.test(path));
+    || (key === 'key' && /(match_expressions|match_label_expressions)\.\d+$/.test(path))
+    // An S3 backend's `key` is the state object's path in the bucket.
+    || (key === 'key' && /^terraform\.backend\.s3$/.test(path));
 }
 
 /**

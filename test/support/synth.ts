@@ -1,9 +1,16 @@
 import { App, TerraformStack, Testing } from 'cdktf';
+import { OSLO_REGION, RegionRef, ResidencyGuard } from '../../lib';
 
-/** A fresh app + stack (stack traces off: faster, and nothing machine-specific in output). */
-export function newStack(id = 'test'): { app: App; stack: TerraformStack } {
+/**
+ * A fresh app + stack (stack traces off: faster, and nothing machine-specific in output). Its
+ * Terraform state is declared to live in Oslo (the guard requires a declaration), unless
+ * `stateLocation: false`.
+ */
+export function newStack(id = 'test', options: { stateLocation?: RegionRef | false } = {}): { app: App; stack: TerraformStack } {
   const app = Testing.app({ stackTraces: false });
-  return { app, stack: new TerraformStack(app, id) };
+  const stack = new TerraformStack(app, id);
+  if (options.stateLocation !== false) ResidencyGuard.of(stack).useStateLocation(options.stateLocation ?? OSLO_REGION);
+  return { app, stack };
 }
 
 export interface SynthJson {

@@ -124,7 +124,7 @@ describe('KubernetesTarget', () => {
   });
 
   it('rejects bad target props with the prop path', () => {
-    const { stack } = newStack();
+    const { stack } = newStack('test', { stateLocation: false });
     expect(() => new KubernetesTarget(stack, 'a', { region: OSLO_REGION, namespace: 'Platform' })).toThrow(/KubernetesTarget a props\.namespace: must be a DNS-1123 label/);
     expect(() => new KubernetesTarget(stack, 'b', { region: '' })).toThrow(/props\.region/);
     expect(stack.node.children).toHaveLength(0); // nothing half-built

@@ -8,7 +8,7 @@
  */
 import * as fs from 'fs';
 import { App, TerraformStack, Testing } from 'cdktf';
-import { DockerTarget, KubernetesTarget, OSLO_REGION, ReferenceDeployment, ServiceSpec } from '../../lib';
+import { DockerTarget, KubernetesTarget, OSLO_REGION, ReferenceDeployment, ResidencyGuard, ServiceSpec } from '../../lib';
 import { DEVELOPER_MACHINE, local } from '../../stacks/local';
 import { osloProduction } from '../../stacks/oslo-production';
 import { addServiceStack, escapeHatchStack, overrideDefaultsStack, subclassStack } from '../fixtures/client-stacks';
@@ -25,6 +25,7 @@ const LEAKY: ServiceSpec = {
 
 function leakyKubernetes(app: App): TerraformStack {
   const stack = new TerraformStack(app, 'leaky-kubernetes');
+  ResidencyGuard.of(stack).useStateLocation(OSLO_REGION);
   const target = new KubernetesTarget(stack, 'cluster', { region: OSLO_REGION, namespace: 'platform' });
   new ReferenceDeployment(stack, 'platform', {
     target, services: [LEAKY],
@@ -35,6 +36,7 @@ function leakyKubernetes(app: App): TerraformStack {
 
 function leakyDocker(app: App): TerraformStack {
   const stack = new TerraformStack(app, 'leaky-docker');
+  ResidencyGuard.of(stack).useStateLocation(DEVELOPER_MACHINE);
   const target = new DockerTarget(stack, 'docker', { location: DEVELOPER_MACHINE });
   new ReferenceDeployment(stack, 'platform', {
     target, services: [LEAKY],

@@ -7,18 +7,34 @@ import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { Volume } from '@cdktf/provider-docker/lib/volume';
 import { z } from 'zod';
 import { ResidencyGuard } from '../../residency/residency-guard';
-import { RegionRef, RegionRefSchema } from '../../residency/region-ref';
+import type { PlacementEvidence } from '../../residency/datastore';
+import { RegionRef, RegionRefSchema, regionId } from '../../residency/region-ref';
 import { SovereignStackError, parseProps } from '../../util/errors';
 import { dnsLabel, memoryToMi } from '../../util/schemas';
 import { DeployedWorkload, WorkloadTarget } from '../../workload/target';
 import { IngressRule, Probe, SecretSpec, Workload, retainsData, servicePortOf } from '../../workload/workload';
+import { terraformLiteral } from '../../util/terraform-literal';
 import { configHash } from '../common/config-hash';
+import { synthesizedBody } from '../common/synthesized';
 import { generateSecretValue, generateSecretValues, generatedSecretOf } from '../common/generated-secrets';
 
 
+/** The local daemon's socket: the machine that runs `terraform apply`. */
+export const LOCAL_DOCKER_SOCKET = 'unix:///var/run/docker.sock';
+
 export const DockerTargetOptionsSchema = z.object({
-  /** Docker daemon address. @default - the provider's default (DOCKER_HOST or the local socket) */
-  host: z.string().regex(/^(unix|tcp|ssh|npipe):\/\/\S+$/, { message: 'must be a Docker host URL such as unix:///var/run/docker.sock' }).optional(),
+  /**
+   * Docker daemon address. Always written into the provider, so DOCKER_HOST at apply time cannot
+   * send the data to another machine than the one `location` names.
+   * @default 'unix:///var/run/docker.sock' (the machine running terraform apply)
+   */
+  host: z.string().regex(/^(unix|tcp|ssh|npipe):\/\/\S+$/, { message: 'must be a Docker host URL such as unix:///var/run/docker.sock' }).default(LOCAL_DOCKER_SOCKET),
+  /**
+   * Where the machine behind a remote `host` (tcp:// or ssh://) stands: required for a remote
+   * host, and it must be the target's `location` (that machine holds the volumes).
+   * @default - none; a remote host without it fails synthesis
+   */
+  remoteHostLocation: RegionRefSchema.optional(),
   /** Prefix of container, volume and network names on the host. @default 'sovereign' */
   namePrefix: dnsLabel.max(20).default('sovereign'),
   /** Host address that public workloads publish their ports on. @default '127.0.0.1' */
@@ -30,8 +46,10 @@ export type DockerTargetOptions = z.input<typeof DockerTargetOptionsSchema>;
 
 export interface DockerTargetProps extends DockerTargetOptions {
   /**
-   * Where the Docker host is (and so where local data lives): a catalogue id or a Region from
-   * `defineRegion`. Local data is personal data too when it is a copy of production.
+   * Where the Docker host is (and so where its volumes, the data, live): a catalogue id or a
+   * Region from `defineRegion`. For the local socket that is the machine running terraform apply;
+   * for a remote host, the remote machine (declare it again as `remoteHostLocation`). Local data is
+   * personal data too when it is a copy of production.
    */
   readonly location: RegionRef;
 }
@@ -56,6 +74,8 @@ export class DockerTarget extends WorkloadTarget {
   public readonly network: Network;
   private readonly prefix: string;
   private readonly publishAddress: string;
+  private readonly host: string;
+  private readonly remoteHostLocation?: RegionRef;
   private readonly images = new Map<string, Image>();
   private readonly secretValues = new Map<string, Record<string, string>>();
 
@@ -67,8 +87,10 @@ export class DockerTarget extends WorkloadTarget {
     this.location = props.location;
     this.prefix = p.namePrefix;
     this.publishAddress = p.publishAddress;
+    this.host = p.host;
+    this.remoteHostLocation = p.remoteHostLocation;
     ResidencyGuard.of(this);
-    this.provider = new DockerProvider(this, 'provider', { host: p.host });
+    this.provider = new DockerProvider(this, 'provider', { host: terraformLiteral(p.host) });
     this.network = new Network(this, 'network', { name: `${p.namePrefix}-net`, driver: 'bridge' });
   }
 
@@ -161,6 +183,24 @@ export class DockerTarget extends WorkloadTarget {
         this.secretValues.get(secretName)![key] = generateSecretValue(scope, secret, key, { length: opts.length ?? 32, special: false });
       },
     };
+  }
+
+  /** The data lives on the Docker host the synthesized provider talks to. */
+  protected placementEvidence(): PlacementEvidence {
+    const host: unknown = synthesizedBody(this.provider)?.host;
+    const problems: string[] = [];
+    if (typeof host !== 'string' || host.length === 0) {
+      problems.push('the Docker provider has no host: it would take DOCKER_HOST at apply time, which may be any machine');
+    } else if (host !== terraformLiteral(this.host)) {
+      problems.push(`the Docker provider's host was changed to "${host}" after the target recorded "${this.host}"`);
+    } else if (/^(tcp|ssh):/.test(this.host)) {
+      if (!this.remoteHostLocation) {
+        problems.push(`the Docker host ${this.host} is a remote machine: declare where it stands with remoteHostLocation (the same location as the target's)`);
+      } else if (regionId(this.remoteHostLocation) !== regionId(this.location)) {
+        problems.push(`the Docker host ${this.host} stands at ${regionId(this.remoteHostLocation)}, not at the target's location ${regionId(this.location)}`);
+      }
+    }
+    return { placement: `Docker volumes on the host ${typeof host === 'string' ? host : '(DOCKER_HOST at apply)'}`, problems };
   }
 
   private image(name: string): Image {

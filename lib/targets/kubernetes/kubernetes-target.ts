@@ -16,6 +16,7 @@ import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
 import { StorageClassV1 } from '@cdktf/provider-kubernetes/lib/storage-class-v1';
 import { z } from 'zod';
+import type { PlacementEvidence } from '../../residency/datastore';
 import { ResidencyGuard } from '../../residency/residency-guard';
 import { RegionRef, RegionRefSchema, regionId, resolveRegionRef } from '../../residency/region-ref';
 import { SovereignStackError, parseProps } from '../../util/errors';
@@ -24,6 +25,7 @@ import { terraformLiterals } from '../../util/terraform-literal';
 import { DeployedWorkload, WorkloadTarget } from '../../workload/target';
 import { IngressRule, Workload, retainsData, servicePortOf } from '../../workload/workload';
 import { configHash } from '../common/config-hash';
+import { asList, synthesizedBody } from '../common/synthesized';
 import { generateSecretValue, generateSecretValues, generatedSecretOf } from '../common/generated-secrets';
 import { CsiProvisionerTopology, provisionerTopology } from './csi-provisioners';
 import { REGION_LABEL, configKey, podTemplate } from './pod-template';
@@ -470,6 +472,37 @@ export class KubernetesTarget extends WorkloadTarget {
         const secret = generatedSecretOf(w, secretName);
         secretData.get(secretName)![key] = generateSecretValue(scope, secret, key, { length: opts.length ?? 32, special: false });
       },
+    };
+  }
+
+  protected placementEvidence(realized: Omit<DeployedWorkload, 'datastores'>, location: RegionRef): PlacementEvidence {
+    const expected = this.datastorePlacement(location);
+    const statefulSet = realized.resources.statefulSet;
+    const body = statefulSet ? synthesizedBody(statefulSet) : undefined;
+    const pod = body?.spec?.[0]?.template?.[0]?.spec?.[0] ?? body?.spec?.template?.spec;
+    const terms: any[] = asList(asList(pod?.affinity)[0]?.node_affinity)[0]
+      ?.required_during_scheduling_ignored_during_execution?.node_selector_term ?? [];
+    const problems: string[] = [];
+    if (!pod) problems.push('the target synthesized no pod template for it');
+    if (pod?.node_name) problems.push(`its pods name a node directly (node_name "${pod.node_name}"), which bypasses node affinity`);
+    if (asList(terms).length === 0) {
+      problems.push('its pods have no required node affinity: they may run on any node, in any region');
+    }
+    // Terms are ORed: every term must carry the whole pin.
+    asList(terms).forEach((term: any, i: number) => {
+      const expressions: any[] = asList(term?.match_expressions);
+      for (const [key, value] of Object.entries(expected)) {
+        const pinned = expressions.some((e) => e?.key === key && e?.operator === 'In'
+          && Array.isArray(e?.values) && e.values.length > 0 && e.values.every((v: unknown) => v === value));
+        if (!pinned) problems.push(`node selector term ${i} does not require ${key}=${value}`);
+      }
+    });
+    const pinned = asList(asList(terms)[0]?.match_expressions).map((e: any) => `${e?.key} ${e?.operator} [${asList(e?.values).join(',')}]`);
+    return {
+      placement: pinned.length > 0
+        ? `Kubernetes pods (${realized.workload.name}) on nodes with ${pinned.join(', ')}`
+        : `Kubernetes pods (${realized.workload.name}) on any node`,
+      problems,
     };
   }
 
