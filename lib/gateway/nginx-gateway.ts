@@ -1,4 +1,4 @@
-import { Lazy } from 'cdktf';
+import { Fn, Lazy, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { SovereignStackError, parseProps } from '../util/errors';
@@ -251,6 +251,13 @@ export class NginxGateway extends Construct {
   public readonly nginxVersion: string;
   /** The target the gateway and the services of its routes are deployed on. */
   public readonly target: IWorkloadTarget;
+  /**
+   * Where clients reach the gateway once deployed (point the DNS name `serverName` here). On
+   * Kubernetes the load balancer's IP or host name, known after apply (a Terraform expression; empty
+   * while the cluster gives the Service no load balancer address); on Docker the address the ports
+   * are published on; on another target the workload's host name.
+   */
+  public readonly address: string;
   private readonly options: ResolvedOptions;
   private traits: TargetTraits;
   private readonly _routes: GatewayRoute[] = [];
@@ -275,6 +282,7 @@ export class NginxGateway extends Construct {
     this.options = o;
     this.nginxVersion = traits.nginxVersion;
     this.workload = target.deploy(this, this.workloadProps());
+    this.address = publicAddress(target, this.workload);
     // Clients see the load balancer's 443 on Kubernetes, the published host port on Docker.
     this.traits = { ...traits, publicHttpsPort: o.tls?.publicHttpsPort ?? (o.tls ? this.workload.publicPort(443) ?? 443 : 443) };
     this.node.addValidation({
@@ -358,6 +366,19 @@ export class NginxGateway extends Construct {
       public: true,
     };
   }
+}
+
+/** Where public clients reach a deployed public workload (see `NginxGateway.address`). */
+function publicAddress(target: IWorkloadTarget, deployed: DeployedWorkload): string {
+  const { service, container0 } = deployed.resources;
+  if (target.targetKind === 'kubernetes' && service) {
+    const ingress = (attribute: string) => service.interpolationForAttribute(`status[0].load_balancer[0].ingress[0].${attribute}`);
+    return Token.asString(Fn.try([Fn.coalesce([ingress('ip'), ingress('hostname')]), '']));
+  }
+  if (target.targetKind === 'docker' && container0) {
+    return Token.asString(container0.interpolationForAttribute('ports[0].ip'));
+  }
+  return deployed.host;
 }
 
 /**

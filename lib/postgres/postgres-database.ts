@@ -273,6 +273,10 @@ export class PostgresDatabase extends Construct {
   public readonly version: PostgresMajorVersion;
   /** The owning service. */
   public readonly serviceName: string;
+  /** Host name clients connect to (the Service on Kubernetes, the container on Docker). */
+  public readonly host: string;
+  /** The Secret holding the passwords (keys `password` and `superuser-password`): generated, or `existingSecret`. */
+  public readonly credentialsSecretName: string;
 
   constructor(scope: Construct, id: string, props: PostgresDatabaseProps) {
     const { target, location, options: o } = parseComponentProps('PostgresDatabase', scope, id, props, PostgresDatabaseOptionsSchema, { prop: 'serviceName', of: (d) => `${d.serviceName}-db` });
@@ -373,6 +377,8 @@ export class PostgresDatabase extends Construct {
     this.serviceName = o.serviceName;
     this.version = version;
     this.workload = target.deploy(this, workload, { location });
+    this.host = this.workload.host;
+    this.credentialsSecretName = secretName;
     this.connection = new PostgresConnection({
       host: this.workload.host,
       port: POSTGRES_PORT,

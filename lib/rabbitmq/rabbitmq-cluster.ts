@@ -317,6 +317,8 @@ export class RabbitMqCluster extends Construct {
   public readonly usersSecretName: string;
   /** Secret holding the Erlang cookie (key `cookie`). */
   public readonly cookieSecretName: string;
+  /** Where clients reach AMQP: host name and port (the Service on Kubernetes, the first node's container on Docker). */
+  public readonly endpoint: { readonly host: string; readonly port: number };
   private readonly users = new Map<string, ServiceUser>();
   private readonly target: IWorkloadTarget;
 
@@ -433,6 +435,7 @@ export class RabbitMqCluster extends Construct {
     };
 
     this.workload = target.deploy(this, workload, { location });
+    this.endpoint = this.workload.endpoint(AMQP_PORT);
   }
 
   /**

@@ -1,3 +1,4 @@
+import { TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { NginxGateway, NginxGatewayOptions, NginxGatewayOptionsSchema } from '../gateway/nginx-gateway';
@@ -101,6 +102,10 @@ export class ReferenceDeployment extends Construct {
     this.messagingOptions = props.messaging;
     ResidencyGuard.of(this).usePolicy(o.residency.policy);
     this.gateway = this.createGateway(props.gateway);
+    new TerraformOutput(this, 'gateway-address', {
+      value: this.gateway.address,
+      description: `where clients reach the gateway of ${this.node.path} (point ${props.gateway.serverName} here)`,
+    });
     // Already validated above, with their paths (services[i].…): not parsed again.
     (props.services ?? []).forEach((spec, i) => this.add(spec, o.services[i]));
   }
@@ -151,6 +156,13 @@ export class ReferenceDeployment extends Construct {
     if (messaging) this.ensureBroker().allowClient(service.workload);
     for (const path of s.routes) this.gateway.addRoute({ path, service: service.workload, port: service.port });
 
+    if (database) {
+      new TerraformOutput(scope, 'database-host', { value: database.host, description: `PostgreSQL host of service ${s.name}` });
+      new TerraformOutput(scope, 'database-credentials-secret', {
+        value: database.credentialsSecretName,
+        description: `name of the Secret with the PostgreSQL passwords of service ${s.name} (the name, not the passwords)`,
+      });
+    }
     const result = { service, database, messaging };
     this.platformServices.set(s.name, result);
     return result;
@@ -178,7 +190,11 @@ export class ReferenceDeployment extends Construct {
   }
 
   private ensureBroker(): RabbitMqCluster {
-    this._broker ??= this.createBroker(this.messagingOptions ?? {});
+    if (!this._broker) {
+      this._broker = this.createBroker(this.messagingOptions ?? {});
+      const { host, port } = this._broker.endpoint;
+      new TerraformOutput(this, 'broker-endpoint', { value: `${host}:${port}`, description: `AMQP endpoint (host:port) of the broker of ${this.node.path}` });
+    }
     return this._broker;
   }
 }
