@@ -1,4 +1,6 @@
+import { Construct } from 'constructs';
 import { DockerTarget, OSLO_REGION } from '../../lib';
+import { imageConstructId } from '../../lib/targets/docker/docker-target';
 import { newStack, resourcesOf, synthJson } from '../support/synth';
 import { statefulWorkload } from '../support/workloads';
 
@@ -54,6 +56,38 @@ describe('DockerTarget', () => {
     expect(secretFiles.map((u: any) => u.file).sort()).toEqual(['/run/secrets/ledger/invoices', '/run/secrets/ledger/password', '/run/secrets/ledger/username']);
     expect(secretFiles.find((u: any) => u.file.endsWith('/invoices')).content).toMatch(/^\$\{random_password\.[a-z0-9_-]+\.result\}$/);
     expect(secretFiles.every((u: any) => u.permissions === '0444')).toBe(true); // uploads are root-owned
+  });
+
+  it('keys images by their reference: adding a service first leaves every other image id alone', () => {
+    const imageIds = (images: string[]) => {
+      const { stack } = newStack();
+      const target = new DockerTarget(stack, 'local', { location: OSLO_REGION });
+      images.forEach((image, i) => {
+        const scope = new Construct(stack, `svc-${i}`);
+        target.deploy(scope, { ...statefulWorkload({ name: `svc-${i}`, image, replicas: 1 }), secrets: [{ source: 'generated', name: `svc-${i}-credentials`, generated: { password: {} } }], env: [] });
+      });
+      const json = synthJson(stack);
+      const byName = Object.fromEntries(Object.entries(resourcesOf(json, 'docker_image')).map(([id, r]: [string, any]) => [r.name, id]));
+      // Each container points at its own image.
+      for (const c of Object.values(resourcesOf(json, 'docker_container')) as any[]) {
+        const image = images[Number(/^sovereign-svc-(\d+)-/.exec(c.name)![1])];
+        expect(c.image).toBe(`\${docker_image.${byName[image]}.image_id}`);
+      }
+      return byName;
+    };
+    const before = imageIds(['registry.example.no/orders:1.4.2', 'postgres:17.2']);
+    const after = imageIds(['rabbitmq:3.13.7-management-alpine', 'registry.example.no/orders:1.4.2', 'postgres:17.2']);
+    expect(after['registry.example.no/orders:1.4.2']).toBe(before['registry.example.no/orders:1.4.2']);
+    expect(after['postgres:17.2']).toBe(before['postgres:17.2']);
+    expect(before['postgres:17.2']).toMatch(/^local_image-postgres-17-2_[0-9a-f]{8}_[0-9A-F]{8}$/);
+  });
+
+  it('gives distinct image references distinct ids, even when they read alike', () => {
+    expect(imageConstructId('postgres')).toBe('image-postgres');
+    expect(imageConstructId('registry.example.no/orders:1.4.2')).toMatch(/^image-registry-example-no-orders-1-4-2_[0-9a-f]{8}$/);
+    const alike = ['a/b:1', 'a-b:1', 'a_b:1', 'a.b:1', 'a-b-1'];
+    expect(new Set(alike.map(imageConstructId)).size).toBe(alike.length);
+    expect(imageConstructId('a/b:1')).toBe(imageConstructId('a/b:1'));
   });
 
   it('turns an existing secret into sensitive variables, never literals', () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { Lazy, TerraformResource, TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
 import { Container, ContainerHealthcheck, ContainerUpload, containerUploadToTerraform } from '@cdktf/provider-docker/lib/container';
@@ -206,7 +207,8 @@ export class DockerTarget extends WorkloadTarget {
   private image(name: string): Image {
     let image = this.images.get(name);
     if (!image) {
-      image = new Image(this, `image-${this.images.size}`, { name, keepLocally: true });
+      // Keyed by the reference, not by position: adding an image leaves every other id alone.
+      image = new Image(this, imageConstructId(name), { name, keepLocally: true });
       this.images.set(name, image);
     }
     return image;
@@ -248,6 +250,18 @@ export class DockerTarget extends WorkloadTarget {
       'declare it in a workload\'s `secrets` (generated, or existing = a sensitive variable)',
     );
   }
+}
+
+/**
+ * A construct id per image reference, stable wherever the image appears in the stack: the
+ * reference in lower-case letters, digits and dashes, plus a hash of the exact reference unless it
+ * already is in that form (sanitizing "a/b:1" and "a-b:1" gives the same text; the hash keeps them
+ * apart, and the "_" keeps a hashed id from ever equalling a plain one).
+ */
+export function imageConstructId(reference: string): string {
+  const readable = reference.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  if (readable === reference) return `image-${readable}`;
+  return `image-${readable}_${createHash('sha256').update(reference).digest('hex').slice(0, 8)}`;
 }
 
 /** "500m" -> "0.5", "2" -> "2". */
