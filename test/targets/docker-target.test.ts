@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { DockerTarget, OSLO_REGION } from '../../lib';
 import { imageConstructId } from '../../lib/targets/docker/docker-target';
+import { userErrorOf } from '../support/errors';
 import { newStack, resourcesOf, synthJson } from '../support/synth';
 import { statefulWorkload } from '../support/workloads';
 
@@ -14,7 +15,7 @@ describe('DockerTarget', () => {
 
   it('realizes a 3-replica stateful workload as 3 stable containers, 3 volumes and one network', () => {
     const { deployed, json } = deployExample();
-    const containers = Object.values(resourcesOf(json, 'docker_container'));
+    const containers = containersOf(json).replicas;
     expect(containers.map((c: any) => c.name).sort()).toEqual(['sovereign-ledger-0', 'sovereign-ledger-1', 'sovereign-ledger-2']);
     expect(containers.map((c: any) => c.hostname).sort()).toEqual(['ledger-0', 'ledger-1', 'ledger-2']);
     expect(deployed.replicaHosts).toEqual(['ledger-0', 'ledger-1', 'ledger-2']);
@@ -25,10 +26,18 @@ describe('DockerTarget', () => {
     expect(Object.keys(resourcesOf(json, 'docker_image'))).toHaveLength(1);
   });
 
-  it('uploads config files, hardens containers, and keeps secrets out of the JSON', () => {
+  /** The replicas (started) and the files container (never started) of a synthesized stack. */
+  function containersOf(json: ReturnType<typeof synthJson>) {
+    const all = Object.entries(resourcesOf(json, 'docker_container')) as Array<[string, any]>;
+    return {
+      replicas: all.filter(([, c]) => c.start !== false).map(([, c]) => c),
+      files: all.filter(([, c]) => c.start === false),
+    };
+  }
+
+  it('hardens containers and keeps secrets out of the JSON', () => {
     const { json } = deployExample();
-    const c: any = Object.values(resourcesOf(json, 'docker_container'))[0];
-    expect(c.upload).toContainEqual({ file: '/etc/ledger/ledger.conf', content: 'mode = cluster\n', permissions: '0444' });
+    const c: any = containersOf(json).replicas[0];
     expect(c.env).toContainEqual(expect.stringMatching(/^LEDGER_PASSWORD=\$\{random_password\.[a-z0-9_-]+\.result\}$/));
     expect(c).toEqual(expect.objectContaining({ read_only: true, user: '1000:1000', restart: 'unless-stopped', capabilities: { drop: ['ALL'] }, memory: 1024, stop_timeout: 120 }));
     expect(c.healthcheck.test).toEqual(['CMD', 'ledger', 'ping']);
@@ -42,7 +51,7 @@ describe('DockerTarget', () => {
     expect(deployed.podsEndpoint(80)).toEqual({ host: 'ledger', port: 5000 }); // the alias resolves to every replica
     expect(deployed.publicPort(80)).toBe(80);
     expect(() => deployed.endpoint(81)).toThrow(/has no service port 81/);
-    const ports = Object.values(resourcesOf(json, 'docker_container')).map((c: any) => c.ports[0]);
+    const ports = containersOf(json).replicas.map((c: any) => c.ports[0]);
     expect(ports).toEqual([0, 1, 2].map((i) => ({ internal: 5000, external: 80 + i, ip: '127.0.0.1' })));
   });
 
@@ -51,11 +60,80 @@ describe('DockerTarget', () => {
     const target = new DockerTarget(stack, 'local', { location: OSLO_REGION });
     const deployed = target.deploy(stack, statefulWorkload({ replicas: 1, secretMounts: [{ secret: 'ledger-credentials', mountPath: '/run/secrets/ledger' }] }));
     deployed.addGeneratedSecretKey('ledger-credentials', 'invoices');
-    const c: any = Object.values(resourcesOf(synthJson(stack), 'docker_container'))[0];
+    const [[, c]] = containersOf(synthJson(stack)).files;
     const secretFiles = c.upload.filter((u: any) => u.file.startsWith('/run/secrets/ledger/'));
     expect(secretFiles.map((u: any) => u.file).sort()).toEqual(['/run/secrets/ledger/invoices', '/run/secrets/ledger/password', '/run/secrets/ledger/username']);
     expect(secretFiles.find((u: any) => u.file.endsWith('/invoices')).content).toMatch(/^\$\{random_password\.[a-z0-9_-]+\.result\}$/);
     expect(secretFiles.every((u: any) => u.permissions === '0444')).toBe(true); // uploads are root-owned
+  });
+
+  it('gives read-only replicas their files through a never-started files container, mounted read-only', () => {
+    const { deployed, json } = deployExample({
+      configFiles: [
+        { path: '/etc/ledger/ledger.conf', content: 'mode = cluster\n' },
+        { path: '/etc/ledger/conf.d/extra.conf', content: 'x = 1\n' },
+      ],
+      secretMounts: [{ secret: 'ledger-credentials', mountPath: '/run/secrets/ledger' }],
+    });
+    const { replicas, files } = containersOf(json);
+    // dockerd refuses any upload into a container whose root filesystem is read-only, so the
+    // uploads go to one container per workload that is created but never started...
+    expect(files).toHaveLength(1);
+    const [[filesId, f]] = files;
+    expect(f).toEqual(expect.objectContaining({ name: 'sovereign-ledger-files', start: false, must_run: false, network_mode: 'none' }));
+    expect(f.read_only).toBeUndefined();
+    expect(f.upload).toContainEqual({ file: '/etc/ledger/ledger.conf', content: 'mode = cluster\n', permissions: '0444' });
+    expect(f.upload.map((u: any) => u.file)).toEqual(expect.arrayContaining(['/etc/ledger/conf.d/extra.conf', '/run/secrets/ledger/password']));
+    // ...into one anonymous volume per directory (none inside another; Docker fills each from the image first)...
+    expect(f.mounts).toEqual([{ target: '/etc/ledger', type: 'volume' }, { target: '/run/secrets/ledger', type: 'volume' }]);
+    // ...that every replica mounts read-only; the id, so new files replace the replicas too.
+    expect(replicas).toHaveLength(3);
+    for (const c of replicas) {
+      expect(c.read_only).toBe(true);
+      expect(c.upload).toBeUndefined();
+      expect(c.volumes).toContainEqual({ from_container: `\${docker_container.${filesId}.id}:ro` });
+      expect(c.volumes).toContainEqual(expect.objectContaining({ container_path: '/var/lib/ledger' }));
+    }
+    expect(deployed.resources.files).toBeDefined();
+  });
+
+  it('uploads straight into containers whose root filesystem is writable', () => {
+    const { json } = deployExample({ securityContext: { runAsUser: 1000, readOnlyRootFilesystem: false } });
+    const { replicas, files } = containersOf(json);
+    expect(files).toEqual([]);
+    for (const c of replicas) {
+      expect(c.read_only).toBe(false);
+      expect(c.upload).toContainEqual({ file: '/etc/ledger/ledger.conf', content: 'mode = cluster\n', permissions: '0444' });
+      expect(c.volumes.some((v: any) => v.from_container)).toBe(false);
+    }
+  });
+
+  it('makes no files container for a workload without files', () => {
+    const { json } = deployExample({ configFiles: [] });
+    const { replicas, files } = containersOf(json);
+    expect(files).toEqual([]);
+    expect(replicas.every((c) => c.upload === undefined && !c.volumes.some((v: any) => v.from_container))).toBe(true);
+  });
+
+  it('refuses files that no read-only volume could carry', () => {
+    const deploy = (overrides: object) => () => {
+      const { stack } = newStack();
+      new DockerTarget(stack, 'local', { location: OSLO_REGION }).deploy(stack, statefulWorkload(overrides));
+    };
+    expect(userErrorOf(deploy({ configFiles: [{ path: '/ledger.conf', content: 'x' }] })))
+      .toMatch(/workload "ledger": config file \/ledger\.conf sits in \/, where no volume can be mounted; .*give the files a directory of their own/);
+    expect(userErrorOf(deploy({ configFiles: [{ path: '/tmp/ledger.conf', content: 'x' }] })))
+      .toMatch(/config file \/tmp\/ledger\.conf is in \/tmp, a scratch \(tmpfs\) mount point/);
+    expect(userErrorOf(deploy({ configFiles: [{ path: '/var/lib/ledger/ledger.conf', content: 'x' }] })))
+      .toMatch(/lies in the persistent volume "data" \(\/var\/lib\/ledger\), which takes no uploads/);
+    expect(userErrorOf(deploy({ scratch: [{ name: 'cache', mountPath: '/etc/ledger/cache' }] })))
+      .toMatch(/config file \/etc\/ledger\/ledger\.conf is in \/etc\/ledger, which holds the scratch mount \/etc\/ledger\/cache/);
+    expect(userErrorOf(deploy({ volumes: [{ name: 'data', mountPath: '/etc/ledger/data', sizeGi: 1 }] })))
+      .toMatch(/which holds the persistent volume "data" \(\/etc\/ledger\/data\)/);
+    expect(userErrorOf(deploy({ secretMounts: [{ secret: 'ledger-credentials', mountPath: '/tmp' }] })))
+      .toMatch(/secret mount \/tmp \(secret "ledger-credentials"\) is in \/tmp, a scratch/);
+    // With a writable root filesystem the files go straight into the container: nothing to refuse.
+    expect(deploy({ configFiles: [{ path: '/ledger.conf', content: 'x' }], securityContext: { runAsUser: 1000, readOnlyRootFilesystem: false } })).not.toThrow();
   });
 
   it('keys images by their reference: adding a service first leaves every other image id alone', () => {
@@ -88,6 +166,13 @@ describe('DockerTarget', () => {
     const alike = ['a/b:1', 'a-b:1', 'a_b:1', 'a.b:1', 'a-b-1'];
     expect(new Set(alike.map(imageConstructId)).size).toBe(alike.length);
     expect(imageConstructId('a/b:1')).toBe(imageConstructId('a/b:1'));
+  });
+
+  it('writes the provider host for Terraform literally', () => {
+    const { stack } = newStack();
+    new DockerTarget(stack, 'local', { location: OSLO_REGION, host: 'unix:///run/${USER}/docker.sock' });
+    const json = synthJson(stack);
+    expect(json.provider?.docker).toEqual([expect.objectContaining({ host: 'unix:///run/$${USER}/docker.sock' })]);
   });
 
   it('turns an existing secret into sensitive variables, never literals', () => {

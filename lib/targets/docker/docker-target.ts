@@ -13,7 +13,7 @@ import { RegionRef, RegionRefSchema, regionId } from '../../residency/region-ref
 import { SovereignStackError, parseProps } from '../../util/errors';
 import { dnsLabel, memoryToMi } from '../../util/schemas';
 import { DeployedWorkload, WorkloadTarget } from '../../workload/target';
-import { IngressRule, Probe, SecretSpec, Workload, retainsData, servicePortOf } from '../../workload/workload';
+import { IngressRule, Probe, SecretSpec, Workload, retainsData, servicePortOf, splitPath } from '../../workload/workload';
 import { terraformLiteral } from '../../util/terraform-literal';
 import { configHash } from '../common/config-hash';
 import { synthesizedBody } from '../common/synthesized';
@@ -58,8 +58,20 @@ export interface DockerTargetProps extends DockerTargetOptions {
 /**
  * Local target: realizes workloads on one Docker host. It owns the provider and one network. Each
  * replica is a container with a stable name and host name, each persistent volume a named volume
- * per replica; config files are uploaded into the containers; only public workloads publish
- * ports (replica i on host port + i).
+ * per replica; only public workloads publish ports (replica i on host port + i).
+ *
+ * Config files and mounted secrets reach a container with a read-only root filesystem through a
+ * second, never-started container per workload, `<prefix>-<workload>-files`: the provider uploads
+ * into a container between create and start with the archive API at "/", and dockerd refuses any
+ * upload at "/" into a read-only container, volumes or not (it checks the extraction point, not
+ * the files). The files container has a writable root and one anonymous volume per directory
+ * that receives files (Docker first copies the image's own content there, so /etc/nginx keeps
+ * its mime.types); the uploads land in those volumes, and every replica mounts them read-only
+ * (`volumes_from` the files container's id, `:ro`). Changing a file replaces the files container,
+ * its volumes and, through the id, the replicas. A workload with a writable root filesystem gets
+ * its files uploaded straight into its containers. Keep `docker container prune` away from a
+ * running stack: it removes the (stopped) files containers, and the next apply recreates them
+ * and the replicas.
  *
  * Docker has no network policy: every container on the network can reach every other one, so the
  * ingress rules that Kubernetes enforces are NOT enforced locally. Keep real personal data out of
@@ -102,6 +114,40 @@ export class DockerTarget extends WorkloadTarget {
     const replicaHosts: string[] = [];
     const hash = configHash(w);
     const port = (p: Workload['ports'][number]) => p.hostPort ?? servicePortOf(p);
+    const sc = w.securityContext;
+    // Lazy, so keys added with addGeneratedSecretKey() are uploaded too; converted here
+    // because a lazy value skips the provider's camelCase -> snake_case mapping.
+    const upload = Lazy.anyValue({
+      produce: () => [
+        ...w.configFiles.map((f) => ({ file: f.path, content: f.content, permissions: '0444' })),
+        ...w.secretMounts.flatMap((m) => this.secretKeys(w, m.secret).map((key) => ({
+          file: `${m.mountPath}/${key}`,
+          content: this.secretValue(w, m.secret, key),
+          // Uploads are owned by root: a non-root process could not read 0440. The container
+          // runs one process as one user, so 0444 exposes nothing to anyone else.
+          permissions: '0444',
+        }))),
+      ].map((u: ContainerUpload) => containerUploadToTerraform(u)),
+    }) as unknown as ContainerUpload[];
+    const hasUploads = w.configFiles.length > 0 || w.secretMounts.length > 0;
+    // See the class doc: a read-only container takes its files from a files container's volumes.
+    const files = hasUploads && sc.readOnlyRootFilesystem
+      ? new Container(scope, 'files', {
+        name: `${this.prefix}-${w.name}-files`,
+        image: image.imageId,
+        start: false,
+        mustRun: false,
+        networkMode: 'none',
+        mounts: uploadVolumeDirs(w).map((target) => ({ target, type: 'volume' })),
+        upload,
+        labels: [
+          { label: 'sovereign-stack.io/workload', value: w.name },
+          { label: 'sovereign-stack.io/component', value: w.component },
+          { label: 'sovereign-stack.io/role', value: 'files' },
+        ],
+      })
+      : undefined;
+    if (files) resources.files = files;
 
     for (let i = 0; i < w.replicas; i++) {
       const host = `${w.name}-${i}`;
@@ -115,7 +161,6 @@ export class DockerTarget extends WorkloadTarget {
         resources[`volume-${v.name}-${i}`] = volume;
         return { volumeName: volume.name, containerPath: v.mountPath };
       });
-      const sc = w.securityContext;
       const container = new Container(scope, i === 0 ? 'Resource' : `container-${i}`, {
         name: `${this.prefix}-${host}`,
         hostname: host,
@@ -125,21 +170,9 @@ export class DockerTarget extends WorkloadTarget {
         env: w.env.map((e) => 'value' in e
           ? `${e.name}=${e.value}`
           : `${e.name}=${Lazy.stringValue({ produce: () => this.secretValue(w, e.secretRef.secret, e.secretRef.key) })}`),
-        // Lazy, so keys added with addGeneratedSecretKey() are uploaded too; converted here
-        // because a lazy value skips the provider's camelCase -> snake_case mapping.
-        upload: Lazy.anyValue({
-          produce: () => [
-            ...w.configFiles.map((f) => ({ file: f.path, content: f.content, permissions: '0444' })),
-            ...w.secretMounts.flatMap((m) => this.secretKeys(w, m.secret).map((key) => ({
-              file: `${m.mountPath}/${key}`,
-              content: this.secretValue(w, m.secret, key),
-              // Uploads are owned by root: a non-root process could not read 0440. The container
-              // runs one process as one user, so 0444 exposes nothing to anyone else.
-              permissions: '0444',
-            }))),
-          ].map((u: ContainerUpload) => containerUploadToTerraform(u)),
-        }) as unknown as ContainerUpload[],
-        volumes,
+        upload: hasUploads && !files ? upload : undefined,
+        // The id (not the name): a new files container replaces the replicas too.
+        volumes: files ? [...volumes, { fromContainer: `${files.id}:ro` }] : volumes,
         tmpfs: w.scratch.length > 0
           ? Object.fromEntries(w.scratch.map((s) => [s.mountPath, `rw,size=${s.sizeMi}m,mode=1777`]))
           : undefined,
@@ -262,6 +295,43 @@ export function imageConstructId(reference: string): string {
   const readable = reference.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
   if (readable === reference) return `image-${readable}`;
   return `image-${readable}_${createHash('sha256').update(reference).digest('hex').slice(0, 8)}`;
+}
+
+/**
+ * The directories that get an anonymous volume in a read-only workload's files container: one per
+ * directory receiving config files or secret keys, none inside another. Refuses what Docker could
+ * not mount: a file in `/`, a directory that is a scratch (tmpfs) mount point or lies in a
+ * persistent volume, and a scratch or persistent mount inside such a directory (its mount point
+ * would have to be made in a read-only volume).
+ */
+export function uploadVolumeDirs(w: Workload): string[] {
+  const sources = [
+    ...w.configFiles.map((f) => ({ dir: splitPath(f.path).dir, what: `config file ${f.path}` })),
+    ...w.secretMounts.map((m) => ({ dir: m.mountPath, what: `secret mount ${m.mountPath} (secret "${m.secret}")` })),
+  ];
+  const refuse = (what: string, why: string) => new SovereignStackError(
+    `workload "${w.name}": ${what} ${why}; on Docker a container with a read-only root filesystem gets its files ` +
+    'through a read-only volume mounted at their directory: give the files a directory of their own (e.g. /etc/<app>/), ' +
+    'or set securityContext.readOnlyRootFilesystem to false',
+  );
+  for (const { dir, what } of sources) {
+    if (dir === '/') throw refuse(what, 'sits in /, where no volume can be mounted');
+    for (const s of w.scratch) {
+      if (s.mountPath === dir) throw refuse(what, `is in ${s.mountPath}, a scratch (tmpfs) mount point: the two mounts would clash`);
+      if (within(s.mountPath, dir)) throw refuse(what, `is in ${dir}, which holds the scratch mount ${s.mountPath}: its mount point cannot be made in a read-only volume`);
+    }
+    for (const v of w.volumes) {
+      if (within(dir, v.mountPath)) throw refuse(what, `lies in the persistent volume "${v.name}" (${v.mountPath}), which takes no uploads`);
+      if (within(v.mountPath, dir)) throw refuse(what, `is in ${dir}, which holds the persistent volume "${v.name}" (${v.mountPath}): its mount point cannot be made in a read-only volume`);
+    }
+  }
+  const dirs = [...new Set(sources.map((s) => s.dir))].sort();
+  return dirs.filter((d) => !dirs.some((p) => p !== d && within(d, p)));
+}
+
+/** `path` is `dir` or below it. */
+function within(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
 }
 
 /** "500m" -> "0.5", "2" -> "2". */
