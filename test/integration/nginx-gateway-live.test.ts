@@ -13,7 +13,7 @@ import * as http from 'http';
 import * as https from 'https';
 import * as path from 'path';
 import { TerraformStack, Testing } from 'cdktf';
-import { MicroService, NginxGateway } from '../../lib';
+import { MicroService, NginxGateway, OSLO_REGION, ResidencyGuard } from '../../lib';
 import { LoopbackTarget } from '../fixtures/loopback-target';
 import { describeWithServer, findBinary, freePorts, makeWorkDir, sleep, stopProcess, waitForPort } from './support/real-servers';
 
@@ -55,6 +55,7 @@ describeWithServer('nginx', findBinary(['/usr/sbin/nginx', 'nginx']), 'NginxGate
     }
 
     const stack = new TerraformStack(Testing.app({ stackTraces: false }), 'live');
+    ResidencyGuard.of(stack).useStateLocation(OSLO_REGION);
     const target = new LoopbackTarget(stack, 'loopback', { orders: PORTS.orders, invoices: PORTS.invoices });
     const gateway = new NginxGateway(stack, 'gateway', {
       target, serverName: 'api.example.no', nginxVersion: version!, tls: { secretName: 'api-tls' },
