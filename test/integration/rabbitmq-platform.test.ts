@@ -26,13 +26,22 @@ const NODE = 'rabbitplatform@localhost';
 const PASSWORDS: Record<string, string> = { orders: 'orders-pw-1', invoices: 'invoices-pw-2', notifications: 'notifications-pw-3' };
 
 /**
- * The files the construct uploads into the first RabbitMQ container of the local stack, as
+ * The files the first RabbitMQ container of the local stack sees: uploaded into it, or into a
+ * container whose volumes it mounts (`volumes { from_container }`, as for a read-only root), as
  * Terraform passes them on (a literal `${` is written `$${` in the JSON).
  */
 function composedFiles(): Record<string, string> {
   const json = synthJson(local(Testing.app({ stackTraces: false })));
-  const node = Object.values(resourcesOf(json, 'docker_container')).find((c: any) => c.name === 'sovereign-rabbitmq-0') as any;
-  return Object.fromEntries(node.upload.map((u: any) => [u.file, terraformLiteralText(u.content)]));
+  const containers = resourcesOf(json, 'docker_container') as Record<string, any>;
+  const node = Object.values(containers).find((c) => c.name === 'sovereign-rabbitmq-0');
+  if (!node) throw new Error('no container sovereign-rabbitmq-0 in the local stack');
+  const sources = [node, ...(node.volumes ?? [])
+    .map((v: any) => /^\$\{docker_container\.([^.]+)\.id\}/.exec(v.from_container ?? '')?.[1])
+    .filter(Boolean)
+    .map((id: string) => containers[id])];
+  const uploads = sources.flatMap((c: any) => c.upload ?? []);
+  expect(uploads.length).toBeGreaterThan(0);
+  return Object.fromEntries(uploads.map((u: any) => [u.file, terraformLiteralText(u.content)]));
 }
 
 describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-server']), 'RabbitMqCluster output on a real RabbitMQ node', (server) => {
