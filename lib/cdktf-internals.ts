@@ -4,9 +4,10 @@
  * cdktf has no public way to write a file beside a stack's cdk.tf.json at synthesis (the residency
  * report); its own constructs use `addCustomSynthesis` from `cdktf/lib/synthesize/synthesizer`,
  * which the package does not export from its entry point. Everything else in this library imports
- * `cdktf` plainly, so moving to another build of cdktf (the community fork, CDK Terrain: package
- * `cdktn`, which keeps this module at the same path) means changing the module name here and in
- * the plain imports. An architecture test keeps every other file free of `cdktf/lib/...` imports.
+ * `cdktf` plainly, so for the private part, moving to the community fork (CDK Terrain, package
+ * `cdktn`, which keeps this module at the same path) is one line here; what else a move takes is
+ * in the README ("CDK Terrain (cdktn)"). test/package/cdktf-internals.test.ts keeps every other
+ * file free of `cdktf/lib/...` imports.
  */
 import type { IConstruct } from 'constructs';
 import type { ISynthesisSession } from 'cdktf';

@@ -2,12 +2,14 @@
 // 'sovereign-stack', and App / TerraformStack from the cdktf they installed beside it (one copy,
 // shared with the library through its peer dependency).
 import { App, S3Backend, TerraformStack } from 'cdktf';
-import { KubernetesTarget, OSLO_REGION, PostgresDatabase, ReferenceDeployment, synthApp } from 'sovereign-stack';
+import { KubernetesTarget, OSLO_REGION, PostgresDatabase, ReferenceDeployment, ResidencyGuard, synthApp } from 'sovereign-stack';
 
 synthApp((app: App) => {
   const stack = new TerraformStack(app, 'consumer');
-  // Terraform state holds the generated passwords: keep it in the EEA too, in an S3-compatible store.
-  new S3Backend(stack, {
+  // Terraform state holds the generated passwords: keep it in the EEA too, in an S3-compatible
+  // store, and tell the guard where (it refuses a stack whose state location is undeclared).
+  ResidencyGuard.of(stack).useStateLocation(OSLO_REGION);
+  const backend = new S3Backend(stack, {
     bucket: 'platform-tfstate',
     key: 'consumer.tfstate',
     region: 'oslo', // a name only: the endpoint decides where the state lives
@@ -19,6 +21,7 @@ synthApp((app: App) => {
     skipMetadataApiCheck: true,
     skipS3Checksum: true,
   });
+  backend.addOverride('use_lockfile', true); // S3-native locking (Terraform >= 1.10; cdktf 0.21 predates the setting)
   const target = new KubernetesTarget(stack, 'cluster', { region: OSLO_REGION, namespace: 'platform' });
 
   const platform = new ReferenceDeployment(stack, 'platform', {
