@@ -39,7 +39,7 @@ describe('cdktf synth (CLI)', () => {
     expect(fs.existsSync(file('oslo-production', 'cdk.tf.json'))).toBe(true); // from the run above
     const { status, output } = synth(outdir, { SOVEREIGN_REGION: 'aws:us-east-1' });
     expect(status).not.toBe(0);
-    expect(output).toContain('residency violation [policy eea]');
+    expect(output).toContain('residency violation [policy eea-sovereign]');
     expect(output).toContain('aws:us-east-1');
     expect(output).toContain('US (United States)');
     expect(output).not.toMatch(/^\s+at .+\(.+:\d+:\d+\)$/m); // a message, not a stack trace

@@ -2,7 +2,7 @@ import { TerraformStack, Testing } from 'cdktf';
 import { Construct } from 'constructs';
 import { DeployedWorkload, DockerTarget, IWorkloadTarget, KubernetesTarget, OSLO_REGION } from '../../lib';
 import { NginxGateway, NginxGatewayOptions } from '../../lib/gateway/nginx-gateway';
-import { findByName, newStack, resourcesOf, synthJson } from '../support/synth';
+import { dockerFiles, dockerReplicas, findByName, newStack, resourcesOf, synthJson } from '../support/synth';
 import { userErrorOf } from '../support/errors';
 
 const CONF_KEY = 'etc_nginx_nginx.conf';
@@ -168,7 +168,7 @@ describe('NginxGateway on Docker', () => {
 
   it('publishes 8080/8443 on loopback, one host port per replica', () => {
     const { json } = dockerGateway();
-    const containers = Object.values(resourcesOf(json, 'docker_container')).filter((c: any) => c.name.startsWith('sovereign-gateway'));
+    const containers = dockerReplicas(json).filter((c: any) => c.name.startsWith('sovereign-gateway'));
     expect(containers.map((c: any) => c.name).sort()).toEqual(['sovereign-gateway-0', 'sovereign-gateway-1']);
     const ports = Object.fromEntries(containers.map((c: any) => [c.name, c.ports]));
     expect(ports['sovereign-gateway-0']).toEqual([
@@ -186,7 +186,7 @@ describe('NginxGateway on Docker', () => {
   it('uploads nginx.conf (services reached on their container port) and runs nginx as uid 101 with a graceful stop', () => {
     const { json, gateway } = dockerGateway();
     const c: any = Object.values(resourcesOf(json, 'docker_container')).find((x: any) => x.name === 'sovereign-gateway-0');
-    const conf = c.upload.find((u: any) => u.file === '/etc/nginx/nginx.conf');
+    const conf = dockerFiles(json, 'sovereign-gateway-0').find((u) => u.file === '/etc/nginx/nginx.conf')!;
     expect(conf.content).toBe(gateway.renderConfig());
     // Docker has no Service in front: the container listens on 8080 although the service port is 80.
     expect(conf.content).toContain('server orders:8080 resolve max_fails=3 fail_timeout=10s;');
@@ -207,8 +207,9 @@ describe('NginxGateway on Docker', () => {
       expect(v.default).toBeUndefined();
     }
     const c: any = Object.values(resourcesOf(json, 'docker_container')).find((x: any) => x.name === 'sovereign-gateway-0');
-    const cert = c.upload.find((u: any) => u.file === '/etc/nginx/tls/tls.crt');
-    const key = c.upload.find((u: any) => u.file === '/etc/nginx/tls/tls.key');
+    expect(c.read_only).toBe(true);
+    const cert = dockerFiles(json, 'sovereign-gateway-0').find((u) => u.file === '/etc/nginx/tls/tls.crt')!;
+    const key = dockerFiles(json, 'sovereign-gateway-0').find((u) => u.file === '/etc/nginx/tls/tls.key')!;
     expect(cert.content).toMatch(/^\$\{var\.[A-Za-z0-9_-]+\}$/);
     expect(key.content).toMatch(/^\$\{var\.[A-Za-z0-9_-]+\}$/);
     expect(cert.content).not.toBe(key.content);

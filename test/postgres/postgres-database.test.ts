@@ -6,7 +6,7 @@ import { DockerTarget } from '../../lib/targets/docker/docker-target';
 import { KubernetesTarget } from '../../lib/targets/kubernetes/kubernetes-target';
 import { DeployedWorkload, IWorkloadTarget } from '../../lib/workload/target';
 import { PostgresDatabase, PostgresDatabaseProps } from '../../lib/postgres/postgres-database';
-import { findByName, newStack, resourcesOf, synthJson } from '../support/synth';
+import { dockerFiles, dockerReplicas, findByName, newStack, resourcesOf, synthJson } from '../support/synth';
 import { TF_REF, literalSecrets, walk } from '../support/secret-scan';
 import { messageOf } from '../support/errors';
 
@@ -373,7 +373,7 @@ describe('PostgresDatabase on Docker', () => {
     const target = new DockerTarget(stack, 'local', { location: OSLO_REGION });
     const db = new PostgresDatabase(stack, 'orders-db', { target, serviceName: 'orders' });
     const json = synthJson(stack);
-    const containers = Object.values(resourcesOf(json, 'docker_container')) as any[];
+    const containers = dockerReplicas(json);
     expect(containers).toHaveLength(1);
     const c = containers[0];
     expect(c).toEqual(expect.objectContaining({
@@ -392,13 +392,17 @@ describe('PostgresDatabase on Docker', () => {
     expect(volumes).toHaveLength(1);
     expect(volumes[0].name).toBe('sovereign-orders-db-data-0');
     expect(volumes[0].lifecycle.prevent_destroy).toBe(true);
-    expect(c.volumes).toEqual([{ volume_name: expect.stringMatching(TF_REF), container_path: '/var/lib/postgresql/data' }]);
+    expect(c.volumes).toEqual([
+      { volume_name: expect.stringMatching(TF_REF), container_path: '/var/lib/postgresql/data' },
+      // The config files, from the never-started files container, read-only.
+      { from_container: expect.stringMatching(/^\$\{docker_container\.[^}]+\.id\}:ro$/) },
+    ]);
 
     // The same three files as the Kubernetes ConfigMap.
     const k8s = kubernetes();
     new PostgresDatabase(k8s.stack, 'orders-db', { target: k8s.target, serviceName: 'orders' });
     const configMap = findByName(synthJson(k8s.stack), 'kubernetes_config_map_v1', 'orders-db-config').data;
-    expect(c.upload.map((u: any) => [u.file, u.content, u.permissions])).toEqual([
+    expect(dockerFiles(json, 'sovereign-orders-db-0').map((u) => [u.file, u.content, u.permissions])).toEqual([
       ['/etc/postgresql/postgresql.conf', configMap['etc_postgresql_postgresql.conf'], '0444'],
       ['/etc/postgresql/pg_hba.conf', configMap['etc_postgresql_pg_hba.conf'], '0444'],
       ['/docker-entrypoint-initdb.d/10-create-owner.sh', configMap['docker-entrypoint-initdb.d_10-create-owner.sh'], '0444'],

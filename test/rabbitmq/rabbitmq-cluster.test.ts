@@ -8,7 +8,7 @@ import { SovereignStackError } from '../../lib/util/errors';
 import { DeployedWorkload, IWorkloadTarget } from '../../lib/workload/target';
 import { EnvVar } from '../../lib/workload/workload';
 import { RabbitMqCluster, RabbitMqClusterProps, queueNameOf } from '../../lib/rabbitmq/rabbitmq-cluster';
-import { findByName, newStack, resourcesOf, synthJson } from '../support/synth';
+import { dockerFiles, dockerReplicas, findByName, newStack, resourcesOf, synthJson } from '../support/synth';
 import { TF_REF, literalSecrets, walk } from '../support/secret-scan';
 import { errorOf } from '../support/errors';
 
@@ -249,7 +249,7 @@ describe('RabbitMqCluster on Docker', () => {
     const broker = new RabbitMqCluster(stack, 'messaging', { target });
     broker.addServiceUser({ service: 'orders', publishes: ['orders.created'] });
     const json = synthJson(stack);
-    const containers = Object.values(resourcesOf(json, 'docker_container')).filter((c: any) => c.labels
+    const containers = dockerReplicas(json).filter((c: any) => c.labels
       .some((l: any) => l.label === 'sovereign-stack.io/workload' && l.value === 'rabbitmq'));
     expect(containers.map((c: any) => c.hostname)).toEqual(['rabbitmq-0', 'rabbitmq-1', 'rabbitmq-2']);
     const c0: any = containers[0];
@@ -257,7 +257,7 @@ describe('RabbitMqCluster on Docker', () => {
     expect(c0.read_only).toBe(true);
     expect(c0.stop_timeout).toBe(600);
     expect(c0.entrypoint[0]).toBe('sh');
-    const file = (path: string) => c0.upload.find((u: any) => u.file === path)?.content;
+    const file = (path: string) => dockerFiles(json, 'sovereign-rabbitmq-0').find((u) => u.file === path)?.content;
     const conf = file('/etc/rabbitmq/rabbitmq.conf');
     expect(conf).toContain('cluster_formation.peer_discovery_backend = classic_config');
     expect(conf).toContain('cluster_formation.classic_config.nodes.1 = rabbit@rabbitmq-0');

@@ -2,7 +2,7 @@ import { Testing } from 'cdktf';
 import { local } from '../../stacks/local';
 import { osloProduction } from '../../stacks/oslo-production';
 import { TF_REF, literalSecrets } from '../support/secret-scan';
-import { resourcesOf, synthJson } from '../support/synth';
+import { dockerReplicas, resourcesOf, synthJson } from '../support/synth';
 
 describe('example stacks', () => {
   it('oslo-production matches its snapshot', () => {
@@ -17,7 +17,7 @@ describe('example stacks', () => {
 
   it('local runs the same services as Docker containers, publishing only the gateway', () => {
     const json = synthJson(local(Testing.app({ stackTraces: false })));
-    const containers = Object.values(resourcesOf(json, 'docker_container'));
+    const containers = dockerReplicas(json);
     const names = containers.map((c: any) => c.name).sort();
     expect(names).toEqual([
       'sovereign-gateway-0', 'sovereign-invoices-0', 'sovereign-invoices-db-0', 'sovereign-notifications-0',

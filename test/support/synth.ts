@@ -35,3 +35,20 @@ export function findByName(json: SynthJson, type: string, name: string): any {
   if (found.length !== 1) throw new Error(`expected one ${type} named ${name}, found ${found.length}`);
   return found[0];
 }
+
+/** Docker containers that run (the never-started `<workload>-files` holders excluded). */
+export function dockerReplicas(json: SynthJson): any[] {
+  return Object.values(resourcesOf(json, 'docker_container')).filter((c: any) => c.start !== false);
+}
+
+/**
+ * The files a Docker workload's replicas see: uploaded into its `<prefix>-<workload>-files`
+ * container (read-only root filesystems) and mounted from there, or into the replica itself.
+ */
+export function dockerFiles(json: SynthJson, containerName: string): Array<{ file: string; content: string; permissions?: string }> {
+  const containers = Object.values(resourcesOf(json, 'docker_container')) as any[];
+  const replica = containers.find((c) => c.name === containerName);
+  if (!replica) throw new Error(`no docker_container named ${containerName}`);
+  const holder = containers.find((c) => c.start === false && c.name === containerName.replace(/-\d+$/, '-files'));
+  return (holder ?? replica).upload ?? [];
+}
