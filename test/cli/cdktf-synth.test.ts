@@ -10,11 +10,16 @@ import * as path from 'path';
 const ROOT = path.join(__dirname, '..', '..');
 jest.setTimeout(120000);
 
+// tsx (the app command) listens on a unix socket under TMPDIR, and a socket path may not exceed
+// 107 bytes: jest's TMPDIR lies under the checkout, which may be deep. A short one for the CLI.
+const SHORT_TMPDIR = fs.mkdtempSync('/tmp/ss-cli-');
+afterAll(() => fs.rmSync(SHORT_TMPDIR, { recursive: true, force: true }));
+
 function synth(outdir: string, env: Record<string, string> = {}) {
   const result = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'cdktf'), ['synth', '--output', outdir], {
     cwd: ROOT,
     encoding: 'utf8',
-    env: { ...process.env, CHECKPOINT_DISABLE: '1', CDKTF_DISABLE_PLUGIN_CACHE_ENV: '1', CI: '1', ...env },
+    env: { ...process.env, TMPDIR: SHORT_TMPDIR, CHECKPOINT_DISABLE: '1', CDKTF_DISABLE_PLUGIN_CACHE_ENV: '1', CI: '1', ...env },
   });
   return { status: result.status, output: `${result.stdout}\n${result.stderr}` };
 }
