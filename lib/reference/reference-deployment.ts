@@ -40,8 +40,12 @@ export const ReferenceDeploymentOptionsSchema = z.object({
   services: z.array(ServiceSpecSchema).default([]),
   /** The RabbitMQ cluster, created when any service uses messaging. @default - RabbitMqCluster defaults */
   messaging: z.record(z.string(), z.unknown()).optional(),
-  /** The stack's residency policy. @default { policy: 'eea' } */
-  residency: z.object({ policy: ResidencyPolicySchema.default('eea') }).strict().default({ policy: 'eea' }),
+  /**
+   * The stack's residency policy. Left out, the stack's guard keeps the policy it has (one chosen
+   * with `new ResidencyGuard(stack, 'ResidencyGuard', { policy })`), else 'eea'.
+   * @default - the stack's policy ('eea' unless chosen on the guard)
+   */
+  residency: z.object({ policy: ResidencyPolicySchema }).strict().optional(),
 }).strict().superRefine((o, ctx) => {
   addNestedIssues(NginxGatewayOptionsSchema, o.gateway, ['gateway'], ctx);
   if ('routes' in o.gateway) ctx.addIssue({ code: 'custom', path: ['gateway', 'routes'], message: 'routes come from services[].routes; set them there' });
@@ -100,7 +104,8 @@ export class ReferenceDeployment extends Construct {
     super(scope, id);
     this.target = target;
     this.messagingOptions = props.messaging;
-    ResidencyGuard.of(this).usePolicy(o.residency.policy);
+    if (o.residency) ResidencyGuard.of(this).usePolicy(o.residency.policy);
+    else ResidencyGuard.of(this);
     this.gateway = this.createGateway(props.gateway);
     new TerraformOutput(this, 'gateway-address', {
       value: this.gateway.address,
