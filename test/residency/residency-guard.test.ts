@@ -3,9 +3,10 @@ import * as path from 'path';
 import { App, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import {
-  DatastoreLocation, IDatastore, KubernetesTarget, OSLO_REGION, RegionRef, ResidencyGuard, defineRegion,
+  KubernetesTarget, OSLO_REGION, RegionRef, ResidencyGuard, defineRegion,
 } from '../../lib';
 import { LoopbackTarget } from '../fixtures/loopback-target';
+import { ObjectStore, synthError } from '../support/residency';
 import { newStack, synthJson } from '../support/synth';
 import { statefulWorkload } from '../support/workloads';
 
@@ -16,21 +17,7 @@ function stackIn(region: RegionRef, location?: RegionRef) {
   return { app, stack };
 }
 
-function synthError(stack: TerraformStack): string {
-  try {
-    synthJson(stack);
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected synthesis to fail');
-}
 
-class ObjectStore extends Construct implements IDatastore {
-  public readonly datastoreKind = 'object-storage';
-  constructor(scope: Construct, id: string, public readonly datastoreLocations: DatastoreLocation[]) {
-    super(scope, id);
-  }
-}
 
 describe('ResidencyGuard', () => {
   it('fails a stateful workload in aws:us-east-1, naming path, kind, location, country, policy and fix', () => {

@@ -8,23 +8,16 @@ import * as path from 'path';
 import { App, Aspects, IAspect, S3Backend, TerraformStack, Testing } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import {
-  Datastore, DatastoreLocation, DockerTarget, IDatastore, KubernetesTarget, OSLO_REGION, PostgresDatabase, RabbitMqCluster,
+  Datastore, DatastoreLocation, DockerTarget, KubernetesTarget, OSLO_REGION, PostgresDatabase, RabbitMqCluster,
   Region, ResidencyGuard, SovereignStackError, defineRegion, regions, resolveRegionRef, synthApp,
 } from '../../lib';
 import { addServiceStack, escapeHatchStack, overrideDefaultsStack, subclassStack } from '../fixtures/client-stacks';
 import { local } from '../../stacks/local';
 import { osloProduction } from '../../stacks/oslo-production';
+import { ObjectStore, synthError } from '../support/residency';
 import { newStack, synthJson } from '../support/synth';
 import { statefulWorkload } from '../support/workloads';
 
-function synthError(stack: TerraformStack): string {
-  try {
-    synthJson(stack);
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected synthesis to fail');
-}
 
 function database(region: string | Region = OSLO_REGION, location?: string | Region) {
   const { app, stack } = newStack('s');
@@ -42,12 +35,6 @@ function requiredNodeLabels(stack: TerraformStack, json: any, component: IConstr
   return Object.fromEntries(terms[0].match_expressions.map((e: any) => [e.key, e.values]));
 }
 
-class ObjectStore extends Construct implements IDatastore {
-  public readonly datastoreKind = 'object-storage';
-  constructor(scope: Construct, id: string, public readonly datastoreLocations: DatastoreLocation[]) {
-    super(scope, id);
-  }
-}
 
 describe('residency: evidence equals placement', () => {
   it('pins a datastore that overrides its location to that location, and reports the placement it got', () => {
