@@ -302,3 +302,12 @@ describe('residency: regions cannot be forged', () => {
     }
   });
 });
+
+describe('residency: a Docker datastore lives on its host', () => {
+  it('refuses a datastore whose record names another location than the Docker host', () => {
+    const { stack } = newStack('s');
+    const target = new DockerTarget(stack, 'docker', { location: OSLO_REGION });
+    new PostgresDatabase(stack, 'db', { target, serviceName: 'orders', location: 'upcloud:fi-hel1' });
+    expect(synthError(stack)).toContain(`its volumes are on the Docker host at ${OSLO_REGION.id}, not at upcloud:fi-hel1`);
+  });
+});

@@ -220,9 +220,13 @@ export class DockerTarget extends WorkloadTarget {
   }
 
   /** The data lives on the Docker host the synthesized provider talks to. */
-  protected placementEvidence(): PlacementEvidence {
+  protected placementEvidence(_realized: unknown, location: RegionRef): PlacementEvidence {
     const host: unknown = synthesizedBody(this.provider)?.host;
     const problems: string[] = [];
+    // One host holds every volume: a datastore cannot live elsewhere than the target.
+    if (regionId(location) !== regionId(this.location)) {
+      problems.push(`its volumes are on the Docker host at ${regionId(this.location)}, not at ${regionId(location)} as its record says`);
+    }
     if (typeof host !== 'string' || host.length === 0) {
       problems.push('the Docker provider has no host: it would take DOCKER_HOST at apply time, which may be any machine');
     } else if (host !== terraformLiteral(this.host)) {
