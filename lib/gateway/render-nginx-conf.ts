@@ -80,10 +80,11 @@ function httpContext(s: Spec): string[] {
 }
 
 function upstreamBlock(u: Spec['upstreams'][number]): string[] {
-  const resolving = u.servers.some((sv) => sv.resolve);
   const body = [
-    // `resolve` keeps the group's peers in shared memory, updated as DNS answers change.
-    ...(resolving ? [`zone upstream_${u.name} ${u.zoneSizeKb}k;`] : []),
+    // The group's run-time state in shared memory, for every worker: without it each worker
+    // counts max_fails on its own, so a hung server takes maxFails requests per worker before it
+    // is left out. `resolve` also keeps the peers there, updated as DNS answers change.
+    `zone upstream_${u.name} ${u.zoneSizeKb}k;`,
     ...u.servers.map((sv) => `server ${sv.host}:${sv.port}${sv.resolve ? ' resolve' : ''} max_fails=${sv.maxFails} fail_timeout=${sv.failTimeoutSeconds}s;`),
   ];
   if (u.keepalive > 0) {
@@ -181,8 +182,22 @@ function routeLocation(s: Spec, route: Route): string[] {
     // `non_idempotent`), because the first backend may already have acted on them.
     'proxy_next_upstream error timeout http_502 http_503 http_504;',
     `proxy_next_upstream_tries ${s.retries.tries};`,
-    `proxy_next_upstream_timeout ${s.retries.timeoutSeconds}s;`,
+    `proxy_next_upstream_timeout ${nextUpstreamTimeoutSeconds(s)}s;`,
   ]);
+}
+
+/**
+ * nginx passes a request to the next server only while less than proxy_next_upstream_timeout has
+ * passed since its FIRST attempt began. A hung backend (it accepts, then never answers: a stopped
+ * or deadlocked pod) fails an attempt only when proxy_read_timeout (or proxy_send_timeout) runs
+ * out, up to proxy_connect_timeout after the attempt began; a shorter budget is spent by then and
+ * the request is answered 504 instead of retried (10 s against the default 60 s read timeout did
+ * exactly that). So the budget covers every attempt but the last one in full, plus a second for
+ * timer granularity, and is never below `retries.timeoutSeconds`.
+ */
+function nextUpstreamTimeoutSeconds(s: Pick<Spec, 'timeouts' | 'retries'>): number {
+  const attemptSeconds = s.timeouts.connectSeconds + Math.max(s.timeouts.readSeconds, s.timeouts.sendSeconds);
+  return Math.max(s.retries.timeoutSeconds, (s.retries.tries - 1) * attemptSeconds + 1);
 }
 
 function limitReq(s: Spec, name: string | undefined): string[] {

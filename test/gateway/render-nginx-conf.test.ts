@@ -112,7 +112,7 @@ describe('renderNginxConf: rate limits', () => {
 });
 
 describe('renderNginxConf: upstreams and proxying', () => {
-  it('renders passive health checks and keepalive per upstream, and no keepalive when 0', () => {
+  it('renders passive health checks (state shared by the workers) and keepalive per upstream, and no keepalive when 0', () => {
     const conf = renderNginxConf({
       ...base,
       upstreams: [
@@ -123,13 +123,16 @@ describe('renderNginxConf: upstreams and proxying', () => {
       routes: [{ path: '/v1/orders', upstream: 'orders' }, { path: '/legacy/', upstream: 'legacy' }],
     });
     expect(blockOf(conf, 'upstream orders')).toEqual([
+      // Without a zone each worker counts max_fails alone: a hung server would take maxFails
+      // requests per worker before it is left out.
+      'zone upstream_orders 64k;',
       'server 10.0.0.1:8080 max_fails=3 fail_timeout=10s;',
       'server 10.0.0.2:8081 max_fails=1 fail_timeout=30s;',
       'keepalive 16;',
       'keepalive_requests 500;',
       'keepalive_timeout 20s;',
     ]);
-    expect(blockOf(conf, 'upstream legacy')).toEqual(['server legacy:80 max_fails=3 fail_timeout=10s;']);
+    expect(blockOf(conf, 'upstream legacy')).toEqual(['zone upstream_legacy 64k;', 'server legacy:80 max_fails=3 fail_timeout=10s;']);
     expect(blockOf(conf, 'location /legacy/')).toContain('proxy_pass http://legacy;');
   });
 
@@ -149,11 +152,49 @@ describe('renderNginxConf: upstreams and proxying', () => {
       'proxy_send_timeout 60s;',
       'proxy_next_upstream error timeout http_502 http_503 http_504;',
       'proxy_next_upstream_tries 3;',
-      'proxy_next_upstream_timeout 5s;',
+      // Two attempts of up to connect + read (3 + 60 s) each must fit before the third may start.
+      'proxy_next_upstream_timeout 127s;',
     ]) {
       expect(loc).toContain(d);
     }
     expect(loc.join('\n')).not.toContain('non_idempotent');
+  });
+
+  /** The rendered proxy timeouts of the route, in seconds. */
+  function proxyTimeouts(spec: NginxConfSpec): { connect: number; read: number; send: number; tries: number; nextUpstream: number } {
+    const loc = blockOf(renderNginxConf(spec), 'location /v1/orders');
+    const seconds = (directive: string): number => {
+      const value = loc.map((l) => new RegExp(`^${directive} (\\d+)s?;$`).exec(l)?.[1]).find((v) => v !== undefined);
+      if (value === undefined) throw new Error(`no ${directive} in ${loc.join('\n')}`);
+      return Number(value);
+    };
+    return {
+      connect: seconds('proxy_connect_timeout'), read: seconds('proxy_read_timeout'), send: seconds('proxy_send_timeout'),
+      tries: seconds('proxy_next_upstream_tries'), nextUpstream: seconds('proxy_next_upstream_timeout'),
+    };
+  }
+
+  it('leaves room to retry a request whose backend hung: with the defaults, 66 s against a 5 s connect and 60 s read timeout', () => {
+    // nginx tries the next server only while less than proxy_next_upstream_timeout has passed
+    // since the first attempt began; an attempt on a backend that accepts and never answers fails
+    // at the read timeout. The old 10 s budget ran out first, so such a GET got 504 after 60 s.
+    expect(proxyTimeouts(base)).toEqual({ connect: 5, read: 60, send: 60, tries: 2, nextUpstream: 66 });
+  });
+
+  it.each([
+    [{ connectSeconds: 1, readSeconds: 2, sendSeconds: 2 }, { tries: 2, timeoutSeconds: 1 }, 4],
+    [{ connectSeconds: 5, readSeconds: 10, sendSeconds: 30 }, { tries: 2, timeoutSeconds: 10 }, 36], // a stalled upload: send
+    [{ connectSeconds: 2, readSeconds: 5, sendSeconds: 5 }, { tries: 4, timeoutSeconds: 10 }, 22], // three attempts of 7 s
+    [{ connectSeconds: 2, readSeconds: 5, sendSeconds: 5 }, { tries: 2, timeoutSeconds: 30 }, 30], // a larger budget is kept
+    [{ connectSeconds: 75, readSeconds: 3600, sendSeconds: 3600 }, { tries: 10, timeoutSeconds: 3600 }, 9 * 3675 + 1],
+    [{ connectSeconds: 5, readSeconds: 60, sendSeconds: 60 }, { tries: 1, timeoutSeconds: 10 }, 10], // no retry: as given
+  ])('timeouts %j, retries %j: proxy_next_upstream_timeout %ss', (timeouts, retries, expected) => {
+    const t = proxyTimeouts({ ...base, timeouts, retries });
+    expect(t).toMatchObject({ connect: timeouts.connectSeconds, read: timeouts.readSeconds, send: timeouts.sendSeconds, tries: retries.tries });
+    expect(t.nextUpstream).toBe(expected);
+    // Every attempt but the last may run to its timeout and still be followed by the next one.
+    expect(t.nextUpstream).toBeGreaterThan((t.tries - 1) * (t.connect + Math.max(t.read, t.send)));
+    expect(t.nextUpstream).toBeGreaterThanOrEqual(retries.timeoutSeconds);
   });
 
   it('answers unmatched paths with a JSON 404, unless a route claims "/"', () => {
@@ -191,9 +232,14 @@ describe('renderNginxConf: upstreams re-resolved while running (nginx >= 1.27.3)
     expect(conf).toContain('resolver_timeout 5s;');
   });
 
-  it('renders neither zone nor resolver for static upstreams', () => {
+  it('renders no resolver for static upstreams (their zone only shares the failure counts)', () => {
     const conf = renderNginxConf(base);
-    expect(conf).not.toContain('zone upstream_');
+    expect(blockOf(conf, 'upstream orders')).toEqual([
+      'zone upstream_orders 64k;',
+      'server orders.platform.svc.cluster.local:8080 max_fails=3 fail_timeout=10s;',
+      'keepalive 32;', 'keepalive_requests 1000;', 'keepalive_timeout 60s;',
+    ]);
+    expect(conf).not.toContain(' resolve');
     expect(conf).not.toContain('resolver');
   });
 

@@ -12,7 +12,7 @@ import * as path from 'path';
 import { NginxConfSpec } from '../../lib/gateway/nginx-spec';
 import { renderNginxConf } from '../../lib/gateway/render-nginx-conf';
 import { coerceVersion, semver } from '../../lib/util/versions';
-import { describeWithServer, findBinary, freePort, freePorts, makeWorkDir, stopProcess, waitForPort } from './support/real-servers';
+import { describeWithServer, findBinary, freePort, freePorts, makeWorkDir, sleep, stopProcess, waitForPort } from './support/real-servers';
 
 const LOOPBACK = '127.0.0.1';
 
@@ -55,6 +55,69 @@ function startBackend(name: string, port: number, onRequest?: (req: http.Incomin
 
 interface Reply { status: number; headers: http.IncomingHttpHeaders; body: string }
 
+/**
+ * A backend in a process of its own, so it can be frozen with SIGSTOP like a stopped pod (its
+ * kernel still accepts connections and takes requests; nothing answers). Prints one line per
+ * request it handles, "<METHOD> <url>": the side effects, counted by the test.
+ */
+const CHILD_BACKEND = `
+const http = require('http');
+const [port, name] = process.argv.slice(1);
+const server = http.createServer((req, res) => {
+  process.stdout.write(req.method + ' ' + req.url + '\\n');
+  req.resume();
+  res.setHeader('content-type', 'text/plain');
+  res.end(name);
+});
+server.keepAliveTimeout = 120000;
+server.listen(Number(port), '127.0.0.1', () => process.stdout.write('listening\\n'));
+`;
+
+interface ChildBackend {
+  name: string;
+  port: number;
+  child: ChildProcess;
+  /** "<METHOD> <url>" of every request the backend handled, in order. */
+  handled: string[];
+  /** True while the test holds it stopped (afterAll sends SIGCONT first). */
+  stopped: boolean;
+}
+
+function startChildBackend(name: string, port: number): Promise<ChildBackend> {
+  const child = spawn(process.execPath, ['-e', CHILD_BACKEND, String(port), name], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const backend: ChildBackend = { name, port, child, handled: [], stopped: false };
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
+      buffered += chunk;
+      const lines = buffered.split('\n');
+      buffered = lines.pop()!;
+      for (const line of lines) {
+        if (line === 'listening') resolve(backend);
+        else backend.handled.push(line);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`backend ${name} exited with ${code} before listening`)));
+  });
+}
+
+/** One line of the rendered json_combined access log. */
+interface AccessLine { request: string; status: number; upstream_addr: string; request_time: number }
+
+/** The servers nginx tried for a request, in order ($upstream_addr: "a:1, b:2"). */
+const attempts = (line: AccessLine): string[] => line.upstream_addr.split(', ').filter(Boolean);
+
+interface Timed extends Reply { ms: number }
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
 function request(options: https.RequestOptions, secure = false): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = (secure ? https : http).request({ host: LOOPBACK, ...options }, (res) => {
@@ -66,6 +129,13 @@ function request(options: https.RequestOptions, secure = false): Promise<Reply> 
     req.on('error', reject);
     req.end();
   });
+}
+
+/** A request on a connection of its own (no client keepalive), timed from send to last byte. */
+async function timed(options: https.RequestOptions): Promise<Timed> {
+  const started = performance.now();
+  const reply = await request({ ...options, agent: false });
+  return { ...reply, ms: performance.now() - started };
 }
 
 /**
@@ -92,6 +162,7 @@ describeWithServer('nginx', findBinary(['/usr/sbin/nginx', 'nginx']), 'nginx ren
   let nginxVersion: string;
   const running: ChildProcess[] = [];
   const backends: Backend[] = [];
+  const childBackends: ChildBackend[] = [];
   const port = freePort;
 
   beforeAll(() => {
@@ -108,6 +179,8 @@ describeWithServer('nginx', findBinary(['/usr/sbin/nginx', 'nginx']), 'nginx ren
       // By PID: SIGTERM, then SIGKILL if a master has not exited within 3 s.
       await Promise.all(running.map((child) => stopProcess(child)));
       await Promise.all(backends.map((b) => b.stop()));
+      for (const b of childBackends) if (b.stopped && b.child.pid) process.kill(b.child.pid, 'SIGCONT');
+      await Promise.all(childBackends.map((b) => stopProcess(b.child)));
     } finally {
       if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
     }
@@ -143,6 +216,28 @@ describeWithServer('nginx', findBinary(['/usr/sbin/nginx', 'nginx']), 'nginx ren
     const r = spawnSync(nginx, ['-t', '-p', dir, '-c', path.join(dir, 'nginx.conf')], { encoding: 'utf8' });
     return { ok: r.status === 0, output: r.stderr };
   }
+
+  async function childBackend(name: string): Promise<ChildBackend> {
+    const b = await startChildBackend(name, await port());
+    childBackends.push(b);
+    return b;
+  }
+
+  function accessLog(dir: string): AccessLine[] {
+    const file = path.join(dir, 'access.log');
+    if (!fs.existsSync(file)) return [];
+    return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as AccessLine);
+  }
+
+  /** The access log's lines after the first `from`, once there are `count` of them (nginx logs after replying). */
+  async function accessLogAfter(dir: string, from: number, count: number): Promise<AccessLine[]> {
+    await waitFor(() => accessLog(dir).length >= from + count, 5000);
+    return accessLog(dir).slice(from);
+  }
+
+  /** What the rendered config says, for the log line. */
+  const nextUpstreamTimeoutOf = (dir: string): string =>
+    /proxy_next_upstream_timeout (\S+);/.exec(fs.readFileSync(path.join(dir, 'nginx.conf'), 'utf8'))?.[1] ?? 'none';
 
   async function start(dir: string, probePort: number): Promise<void> {
     const t = check(dir);
@@ -294,38 +389,176 @@ describeWithServer('nginx', findBinary(['/usr/sbin/nginx', 'nginx']), 'nginx ren
     });
   });
 
+  /**
+   * Each test here fails when the directive it names is rendered wrong or left out, also where
+   * nginx's own defaults would do part of the work (they retry `error timeout` without limit, with
+   * max_fails=1 and no proxy_next_upstream_timeout): so each sets values those defaults differ
+   * from, and counts attempts in the access log ($upstream_addr lists every server tried).
+   */
   describe('failover (passive health checks + proxy_next_upstream)', () => {
-    it('keeps answering when one backend stops', async () => {
+    it('a backend that is gone (connection refused): every GET is answered by the other, and exactly maxFails are retried before the breaker opens', async () => {
       const a = await backend('fail-a');
       const b = await backend('fail-b');
+      const maxFails = 2; // nginx's default is 1: a renderer that drops max_fails fails the count below
       const httpPort = await port();
       const dir = writeConf('failover', {
         serverName: 'localhost', httpPort,
-        upstreams: [{ name: 'svc', servers: [{ host: LOOPBACK, port: a.port }, { host: LOOPBACK, port: b.port }] }],
+        upstreams: [{ name: 'svc', servers: [a, b].map((x) => ({ host: LOOPBACK, port: x.port, maxFails, failTimeoutSeconds: 60 })) }],
         routes: [{ path: '/svc/', upstream: 'svc' }],
       });
       await start(dir, httpPort);
       const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
-      const send = async (n: number) => {
-        const replies = await Promise.all(Array.from({ length: n }, (_, i) => request({ port: httpPort, path: `/svc/${i}`, agent })));
-        return { failures: replies.filter((r) => r.status !== 200).length, bodies: replies.map((r) => r.body) };
-      };
       try {
-        const before = await send(20);
-        expect(before.failures).toBe(0);
-        expect(new Set(before.bodies)).toEqual(new Set(['fail-a', 'fail-b']));
+        const before = await Promise.all(Array.from({ length: 20 }, (_, i) => request({ port: httpPort, path: `/svc/${i}`, agent })));
+        expect(before.filter((r) => r.status !== 200)).toHaveLength(0);
+        expect(new Set(before.map((r) => r.body))).toEqual(new Set(['fail-a', 'fail-b']));
 
         await b.stop();
+        await sleep(200); // nginx notices the closed idle keepalive connections
         const servedByA = a.requests;
-        const after = await send(200);
+        const logged = accessLog(dir).length;
+        // One at a time, so every attempt on b is a separate request and the count of retries is
+        // exact; each on a connection of its own, so they spread over nginx's workers.
+        const after: Reply[] = [];
+        for (let i = 0; i < 200; i++) after.push(await request({ port: httpPort, path: `/svc/after-${i}`, agent: false }));
+        const retried = (await accessLogAfter(dir, logged, 200)).filter((l) => attempts(l).length > 1);
         // eslint-disable-next-line no-console
-        console.log(`[nginx failover] client-visible failures after stopping one of two backends: ${after.failures} of 200`);
-        expect(after.failures).toBe(0);
-        expect(new Set(after.bodies)).toEqual(new Set(['fail-a']));
+        console.log(`[nginx failover] backend gone: ${after.filter((r) => r.status !== 200).length} of 200 GETs failed; ${retried.length} retried (${retried.map((l) => l.upstream_addr).join(' | ')})`);
+        expect(after.filter((r) => r.status !== 200)).toHaveLength(0);
+        expect(new Set(after.map((r) => r.body))).toEqual(new Set(['fail-a']));
         expect(a.requests - servedByA).toBe(200);
+        expect(retried.map(attempts)).toEqual(Array(maxFails).fill([`${LOOPBACK}:${b.port}`, `${LOOPBACK}:${a.port}`]));
       } finally {
         agent.destroy();
       }
+    });
+
+    it('a hung backend (SIGSTOP): GETs are retried on the other within connect + read timeout, maxFails of them wait, POSTs are never replayed', async () => {
+      // Backends in processes of their own, so one can be frozen like a stopped pod: its kernel
+      // still accepts connections and takes the request, and nothing ever answers.
+      const a = await childBackend('hung-a');
+      const b = await childBackend('hung-b');
+      const maxFails = 2;
+      // The issue's proportions, scaled down: a retry budget (1 s) shorter than the read timeout
+      // (2 s), as the defaults are (10 s against 60 s). Rendered as given, no timed-out request
+      // would ever be retried; every GET that reached b got 504 after 2 s.
+      const timeouts = { connectSeconds: 1, readSeconds: 2, sendSeconds: 2 };
+      const retries = { tries: 2, timeoutSeconds: 1 };
+      const servers = [a, b].map((x) => ({ host: LOOPBACK, port: x.port, maxFails, failTimeoutSeconds: 60 }));
+      const httpPort = await port();
+      const dir = writeConf('hung', {
+        serverName: 'localhost', httpPort, timeouts, retries,
+        // Two groups over the same backends, so the POSTs start with a closed breaker too.
+        upstreams: [{ name: 'reads', servers }, { name: 'writes', servers }],
+        routes: [{ path: '/reads/', upstream: 'reads' }, { path: '/writes/', upstream: 'writes' }],
+      });
+      await start(dir, httpPort);
+      const warm = await Promise.all(Array.from({ length: 4 }, (_, i) => timed({ port: httpPort, path: `/reads/warm-${i}` })));
+      expect(new Set(warm.map((r) => `${r.status} ${r.body}`))).toEqual(new Set(['200 hung-a', '200 hung-b']));
+
+      process.kill(b.child.pid!, 'SIGSTOP');
+      b.stopped = true;
+      const readMs = timeouts.readSeconds * 1000;
+      // A GET that meets the hung backend costs one read timeout, then the other backend answers.
+      const boundMs = (timeouts.connectSeconds + timeouts.readSeconds) * 1000;
+
+      // One at a time: exactly maxFails GETs reach b (then the breaker keeps it out for 60 s).
+      let logged = accessLog(dir).length;
+      const sequential: Timed[] = [];
+      for (let i = 0; i < 10; i++) sequential.push(await timed({ port: httpPort, path: `/reads/seq-${i}` }));
+      const seqLog = await accessLogAfter(dir, logged, 10);
+      // Then at once: the breaker is open, nobody waits.
+      logged = accessLog(dir).length;
+      const burst = await Promise.all(Array.from({ length: 40 }, (_, i) => timed({ port: httpPort, path: `/reads/burst-${i}` })));
+      await accessLogAfter(dir, logged, 40);
+
+      // POSTs (each a side effect with its own id), one at a time.
+      logged = accessLog(dir).length;
+      const posts: Array<Timed & { id: string }> = [];
+      for (let i = 0; i < 6; i++) posts.push({ id: `post-${i}`, ...(await timed({ port: httpPort, path: `/writes/post-${i}`, method: 'POST' })) });
+      const postLog = await accessLogAfter(dir, logged, 6);
+
+      // Thaw b: it now handles what it was sent while frozen (nginx had given up on those).
+      process.kill(b.child.pid!, 'SIGCONT');
+      b.stopped = false;
+      const hungPosts = posts.filter((p) => p.status !== 200).map((p) => p.id);
+      await waitFor(() => hungPosts.every((id) => b.handled.includes(`POST /writes/${id}`)), 5000);
+
+      const slow = sequential.filter((r) => r.ms >= readMs - 50);
+      const fmt = (rs: Timed[]) => rs.map((r) => `${r.status}/${Math.round(r.ms)}ms`).join(' ');
+      // eslint-disable-next-line no-console
+      console.log(`[nginx hung backend] read timeout ${timeouts.readSeconds}s, retry budget rendered ${nextUpstreamTimeoutOf(dir)}; ` +
+        `10 sequential GETs: ${fmt(sequential)}; 40 concurrent GETs: ${burst.filter((r) => r.status === 200).length} x 200, max ${Math.round(Math.max(...burst.map((r) => r.ms)))} ms; ` +
+        `6 POSTs: ${fmt(posts)}; side effects: a ${JSON.stringify(a.handled.filter((h) => h.startsWith('POST')))}, b ${JSON.stringify(b.handled.filter((h) => h.startsWith('POST')))}`);
+
+      // Every GET answered 200 by the healthy backend, none slower than one attempt on the hung one.
+      for (const r of [...sequential, ...burst]) {
+        expect(r).toMatchObject({ status: 200, body: 'hung-a' });
+        expect(r.ms).toBeLessThan(boundMs);
+      }
+      // Exactly maxFails GETs met the hung backend, waited the read timeout and were retried on a.
+      expect(slow).toHaveLength(maxFails);
+      expect(seqLog.filter((l) => attempts(l).length > 1).map(attempts))
+        .toEqual(Array(maxFails).fill([`${LOOPBACK}:${b.port}`, `${LOOPBACK}:${a.port}`]));
+      // The breaker is open: the burst never waited for b.
+      for (const r of burst) expect(r.ms).toBeLessThan(readMs / 2);
+
+      // A POST that reached the hung backend is answered 504 and not replayed on a: the breaker
+      // bounds these to maxFails, and every POST had its side effect exactly once, on one backend.
+      expect(posts.filter((p) => p.status === 504)).toHaveLength(maxFails);
+      expect(posts.filter((p) => p.status === 200)).toHaveLength(posts.length - maxFails);
+      expect(postLog.filter((l) => attempts(l).length > 1)).toEqual([]);
+      for (const p of posts) {
+        const by = [a, b].flatMap((x) => x.handled.filter((h) => h === `POST /writes/${p.id}`).map(() => x.name));
+        expect({ id: p.id, by }).toEqual({ id: p.id, by: [p.status === 200 ? 'hung-a' : 'hung-b'] });
+      }
+    });
+
+    it('retries a GET answered 502, 503 or 504 on the next server (nginx passes those on by default)', async () => {
+      const a = await backend('status-a');
+      const codes = [502, 503, 504];
+      const b = await backend('status-b', (req, res) => {
+        req.resume();
+        res.statusCode = codes[(b.requests - 1) % codes.length];
+        res.end('status-b failed');
+      });
+      const httpPort = await port();
+      const dir = writeConf('status', {
+        serverName: 'localhost', httpPort,
+        // A breaker that never opens here, so b keeps answering 5xx to every other attempt.
+        upstreams: [{ name: 'svc', servers: [a, b].map((x) => ({ host: LOOPBACK, port: x.port, maxFails: 0 })) }],
+        routes: [{ path: '/svc/', upstream: 'svc' }],
+      });
+      await start(dir, httpPort);
+      const replies: Reply[] = [];
+      for (let i = 0; i < 30; i++) replies.push(await request({ port: httpPort, path: `/svc/${i}` }));
+      // eslint-disable-next-line no-console
+      console.log(`[nginx 5xx retry] 30 GETs: ${replies.filter((r) => r.status === 200).length} x 200; b answered ${b.requests} x 502/503/504`);
+      expect(b.requests).toBeGreaterThanOrEqual(codes.length);
+      expect(replies.map((r) => `${r.status} ${r.body}`)).toEqual(Array(30).fill('200 status-a'));
+    });
+
+    it('gives up after retries.tries attempts (nginx would try every server)', async () => {
+      const failing = await Promise.all(['tries-a', 'tries-b', 'tries-c'].map((name) => backend(name, (req, res) => {
+        req.resume();
+        res.statusCode = 503;
+        res.end(name);
+      })));
+      const httpPort = await port();
+      const tries = 2;
+      const dir = writeConf('tries', {
+        serverName: 'localhost', httpPort, retries: { tries },
+        upstreams: [{ name: 'svc', servers: failing.map((x) => ({ host: LOOPBACK, port: x.port, maxFails: 0 })) }],
+        routes: [{ path: '/svc/', upstream: 'svc' }],
+      });
+      await start(dir, httpPort);
+      const statuses: number[] = [];
+      for (let i = 0; i < 9; i++) statuses.push((await request({ port: httpPort, path: `/svc/${i}` })).status);
+      const attemptsMade = failing.reduce((n, x) => n + x.requests, 0);
+      // eslint-disable-next-line no-console
+      console.log(`[nginx tries] 9 GETs over 3 backends answering 503, tries ${tries}: ${attemptsMade} attempts`);
+      expect(statuses).toEqual(Array(9).fill(503));
+      expect(attemptsMade).toBe(9 * tries);
     });
 
     it('retries GET on the other backend but never re-sends a POST the failing backend received', async () => {
