@@ -2,7 +2,8 @@
  * The rendered postgresql.conf and pg_hba.conf against a real PostgreSQL 15 on 127.0.0.1
  * (free ports from the registry, Unix sockets in a short folder under /tmp): `postgres -C` reads
  * the rendered values back, two servers boot with them (one with TLS), and pg_hba.conf admits
- * the owning role to its own database only.
+ * the owning role to its own database only. Both booted servers are asked (SHOW) whether every
+ * commit is durable: a rendered fsync, synchronous_commit or full_page_writes = off fails them.
  */
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -13,6 +14,15 @@ import { describeWithServer, findBinary, freePort, makeSocketDir, makeWorkDir, s
 
 const BIN_DIR = '/usr/lib/postgresql/15/bin';
 const OWNER_PASSWORD = 'owner-secret-1';
+
+/**
+ * What makes an acknowledged commit survive a crash, as PostgreSQL reports it. Each is on by
+ * default and nothing may turn it off: fsync (off: a power loss corrupts the cluster),
+ * synchronous_commit (off: a crash loses the last acknowledged commits), full_page_writes (off: a
+ * torn page after a power loss cannot be repaired from the WAL).
+ */
+const DURABLE = { fsync: 'on', synchronous_commit: 'on', full_page_writes: 'on' } as const;
+const DURABILITY_SETTINGS = Object.keys(DURABLE) as Array<keyof typeof DURABLE>;
 
 interface Server {
   readonly dir: string;
@@ -52,6 +62,19 @@ describeWithServer('PostgreSQL 15', findBinary([`${BIN_DIR}/postgres`]), 'Postgr
     const r = psql(['-h', server.socketDir, '-p', String(server.port), '-U', 'postgres', '-d', 'postgres', '-c', sql]);
     if (r.code !== 0) throw new Error(`psql failed: ${r.stderr}`);
     return r.stdout;
+  }
+
+  /**
+   * The durability settings the running server uses (SHOW, so whatever set them: the rendered
+   * file, an include, the command line), each with where it came from when not the default.
+   */
+  function durability(server: Server): Record<string, string> {
+    const rows = admin(server, `SELECT name, setting, source, coalesce(sourcefile, '') FROM pg_settings WHERE name IN (${DURABILITY_SETTINGS.map((n) => `'${n}'`).join(', ')}) ORDER BY name`);
+    const shown = Object.fromEntries(DURABILITY_SETTINGS.map((name) => [name, admin(server, `SHOW ${name}`)]));
+    const notDurable = DURABILITY_SETTINGS.filter((name) => shown[name] !== DURABLE[name]);
+    // eslint-disable-next-line no-console
+    if (notDurable.length > 0) console.log(`[postgres durability] not durable: ${notDurable.join(', ')}\n${rows}`);
+    return shown;
   }
 
   /** Connects over TCP 127.0.0.1 with a password, as a service would. */
@@ -143,6 +166,7 @@ describeWithServer('PostgreSQL 15', findBinary([`${BIN_DIR}/postgres`]), 'Postgr
         password_encryption: readBack(dir, 'password_encryption'),
         unix_socket_permissions: readBack(dir, 'unix_socket_permissions'),
         ssl: readBack(dir, 'ssl'),
+        ...Object.fromEntries(DURABILITY_SETTINGS.map((name) => [name, readBack(dir, name)])),
       }).toEqual({
         shared_buffers: String(memory.sharedBuffersKb / 8),
         effective_cache_size: String(memory.effectiveCacheSizeKb / 8),
@@ -158,7 +182,16 @@ describeWithServer('PostgreSQL 15', findBinary([`${BIN_DIR}/postgres`]), 'Postgr
         password_encryption: 'scram-sha-256',
         unix_socket_permissions: '448', // 0700
         ssl: spec.ssl ? 'on' : 'off',
+        ...DURABLE,
       });
+    });
+
+    it('reads a durability setting turned off back as off (the checks above and below can fail)', () => {
+      const dir = path.join(work, 'check-not-durable');
+      fs.mkdirSync(dir);
+      fs.writeFileSync(path.join(dir, 'postgresql.conf'), `${renderPostgresConf({ version: 15 })}fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n`);
+      expect(Object.fromEntries(DURABILITY_SETTINGS.map((name) => [name, readBack(dir, name)])))
+        .toEqual({ fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' });
     });
 
     it('fails on a value PostgreSQL does not accept (the check can fail)', () => {
@@ -232,6 +265,10 @@ describeWithServer('PostgreSQL 15', findBinary([`${BIN_DIR}/postgres`]), 'Postgr
       expect(fs.statSync(path.join(server.socketDir, `.s.PGSQL.${server.port}`)).mode & 0o777).toBe(0o700);
     });
 
+    it('runs with every commit durable: fsync, synchronous_commit and full_page_writes on', () => {
+      expect(durability(server)).toEqual(DURABLE);
+    });
+
     it('stores the owner password as SCRAM', () => {
       expect(admin(server, "SELECT rolpassword LIKE 'SCRAM-SHA-256$%' FROM pg_authid WHERE rolname = 'orders'")).toBe('t');
     });
@@ -282,6 +319,10 @@ describeWithServer('PostgreSQL 15', findBinary([`${BIN_DIR}/postgres`]), 'Postgr
       admin(server, `CREATE ROLE invoices LOGIN PASSWORD '${OWNER_PASSWORD}'`);
       admin(server, 'CREATE DATABASE invoices OWNER invoices');
     }, 60000);
+
+    it('runs with every commit durable: fsync, synchronous_commit and full_page_writes on', () => {
+      expect(durability(server)).toEqual(DURABLE);
+    });
 
     it('shows ssl on, lz4 WAL compression and the derived memory', () => {
       expect(admin(server, 'SHOW ssl')).toBe('on');
