@@ -36,7 +36,17 @@ const SOCKET_DIR = '/var/run/postgresql';
 const CONF_FILE = '/etc/postgresql/postgresql.conf';
 const HBA_FILE = '/etc/postgresql/pg_hba.conf';
 const INIT_SCRIPT = '/docker-entrypoint-initdb.d/10-create-owner.sh';
-/** The environment variable the init script reads the owner's password from. */
+/**
+ * Where the credentials Secret is mounted, one file per key (Kubernetes: mode 0440, group fsGroup;
+ * Docker: 0440 root:root, read through the supplementary group 0). The passwords reach the
+ * container as files, not env: no password is in the container's configuration (`docker
+ * inspect`, the pod spec's env) or in the environment every child process inherits.
+ */
+const CREDENTIALS_DIR = '/run/secrets/postgresql';
+/**
+ * The init script reads the owner's password from the file named by `${OWNER_PASSWORD_ENV}_FILE`,
+ * as the image's entrypoint reads POSTGRES_PASSWORD_FILE.
+ */
 const OWNER_PASSWORD_ENV = 'OWNER_PASSWORD';
 /** The image's own superuser, reachable over the unix socket only. */
 const SUPERUSER = 'postgres';
@@ -304,8 +314,10 @@ export class PostgresDatabase extends Construct {
       env: [
         { name: 'PGDATA', value: PGDATA },
         { name: 'POSTGRES_USER', value: SUPERUSER },
-        { name: 'POSTGRES_PASSWORD', secretRef: { secret: secretName, key: PostgresDatabase.SUPERUSER_PASSWORD_KEY } },
-        { name: OWNER_PASSWORD_ENV, secretRef: { secret: secretName, key: PostgresDatabase.PASSWORD_KEY } },
+        // Files, not env (see CREDENTIALS_DIR). The image's entrypoint reads POSTGRES_PASSWORD_FILE
+        // for initdb; the init script reads OWNER_PASSWORD_FILE.
+        { name: 'POSTGRES_PASSWORD_FILE', value: `${CREDENTIALS_DIR}/${PostgresDatabase.SUPERUSER_PASSWORD_KEY}` },
+        { name: `${OWNER_PASSWORD_ENV}_FILE`, value: `${CREDENTIALS_DIR}/${PostgresDatabase.PASSWORD_KEY}` },
         // Page checksums catch storage corruption; they can only be chosen at initdb.
         { name: 'POSTGRES_INITDB_ARGS', value: '--data-checksums' },
         ...(o.walStorageGi ? [{ name: 'POSTGRES_INITDB_WALDIR', value: WAL_DIR }] : []),
@@ -332,6 +344,7 @@ export class PostgresDatabase extends Construct {
         { path: HBA_FILE, content: renderPgHba({ database: name, user: name, clientCidrs: o.clientCidrs }) },
         { path: INIT_SCRIPT, content: renderInitOwnerScript({ role: name, database: name, passwordEnv: OWNER_PASSWORD_ENV }) },
       ],
+      secretMounts: [{ secret: secretName, mountPath: CREDENTIALS_DIR }],
       volumes: [
         { name: 'data', mountPath: DATA_MOUNT, sizeGi: o.storageGi, role: 'datastore', dataKind: 'postgresql-data', storageClassName: o.storageClassName },
         ...(o.walStorageGi

@@ -6,11 +6,15 @@
  * SOURCED into the entrypoint's bash, so this script runs its body in a subshell and leaves the
  * entrypoint's shell options alone.
  *
- * The script holds no password. It reads the owner's password from an environment variable (set
- * from a secret) and hands it to psql as a variable, which psql quotes as a literal (`:'pw'`), so
- * quotes, backslashes or `$` in the password cannot break or inject SQL. The session turns statement
- * logging off first, so the CREATE ROLE ... PASSWORD statement never reaches the server log, even
- * when it fails or is slow.
+ * The script holds no password, and the password is never on a command line (where every process
+ * list shows it): as the image does for POSTGRES_PASSWORD, it is read from the file named by
+ * `<passwordEnv>_FILE` (a mounted secret), or else from the environment variable `<passwordEnv>`.
+ * psql itself reads it (a backquoted `cat` of the file, or the shell's built-in printf of the
+ * variable, into a psql variable), so it reaches neither psql's nor any other process's argv, and
+ * psql quotes it as a literal (`:'pw'`), so quotes, backslashes or `$` in the password cannot break
+ * or inject SQL; every byte is kept, trailing newlines too. The session turns statement logging
+ * off first, so the CREATE ROLE ... PASSWORD statement never reaches the server log, even when it
+ * fails or is slow; and the role is only committed when it got a password.
  */
 import { z } from 'zod';
 import { parseProps } from '../util/errors';
@@ -25,10 +29,13 @@ export const InitOwnerSpecSchema = z.strictObject({
     message: 'must be the service\'s own database, not "postgres", "template0" or "template1"',
   }),
   /**
-   * Environment variable that holds the role's password when the script runs.
+   * Where the role's password comes from when the script runs: the file named by the environment
+   * variable `<passwordEnv>_FILE` (a mounted secret: preferred, as the value then sits in no
+   * process's environment), or else the environment variable `<passwordEnv>` itself. Setting both
+   * is refused, as the image refuses POSTGRES_PASSWORD with POSTGRES_PASSWORD_FILE.
    * @default 'OWNER_PASSWORD'
    */
-  passwordEnv: envName.default('OWNER_PASSWORD'),
+  passwordEnv: envName.max(100).default('OWNER_PASSWORD'),
 });
 
 export type InitOwnerSpec = z.input<typeof InitOwnerSpecSchema>;
@@ -36,27 +43,52 @@ export type InitOwnerSpec = z.input<typeof InitOwnerSpecSchema>;
 /** Renders the init script. Throws a SovereignStackError naming every bad field. */
 export function renderInitOwnerScript(input: InitOwnerSpec): string {
   const s = parseProps(InitOwnerSpecSchema, input, 'initOwner');
+  const env = s.passwordEnv;
+  const file = `${env}_FILE`;
   // role and database are validated identifiers ([a-z_][a-z0-9_]*), so they need no shell quoting;
   // psql quotes them again as identifiers (:"role").
   return `#!/bin/bash
 # rendered by sovereign-stack: creates the role "${s.role}" (LOGIN, not a superuser) and the
 # database "${s.database}" owned by it. Run once by the postgres image's docker-entrypoint on an empty
-# data directory. No password is in this file: it is read from $${s.passwordEnv} (a secret).
+# data directory. No password is in this file or on any command line: psql reads it from the
+# file named by $${file} (a mounted secret), or else from $${env}.
 (
   set -eu
-  if [ -z "\${${s.passwordEnv}:-}" ]; then
-    echo "create-owner: ${s.passwordEnv} is empty or unset; refusing to create role ${s.role} without a password" >&2
+  if [ -n "\${${file}:-}" ]; then
+    if [ -n "\${${env}:-}" ]; then
+      echo "create-owner: both ${env} and ${file} are set (but they are exclusive)" >&2
+      exit 1
+    fi
+    if [ ! -f "$${file}" ] || [ ! -r "$${file}" ] || [ ! -s "$${file}" ]; then
+      echo "create-owner: ${file} names no readable, non-empty file; refusing to create role ${s.role} without a password" >&2
+      exit 1
+    fi
+  elif [ -z "\${${env}:-}" ]; then
+    echo "create-owner: ${env} and ${file} are empty or unset; refusing to create role ${s.role} without a password" >&2
     exit 1
   fi
+  # For the shell psql runs the backquoted command in.
+  export ${env}="\${${env}:-}" ${file}="\${${file}:-}"
   psql -v ON_ERROR_STOP=1 --no-psqlrc --quiet \\
     --username "\${POSTGRES_USER:-postgres}" --dbname postgres \\
-    -v role=${s.role} -v database=${s.database} -v pw="\$${s.passwordEnv}" <<'EOSQL'
+    -v role=${s.role} -v database=${s.database} <<'EOSQL'
 -- Keep the password out of the server log, even for a failing or slow statement.
 SET log_statement = 'none';
 SET log_min_duration_statement = -1;
 SET log_min_error_statement = 'panic';
 SET password_encryption = 'scram-sha-256';
+-- psql reads the password itself: it is on no command line. psql drops exactly one trailing
+-- newline from a backquoted command's output, the one echo adds, so every byte is kept.
+\\set pw \`if [ -n "$${file}" ]; then cat -- "$${file}" && echo; else printf '%s\\n' "$${env}"; fi\`
+BEGIN;
 CREATE ROLE :"role" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'pw';
+-- PostgreSQL takes an empty password as "no password": refuse to commit a role without one.
+SELECT rolpassword IS NOT NULL AS owner_has_password FROM pg_authid WHERE rolname = :'role' \\gset
+\\if :owner_has_password
+COMMIT;
+\\else
+DO $$ BEGIN RAISE EXCEPTION 'create-owner: the password read was empty; role not created'; END $$;
+\\endif
 CREATE DATABASE :"database" OWNER :"role";
 REVOKE ALL ON DATABASE :"database" FROM PUBLIC;
 GRANT ALL ON DATABASE :"database" TO :"role";

@@ -88,9 +88,13 @@ describe('PostgresDatabase on Kubernetes', () => {
     expect(c.env).toEqual(expect.arrayContaining([
       { name: 'PGDATA', value: '/var/lib/postgresql/data/pgdata' },
       { name: 'POSTGRES_USER', value: 'postgres' },
-      { name: 'POSTGRES_PASSWORD', value_from: { secret_key_ref: { name: 'orders-db-credentials', key: 'superuser-password' } } },
-      { name: 'OWNER_PASSWORD', value_from: { secret_key_ref: { name: 'orders-db-credentials', key: 'password' } } },
+      // The passwords are files of the mounted Secret, not env (the image reads POSTGRES_PASSWORD_FILE).
+      { name: 'POSTGRES_PASSWORD_FILE', value: '/run/secrets/postgresql/superuser-password' },
+      { name: 'OWNER_PASSWORD_FILE', value: '/run/secrets/postgresql/password' },
     ]));
+    expect(c.env.filter((e: any) => e.value_from)).toEqual([]);
+    expect(pod.volume).toContainEqual({ name: 'secret-0', secret: { secret_name: 'orders-db-credentials', default_mode: '0440' } });
+    expect(c.volume_mount).toContainEqual({ name: 'secret-0', mount_path: '/run/secrets/postgresql', read_only: true });
     expect(c.env.find((e: any) => e.name === 'POSTGRES_INITDB_WALDIR')).toBeUndefined();
     expect(c.resources).toEqual({ requests: { cpu: '500m', memory: '2Gi' }, limits: { memory: '2Gi' } });
     expect(c.volume_mount).toEqual(expect.arrayContaining([
@@ -101,6 +105,7 @@ describe('PostgresDatabase on Kubernetes', () => {
       expect.objectContaining({ mount_path: '/etc/postgresql/postgresql.conf', read_only: true }),
       expect.objectContaining({ mount_path: '/etc/postgresql/pg_hba.conf', read_only: true }),
       expect.objectContaining({ mount_path: '/docker-entrypoint-initdb.d/10-create-owner.sh', read_only: true }),
+      { name: 'secret-0', mount_path: '/run/secrets/postgresql', read_only: true },
     ]));
     expect(pod.volume).toContainEqual({ name: 'shm', empty_dir: { medium: 'Memory', size_limit: '512Mi' } });
 
@@ -118,7 +123,9 @@ describe('PostgresDatabase on Kubernetes', () => {
       'host orders orders 192.168.0.0/16 scram-sha-256',
     ]);
     const script = data['docker-entrypoint-initdb.d_10-create-owner.sh'];
-    expect(script).toContain('-v pw="$OWNER_PASSWORD"');
+    // psql reads the password itself (a backquoted cat of the file): never on a command line.
+    expect(script).not.toMatch(/-v pw=/);
+    expect(script).toContain('\\set pw `if [ -n "$OWNER_PASSWORD_FILE" ]; then cat -- "$OWNER_PASSWORD_FILE" && echo;');
     expect(script).toContain(`CREATE ROLE :"role" LOGIN NOSUPERUSER`);
     expect(script).toContain(`PASSWORD :'pw'`);
     expect(script).toContain('CREATE DATABASE :"database" OWNER :"role"');
@@ -188,8 +195,9 @@ describe('PostgresDatabase on Kubernetes', () => {
     // The walk does look: the Secret's data was checked and holds references.
     expect(walk(json).filter(([, k]) => k === 'superuser-password').map(([, , v]) => v)).toEqual([expect.stringMatching(TF_REF)]);
     const envs = walk(json).filter(([path, key]) => key === 'env' && /container\.\d+$/.test(path)).flatMap(([, , v]) => v as any[]);
-    const passwordEnvs = envs.filter((e) => /PASSWORD/.test(e.name));
-    expect(passwordEnvs.map((e) => e.name).sort()).toEqual(['DATABASE_PASSWORD', 'OWNER_PASSWORD', 'POSTGRES_PASSWORD']);
+    const passwordEnvs = envs.filter((e) => /PASSWORD$/.test(e.name));
+    // The service's own DATABASE_PASSWORD only: the database reads its passwords from files.
+    expect(passwordEnvs.map((e) => e.name).sort()).toEqual(['DATABASE_PASSWORD']);
     for (const e of passwordEnvs) {
       expect(e.value).toBeUndefined();
       expect(e.value_from.secret_key_ref).toEqual({ name: 'orders-db-credentials', key: expect.any(String) });
@@ -254,8 +262,10 @@ describe('PostgresDatabase on Kubernetes', () => {
     expect(resourcesOf(json, 'kubernetes_secret_v1')).toEqual({});
     expect(resourcesOf(json, 'random_password')).toEqual({});
     const env = findByName(json, 'kubernetes_stateful_set_v1', 'orders-db').spec.template.spec.container[0].env;
-    expect(env).toContainEqual({ name: 'OWNER_PASSWORD', value_from: { secret_key_ref: { name: 'orders-db-from-vault', key: 'password' } } });
-    expect(env).toContainEqual({ name: 'POSTGRES_PASSWORD', value_from: { secret_key_ref: { name: 'orders-db-from-vault', key: 'superuser-password' } } });
+    expect(env).toContainEqual({ name: 'OWNER_PASSWORD_FILE', value: '/run/secrets/postgresql/password' });
+    expect(env).toContainEqual({ name: 'POSTGRES_PASSWORD_FILE', value: '/run/secrets/postgresql/superuser-password' });
+    expect(findByName(json, 'kubernetes_stateful_set_v1', 'orders-db').spec.template.spec.volume)
+      .toContainEqual({ name: 'secret-0', secret: { secret_name: 'orders-db-from-vault', default_mode: '0440' } });
     expect(db.connection.secretName).toBe('orders-db-from-vault');
   });
 
@@ -402,16 +412,24 @@ describe('PostgresDatabase on Docker', () => {
     const k8s = kubernetes();
     new PostgresDatabase(k8s.stack, 'orders-db', { target: k8s.target, serviceName: 'orders' });
     const configMap = findByName(synthJson(k8s.stack), 'kubernetes_config_map_v1', 'orders-db-config').data;
-    expect(dockerFiles(json, 'sovereign-orders-db-0').map((u) => [u.file, u.content, u.permissions])).toEqual([
+    expect(dockerFiles(json, 'sovereign-orders-db-0').filter((u) => !u.file.startsWith('/run/secrets/')).map((u) => [u.file, u.content, u.permissions])).toEqual([
       ['/etc/postgresql/postgresql.conf', configMap['etc_postgresql_postgresql.conf'], '0444'],
       ['/etc/postgresql/pg_hba.conf', configMap['etc_postgresql_pg_hba.conf'], '0444'],
       ['/docker-entrypoint-initdb.d/10-create-owner.sh', configMap['docker-entrypoint-initdb.d_10-create-owner.sh'], '0444'],
     ]);
 
-    // Passwords reach the container as Terraform references only.
-    expect(c.env.filter((e: string) => /PASSWORD=/.test(e))).toEqual([
-      expect.stringMatching(/^POSTGRES_PASSWORD=\$\{random_password\.[^}]+\.result\}$/),
-      expect.stringMatching(/^OWNER_PASSWORD=\$\{random_password\.[^}]+\.result\}$/),
+    // Passwords reach the container as files (Terraform references in the files container's
+    // uploads), never in its env (`docker inspect`).
+    expect(c.env.filter((e: string) => /PASSWORD/.test(e))).toEqual([
+      'POSTGRES_PASSWORD_FILE=/run/secrets/postgresql/superuser-password',
+      'OWNER_PASSWORD_FILE=/run/secrets/postgresql/password',
+    ]);
+    expect(c.env.filter((e: string) => /\$\{/.test(e))).toEqual([]);
+    expect(dockerFiles(json, 'sovereign-orders-db-0').filter((u) => u.file.startsWith('/run/secrets/')).map((u) => [u.file, u.content])).toEqual([
+      ['/run/secrets/postgresql/username', 'orders'],
+      ['/run/secrets/postgresql/database', 'orders'],
+      ['/run/secrets/postgresql/password', expect.stringMatching(/^\$\{random_password\.[^}]+\.result\}$/)],
+      ['/run/secrets/postgresql/superuser-password', expect.stringMatching(/^\$\{random_password\.[^}]+\.result\}$/)],
     ]);
     expect(literalSecrets(json)).toEqual([]);
     expect(db.connection.host).toBe('orders-db');

@@ -34,7 +34,8 @@ describe('example stacks', () => {
       // Docker env is "NAME=value" strings: secret-looking names must carry references.
       const envs = Object.values(resourcesOf(json, 'docker_container')).flatMap((c: any) => c.env ?? []) as string[];
       for (const e of envs.filter((e) => /PASSWORD|COOKIE|SECRET/.test(e.split('=')[0]))) {
-        expect(e.slice(e.indexOf('=') + 1)).toMatch(TF_REF);
+        // NAME_FILE names the file that holds the secret (POSTGRES_PASSWORD_FILE): a path.
+        expect(e.slice(e.indexOf('=') + 1)).toMatch(/_FILE=/.test(e) ? /^\/run\/secrets\/[a-z0-9/_-]+$/ : TF_REF);
       }
     }
   });
