@@ -1,13 +1,13 @@
 import { Fn, Lazy, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { SovereignStackError, parseProps } from '../util/errors';
+import { SovereignStackError, formatIssuePath, parseProps } from '../util/errors';
 import { dnsLabel, dnsSubdomain, hostName, imageRef, port } from '../util/schemas';
-import { coerceVersion, imageTagVersion, semver } from '../util/versions';
+import { coerceVersion, imageTagVersion, semver, strictVersion } from '../util/versions';
 import { parseComponentProps } from '../workload/component-props';
 import { DeployedWorkload, IWorkloadTarget, WorkloadTarget } from '../workload/target';
 import { ResourcesSchema, WorkloadPort, WorkloadProps, servicePortOf } from '../workload/workload';
-import { NginxConfSpec, RESOLVE_SINCE, TimeoutsSchema, nginxName, nginxSize, routePath } from './nginx-spec';
+import { NginxConfSpec, NginxConfSpecSchema, RESOLVE_SINCE, TimeoutsSchema, nginxName, nginxSize, routePath } from './nginx-spec';
 import { renderNginxConf } from './render-nginx-conf';
 
 /** The image used when `image` is not set: nginx built to run as uid 101 on ports 8080/8443. */
@@ -54,10 +54,10 @@ export const RateLimitOptionsSchema = z.object({
     .max(6000000, { message: 'must be at most 6000000' }).optional(),
   /**
    * Requests above the rate admitted before the gateway answers 429 (burst B lets B+1 requests
-   * through at once).
+   * through at once). At least 1: nginx refuses `burst=0`.
    * @default - twice the rate (at most 100000)
    */
-  burst: z.number().int({ message: 'must be an integer' }).min(0, { message: 'must be at least 0' })
+  burst: z.number().int({ message: 'must be an integer' }).min(1, { message: 'must be at least 1 (nginx refuses burst=0)' })
     .max(MAX_BURST, { message: `must be at most ${MAX_BURST}` }).optional(),
   /**
    * Serve burst requests at once instead of spacing them out at the rate.
@@ -126,9 +126,7 @@ export const GatewayTlsSchema = z.object({
 
 export type GatewayTlsOptions = z.input<typeof GatewayTlsSchema>;
 
-const nginxVersionSchema = z.string().refine((v) => /^[0-9A-Za-z.+-]{1,64}$/.test(v) && semver.coerce(v) !== null, {
-  message: 'must be an nginx version such as "1.27.3" or "1.27"',
-});
+const nginxVersionSchema = strictVersion('an nginx version', '"1.27.3" or "1.27"');
 
 export const NginxGatewayOptionsSchema = z.object({
   /**
@@ -261,6 +259,8 @@ export class NginxGateway extends Construct {
   private readonly options: ResolvedOptions;
   private traits: TargetTraits;
   private readonly _routes: GatewayRoute[] = [];
+  /** The upstream name each route's service and port gets, as gatewayConfSpec will name them. */
+  private readonly upstreamNames = new UpstreamNamer();
 
   constructor(scope: Construct, id: string, props: NginxGatewayProps) {
     const { target, options: o, what } = parseComponentProps('NginxGateway', scope, id, props, NginxGatewayOptionsSchema, { prop: 'name', of: (g) => g.name });
@@ -270,10 +270,18 @@ export class NginxGateway extends Construct {
       publicHttpsPort: o.tls?.publicHttpsPort ?? 443,
       dnsResolver: target.dnsResolver,
     };
+    // With one server per pod, nginx re-resolves through the target's DNS: a name nginx cannot use
+    // would fail every render later, under a route's name. Say where it comes from now.
+    if (perPodUpstreams(traits) && !hostName.safeParse(traits.dnsResolver).success) {
+      throw new SovereignStackError(`invalid ${what}:\n  - ${what}.target: the target's DNS resolver "${traits.dnsResolver}" is not a host name ` +
+        `or IPv4 address nginx can use (nginx ${traits.nginxVersion} re-resolves each service through it); fix the target's DNS setting (KubernetesTarget clusterDns)`);
+    }
     // Check every initial route before anything is created.
     const initial: GatewayRoute[] = [];
+    const initialNames = new UpstreamNamer();
     o.routes.forEach((route, i) => {
-      checkRoute(route, initial, `${what}.routes[${i}]`, target, (routes) => gatewayConfSpec(o, traits, routes));
+      checkRoute(route, initial, `${what}.routes[${i}]`, target, initialNames, traits, (routes) => gatewayConfSpec(o, traits, routes));
+      initialNames.add(route, traits);
       initial.push(route);
     });
 
@@ -304,7 +312,7 @@ export class NginxGateway extends Construct {
   public addRoute(route: GatewayRouteOptions): void {
     const what = `NginxGateway ${this.node.path} route`;
     const r = parseProps(GatewayRouteSchema, route, what);
-    checkRoute(r, this._routes, what, this.target, (routes) => this.confSpec(routes));
+    checkRoute(r, this._routes, what, this.target, this.upstreamNames, this.traits, (routes) => this.confSpec(routes));
     this.applyRoute(r);
   }
 
@@ -315,6 +323,7 @@ export class NginxGateway extends Construct {
   }
 
   private applyRoute(route: GatewayRoute): void {
+    this.upstreamNames.add(route, this.traits);
     this._routes.push(route);
     // The edge gateway -> service: on Kubernetes, the service's NetworkPolicy admits the gateway pods.
     route.service.allowFrom(this.workload, [route.port]);
@@ -390,6 +399,8 @@ function checkRoute(
   existing: readonly GatewayRoute[],
   what: string,
   target: IWorkloadTarget,
+  names: UpstreamNamer,
+  traits: TargetTraits,
   specFor: (routes: readonly GatewayRoute[]) => NginxConfSpec,
 ): void {
   const fail = (prop: string, message: string): never => {
@@ -409,13 +420,74 @@ function checkRoute(
   if (!servicePorts.includes(route.port)) {
     fail('port', `service "${service.name}" has no port ${route.port} (its ports: ${servicePorts.join(', ') || 'none'}); use one of them`);
   }
-  // The route alone, with the gateway's settings: whatever spans routes (upstream and zone names)
-  // gatewayConfSpec makes unique, and the checks above cover the rest. Rendering every route on
-  // each add made adding N routes quadratic (2.1 s of a 500-service synth).
-  try {
-    renderNginxConf(specFor([route]));
-  } catch (e) {
-    fail('path', `the gateway cannot render nginx.conf with this route: ${(e as Error).message}`);
+  // The upstream this route will have among all routes so far: a second port of a service gets
+  // "<service>-<port>", which another service may already be called.
+  const planned = names.peek(route, traits);
+  if (planned.isNew) {
+    const owner = names.ownerOf(planned.name);
+    if (owner) {
+      fail('service', `service "${service.name}" port ${planned.port} would get the nginx upstream name "${planned.name}", which is already ` +
+        `the upstream of service "${owner.service}" port ${owner.port}; rename one of the two services`);
+    }
+    const valid = nginxName.safeParse(planned.name);
+    if (!valid.success) {
+      fail('service', `service "${service.name}" port ${planned.port} would get the nginx upstream name "${planned.name}", which ` +
+        `${valid.error.issues[0].message}; use a shorter service name`);
+    }
+  }
+  // The route alone, with the gateway's settings: upstream names are checked above and zone names
+  // gatewayConfSpec makes unique. Rendering every route on each add made adding N routes
+  // quadratic (2.1 s of a 500-service synth). A refusal names the prop behind it.
+  const result = NginxConfSpecSchema.safeParse(specFor([route]));
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const [head] = issue.path;
+    const detail = `${formatIssuePath('nginxConf', issue.path)}: ${issue.message}`;
+    if (head === 'routes') fail('path', `nginx cannot use this path: ${issue.message}`);
+    if (head === 'upstreams') fail('service', `nginx cannot reach service "${service.name}" at the address its target gives (${detail})`);
+    if (head === 'resolver') fail('service', `nginx cannot use the target's DNS resolver (${detail}); fix the target's DNS setting`);
+    if (head === 'rateLimits') fail('rateLimit', `nginx cannot use this rate limit (${detail})`);
+    fail('path', `the gateway cannot render nginx.conf with this route (${detail})`);
+  }
+}
+
+/** True when this nginx gets one server per pod, re-resolved through the target's DNS. */
+function perPodUpstreams(t: TargetTraits): boolean {
+  return semver.gte(coerceVersion(t.nginxVersion), RESOLVE_SINCE);
+}
+
+/**
+ * Names the upstream of each service and port, in route order: the service's name, and
+ * "<service>-<port>" for a second port of the same service. gatewayConfSpec and addRoute use this
+ * one rule, so what addRoute checks is what gets rendered.
+ */
+class UpstreamNamer {
+  private readonly byKey = new Map<string, string>();
+  private readonly owners = new Map<string, { service: string; port: number }>();
+
+  /** The upstream `route` gets after the routes added so far; `isNew` when none serves its service and port yet. */
+  public peek(route: GatewayRoute, t: TargetTraits): { name: string; port: number; key: string; isNew: boolean } {
+    const service = route.service.workload;
+    const endpoint = perPodUpstreams(t) ? route.service.podsEndpoint(route.port) : route.service.endpoint(route.port);
+    const key = `${service.name}:${endpoint.port}`;
+    const known = this.byKey.get(key);
+    if (known) return { name: known, port: endpoint.port, key, isNew: false };
+    const name = this.owners.has(service.name) ? `${service.name}-${endpoint.port}` : service.name;
+    return { name, port: endpoint.port, key, isNew: true };
+  }
+
+  /** Who already has upstream `name`. */
+  public ownerOf(name: string): { service: string; port: number } | undefined {
+    return this.owners.get(name);
+  }
+
+  public add(route: GatewayRoute, t: TargetTraits): string {
+    const planned = this.peek(route, t);
+    if (planned.isNew) {
+      this.byKey.set(planned.key, planned.name);
+      this.owners.set(planned.name, { service: route.service.workload.name, port: planned.port });
+    }
+    return planned.name;
   }
 }
 
@@ -430,16 +502,16 @@ function gatewayConfSpec(o: ResolvedOptions, t: TargetTraits, routes: readonly G
   // From nginx 1.27.3, one server per pod (a name resolving to every pod, re-resolved while
   // running): max_fails can then take a failing pod out. Before, the Service address: nginx never
   // marks the only server of a group down, so the passive health check cannot trip there.
-  const perPod = semver.gte(coerceVersion(t.nginxVersion), RESOLVE_SINCE);
+  const perPod = perPodUpstreams(t);
+  const namer = new UpstreamNamer();
   const specRoutes = routes.map((route) => {
-    const service = route.service.workload;
     const endpoint = perPod ? route.service.podsEndpoint(route.port) : route.service.endpoint(route.port);
     const connectPort = endpoint.port;
-    const key = `${service.name}:${connectPort}`;
+    const key = `${route.service.workload.name}:${connectPort}`;
     let upstream = upstreamOf.get(key);
     if (!upstream) {
       // One upstream per service; a second port of the same service gets a suffixed name.
-      upstream = upstreams.some((u) => u.name === service.name) ? `${service.name}-${connectPort}` : service.name;
+      upstream = namer.add(route, t);
       upstreamOf.set(key, upstream);
       upstreams.push({
         name: upstream,

@@ -6,43 +6,38 @@
  * data can never inject configuration.
  */
 import { z } from 'zod';
-import { absolutePath, hostName, ipv4, port } from '../util/schemas';
-import { semver } from '../util/versions';
+import { absolutePath, boundedString, hostName, ipv4, port } from '../util/schemas';
+import { coerceVersion, semver, strictVersion } from '../util/versions';
 
 /** Open-source nginx supports `resolve` on upstream servers from this version. */
 export const RESOLVE_SINCE = '1.27.3';
 
 /** Names of upstreams and rate-limit zones: they appear in `proxy_pass http://<name>` and `zone=<name>`. */
-export const nginxName = z
-  .string()
+export const nginxName = boundedString(63, 'must be at most 63 characters')
   .regex(/^[a-z][a-z0-9_-]{0,62}$/, {
     message: 'must start with a lower-case letter and contain only lower-case letters, digits, "_" and "-" (max 63)',
   });
 
 /** A URI prefix for a `location`: "/" followed by unreserved URI characters and "/". */
-export const routePath = z
-  .string()
+export const routePath = boundedString(1024, 'must be at most 1024 characters')
   .regex(/^\/[A-Za-z0-9._~/-]*$/, { message: 'must be "/" followed only by letters, digits and "._~/-"' })
   .refine((p) => !p.split('/').includes('..'), { message: 'must not contain ".." segments' });
 
 /** An HTTP header field name (RFC 9110 token, restricted to letters, digits and "-"). */
-export const headerName = z
-  .string()
+export const headerName = boundedString(128, 'must be a header name of at most 128 characters')
   .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,127}$/, { message: 'must be a header name of letters, digits and "-"' });
 
 /**
  * A header value rendered inside double quotes. No whitespace, quotes, backslashes, `$` (nginx
  * variables), `;`, `{`, `}` or `#`.
  */
-export const headerValue = z
-  .string()
+export const headerValue = boundedString(1024, 'must be 1-1024 characters')
   .regex(/^[A-Za-z0-9!%&()*+,./:<=>?@[\]^_`|~-]{1,1024}$/, {
     message: 'must be 1-1024 characters of letters, digits and !%&()*+,./:<=>?@[]^_`|~- (no spaces, quotes, "\\", "$", ";", "{", "}" or "#")',
   });
 
 /** An nginx size such as "1m", "512k" or "0" (no limit). */
-export const nginxSize = z
-  .string()
+export const nginxSize = boundedString(10, 'must be a size such as "1m", "512k" or "0" (at most 10 characters)')
   .regex(/^[0-9]{1,9}[kmg]?$/, { message: 'must be a size such as "1m", "512k" or "0" (k, m or g suffix)' });
 
 const positiveInt = (max: number) =>
@@ -68,21 +63,22 @@ export const RateLimitSchema = z
     ratePerMinute: positiveInt(6000000).optional(),
     /**
      * Requests allowed above the rate before nginx answers 429. A burst of B lets B+1 requests
-     * through at once.
-     * @default 0
+     * through at once. At least 1: nginx refuses `burst=0` ("invalid burst value").
+     * @default 1
      */
-    burst: nonNegativeInt(100000).default(0),
+    burst: positiveInt(100000).default(1),
     /**
      * Serve burst requests at once instead of spacing them out at the rate.
      * @default false
      */
     nodelay: z.boolean().default(false),
     /**
-     * Serve this many burst requests at once and delay the rest (nginx `delay=`); at most `burst`.
+     * Serve this many burst requests at once and delay the rest (nginx `delay=`); at least 1 (nginx
+     * refuses `delay=0`: leave it out to delay every excess request) and at most `burst`.
      * Not together with `nodelay`.
      * @default - none: all excess requests are delayed (or none, with nodelay)
      */
-    delay: nonNegativeInt(100000).optional(),
+    delay: positiveInt(100000).optional(),
     /**
      * Shared-memory zone size in megabytes (1 MB holds about 16,000 client addresses).
      * @default 10
@@ -152,10 +148,13 @@ export const UpstreamSchema = z.strictObject({
    */
   keepaliveTimeoutSeconds: positiveInt(3600).default(60),
   /**
-   * Shared-memory zone of the group, needed (and added) when a server uses `resolve`.
+   * Shared-memory zone of the group (`zone upstream_<name>`). At least 32: nginx refuses a zone
+   * smaller than 8 memory pages ("zone is too small").
    * @default 64
    */
-  zoneSizeKb: positiveInt(65536).default(64),
+  zoneSizeKb: z.number().int({ message: 'must be an integer' })
+    .min(32, { message: 'must be at least 32 (nginx refuses a zone smaller than 8 pages of 4 KiB)' })
+    .max(65536, { message: 'must be at most 65536' }).default(64),
 });
 
 /** A URI prefix routed to an upstream. */
@@ -227,10 +226,8 @@ export const TlsSchema = z.strictObject({
 
 export const NginxConfSpecSchema = z
   .strictObject({
-    /** Target nginx version ("1.22.1", "1.27"); selects version-specific syntax (HTTP/2). */
-    nginxVersion: z.string().refine((v) => /^[0-9A-Za-z.+-]{1,64}$/.test(v) && semver.coerce(v) !== null, {
-      message: 'must be an nginx version such as "1.22.1" or "1.27"',
-    }),
+    /** Target nginx version ("1.22.1", "1.27"); selects version-specific syntax (HTTP/2). Digits and dots only. */
+    nginxVersion: strictVersion('an nginx version', '"1.22.1" or "1.27"'),
     /** `server_name`: DNS name or IPv4 address clients use. */
     serverName: hostName,
     /**
@@ -280,10 +277,14 @@ export const NginxConfSpecSchema = z
      */
     accessLogPath: absolutePath.default('/dev/stdout'),
     /**
-     * Simultaneous connections per worker (clients and backends together).
+     * Simultaneous connections per worker (clients and backends together). At least 16: the
+     * listening sockets take connections of their own, and a worker without spare ones refuses
+     * to start ("worker_connections are not enough").
      * @default 1024
      */
-    workerConnections: positiveInt(1000000).default(1024),
+    workerConnections: z.number().int({ message: 'must be an integer' })
+      .min(16, { message: 'must be at least 16 (the listening sockets use connections too)' })
+      .max(1000000, { message: 'must be at most 1000000' }).default(1024),
     /**
      * Largest request body accepted ("0" = no limit).
      * @default "1m"
@@ -337,7 +338,7 @@ export const NginxConfSpecSchema = z
   .superRefine((spec, ctx) => {
     spec.upstreams.forEach((u, i) => u.servers.forEach((sv, j) => {
       if (!sv.resolve) return;
-      if (!semver.gte(semver.coerce(spec.nginxVersion) ?? '0.0.0', RESOLVE_SINCE)) {
+      if (!semver.gte(coerceVersion(spec.nginxVersion), RESOLVE_SINCE)) {
         ctx.addIssue({ code: 'custom', path: ['upstreams', i, 'servers', j, 'resolve'], message: `needs nginx >= ${RESOLVE_SINCE} (open-source nginx gained upstream "resolve" then); nginxVersion is ${spec.nginxVersion}` });
       }
       if (!spec.resolver) {
@@ -353,6 +354,14 @@ export const NginxConfSpecSchema = z
     };
     duplicates(spec.upstreams, 'upstreams');
     duplicates(spec.rateLimits, 'rateLimits');
+    // Both kinds of zone share one namespace of shared-memory zones: "upstream_<name>" is taken by
+    // the zone of upstream <name>.
+    spec.rateLimits.forEach((r, i) => {
+      const upstream = spec.upstreams.find((u) => `upstream_${u.name}` === r.name);
+      if (upstream) {
+        ctx.addIssue({ code: 'custom', path: ['rateLimits', i, 'name'], message: `"${r.name}" is the shared-memory zone of upstream "${upstream.name}"; pick another name` });
+      }
+    });
 
     const upstreams = new Set(spec.upstreams.map((u) => u.name));
     const limits = new Set(spec.rateLimits.map((r) => r.name));

@@ -8,25 +8,38 @@
  * cannot run inside that limit are rejected here, before anything is deployed.
  */
 import { z } from 'zod';
-import { absolutePath, cidr, dnsSubdomain, ipv4, memoryQuantity, memoryToMi, port } from '../util/schemas';
-import { semver } from '../util/versions';
+import { absolutePath, boundedString, cidr, dnsSubdomain, ipv4, ipv4Value, memorySize, memoryToMi, port } from '../util/schemas';
 
 /** PostgreSQL major versions whose parameters the renderer knows. */
-export const SUPPORTED_POSTGRES_VERSIONS = [14, 15, 16, 17] as const;
+export const SUPPORTED_POSTGRES_VERSIONS = Object.freeze([14, 15, 16, 17] as const);
 export type PostgresMajorVersion = (typeof SUPPORTED_POSTGRES_VERSIONS)[number];
 
 /** Below this, shared_buffers, per-connection memory and the page cache do not fit together. */
 export const MIN_POSTGRES_MEMORY_LIMIT = '256Mi';
+/**
+ * Above this, the derived effective_cache_size (75 %) would pass PostgreSQL's largest value
+ * (2^31 - 1 pages of 8 kB, just under 16 TB) and the server would refuse the file.
+ */
+export const MAX_POSTGRES_MEMORY_LIMIT = '16Ti';
 
 /** The pod networks of most clusters live in these (RFC 1918) ranges. */
-export const DEFAULT_CLIENT_CIDRS = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'];
+export const DEFAULT_CLIENT_CIDRS: readonly string[] = Object.freeze(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']);
 
 /**
- * A major version: a number (`15`) or a version string / image tag (`"15.8"`, `"16-alpine"`),
- * coerced with semver.
+ * A version string or image tag naming a PostgreSQL release: it starts with the major version
+ * ("15", "15.8", "16-alpine", "16.4-bookworm"). Strict: semver.coerce would find a version
+ * anywhere in any text.
  */
-export const postgresMajorVersion = z.union([z.number(), z.string()]).transform((value, ctx): PostgresMajorVersion => {
-  const major = semver.coerce(String(value))?.major;
+const POSTGRES_VERSION_TEXT = /^([1-9][0-9]{0,2})(?:\.[0-9]{1,4}){0,2}(?:[-+][A-Za-z0-9][A-Za-z0-9.-]{0,62})?$/;
+
+/**
+ * A major version: a whole number (`15`) or a version string / image tag (`"15.8"`, `"16-alpine"`).
+ */
+export const postgresMajorVersion = z.union([
+  z.number().int({ message: 'must be a whole major version number such as 15' }),
+  boundedString(80, 'must be a PostgreSQL version such as 15, "15.8" or "16-alpine" (at most 80 characters)'),
+], { error: 'must be a PostgreSQL major version: a number such as 15 or a string such as "15.8" or "16-alpine"' }).transform((value, ctx): PostgresMajorVersion => {
+  const major = typeof value === 'number' ? value : Number(POSTGRES_VERSION_TEXT.exec(value)?.[1] ?? NaN);
   const supported = SUPPORTED_POSTGRES_VERSIONS.find((v) => v === major);
   if (supported === undefined) {
     ctx.addIssue({
@@ -55,12 +68,49 @@ export const postgresIdentifier = z
   .refine((name) => !name.startsWith('pg_'), { message: 'must not start with "pg_" (reserved for built-in roles)' });
 
 /** An address for listen_addresses: "*" (every interface), an IP address or a host name. */
-const listenAddress = z.union([z.literal('*'), ipv4, z.ipv6(), dnsSubdomain], {
+const listenAddress = z.union([z.literal('*'), ipv4, boundedString(45).pipe(z.ipv6()), dnsSubdomain], {
   error: 'must be "*", an IP address or a host name',
 });
 
-/** A size in Kubernetes units ("512Mi", "2Gi") that must be non-zero. */
-const positiveQuantity = memoryQuantity.refine((q) => memoryToMi(q) > 0, { message: 'must be greater than zero' });
+/** PostgreSQL's block size: shared_buffers and effective_cache_size count 8 kB pages. */
+const PAGE_KB = 8;
+/** 2^31 - 1: the largest value of an integer setting. */
+const INT_MAX = 2147483647;
+const kbToMi = (kb: number): number => kb / 1024;
+
+/**
+ * PostgreSQL memory settings in Kubernetes units ("64Ki", "512Mi", "2Gi"), bounded by what the
+ * server accepts (see the ranges in `SELECT name, min_val, max_val, unit FROM pg_settings`).
+ */
+const sizes = {
+  /** shared_buffers: 16 pages (128 kB) to INT_MAX / 2 pages. */
+  sharedBuffers: memorySize({
+    minMi: kbToMi(16 * PAGE_KB), maxMi: kbToMi(Math.floor(INT_MAX / 2) * PAGE_KB),
+    why: { min: 'PostgreSQL\'s minimum shared_buffers, 16 pages of 8 kB', max: 'PostgreSQL\'s largest shared_buffers' },
+  }),
+  /** effective_cache_size: 1 to INT_MAX pages. */
+  effectiveCacheSize: memorySize({
+    minMi: kbToMi(PAGE_KB), maxMi: kbToMi(INT_MAX * PAGE_KB),
+    why: { min: 'one 8 kB page', max: 'PostgreSQL\'s largest effective_cache_size' },
+  }),
+  /** work_mem: 64 kB to INT_MAX kB. */
+  workMem: memorySize({ minMi: kbToMi(64), maxMi: kbToMi(INT_MAX), why: { min: 'PostgreSQL minimum', max: 'PostgreSQL\'s largest work_mem' } }),
+  /** maintenance_work_mem: 1 MB to INT_MAX kB. */
+  maintenanceWorkMem: memorySize({ minMi: 1, maxMi: kbToMi(INT_MAX), why: { min: 'PostgreSQL minimum', max: 'PostgreSQL\'s largest maintenance_work_mem' } }),
+  /** min_wal_size / max_wal_size: two 16 MB segments up to 64 TB. */
+  walSize: memorySize({ minMi: 32, maxMi: 64 * 1024 * 1024, why: { min: 'two WAL segments' } }),
+  /** The container's memory limit. */
+  memoryLimit: memorySize({
+    minMi: memoryToMi(MIN_POSTGRES_MEMORY_LIMIT), maxMi: memoryToMi(MAX_POSTGRES_MEMORY_LIMIT),
+    why: {
+      min: 'PostgreSQL does not run reliably in less',
+      max: 'effective_cache_size, 75 % of it, must stay below PostgreSQL\'s largest value of 16 TB',
+    },
+  }),
+};
+
+/** The container memory limit of a PostgreSQL workload: 256Mi to 16Ti. */
+export const postgresMemoryLimit = sizes.memoryLimit;
 
 const intBetween = (min: number, max: number) =>
   z
@@ -70,7 +120,7 @@ const intBetween = (min: number, max: number) =>
     .max(max, { message: `must be at most ${max}` });
 
 /** WAL compression methods; lz4 and zstd (and the name "pglz") exist from PostgreSQL 15. */
-export const WAL_COMPRESSION_METHODS = ['off', 'on', 'pglz', 'lz4', 'zstd'] as const;
+export const WAL_COMPRESSION_METHODS = Object.freeze(['off', 'on', 'pglz', 'lz4', 'zstd'] as const);
 export type WalCompression = (typeof WAL_COMPRESSION_METHODS)[number];
 
 /** TLS settings; giving them turns `ssl = on`. */
@@ -158,32 +208,32 @@ const PostgresConfSpecObject = z.strictObject({
    * The container's memory limit; every memory setting is derived from it. At least 256Mi.
    * @default '1Gi'
    */
-  memoryLimit: memoryQuantity.default('1Gi'),
+  memoryLimit: sizes.memoryLimit.default('1Gi'),
   /**
    * max_connections. Each connection may use work_mem, so this also sizes work_mem.
    * @default 100
    */
   maxConnections: intBetween(10, 5000).default(100),
   /**
-   * shared_buffers override; must stay below memoryLimit.
+   * shared_buffers override: at least 128Ki (PostgreSQL's minimum) and below memoryLimit.
    * @default 25 % of memoryLimit
    */
-  sharedBuffers: positiveQuantity.optional(),
+  sharedBuffers: sizes.sharedBuffers.optional(),
   /**
-   * effective_cache_size override (a planner hint, allocates nothing).
+   * effective_cache_size override (a planner hint, allocates nothing), at most 16 TB.
    * @default 75 % of memoryLimit
    */
-  effectiveCacheSize: positiveQuantity.optional(),
+  effectiveCacheSize: sizes.effectiveCacheSize.optional(),
   /**
    * work_mem override, at least 64Ki.
    * @default half of (memoryLimit - sharedBuffers - maintenanceWorkMem) / maxConnections, at least 1Mi
    */
-  workMem: positiveQuantity.refine((q) => quantityToKb(q) >= 64, { message: 'must be at least 64Ki (PostgreSQL minimum)' }).optional(),
+  workMem: sizes.workMem.optional(),
   /**
    * maintenance_work_mem override, at least 1Mi.
    * @default 5 % of memoryLimit, between 16Mi and 1Gi
    */
-  maintenanceWorkMem: positiveQuantity.refine((q) => quantityToKb(q) >= MB, { message: 'must be at least 1Mi (PostgreSQL minimum)' }).optional(),
+  maintenanceWorkMem: sizes.maintenanceWorkMem.optional(),
   /**
    * listen_addresses.
    * @default ['*']
@@ -238,12 +288,12 @@ const PostgresConfSpecObject = z.strictObject({
    * max_wal_size: WAL kept between checkpoints; size the volume for it.
    * @default '2Gi'
    */
-  maxWalSize: memoryQuantity.default('2Gi'),
+  maxWalSize: sizes.walSize.default('2Gi'),
   /**
    * min_wal_size: WAL recycled rather than removed.
    * @default '256Mi'
    */
-  minWalSize: memoryQuantity.default('256Mi'),
+  minWalSize: sizes.walSize.default('256Mi'),
   /**
    * log_min_duration_statement in ms; -1 disables, 0 logs every statement.
    * @default 1000
@@ -262,15 +312,20 @@ type PostgresConfSpecParsed = z.output<typeof PostgresConfSpecObject>;
 /** WAL segments are 16 MB; PostgreSQL needs room for at least two. */
 const MIN_WAL_SIZE_KB = 32 * MB;
 
+/** The socket file PostgreSQL creates in unix_socket_directories: `.s.PGSQL.<port>`. */
+const SOCKET_FILE_PREFIX = '/.s.PGSQL.';
+/** sun_path holds 108 bytes with the terminating NUL: PostgreSQL refuses longer socket paths. */
+const MAX_SOCKET_PATH = 107;
+
 function checkCombinations(spec: PostgresConfSpecParsed, ctx: z.RefinementCtx): void {
   const limitKb = quantityToKb(spec.memoryLimit);
-  if (limitKb < quantityToKb(MIN_POSTGRES_MEMORY_LIMIT)) {
+  const socketPath = `${spec.unixSocketDirectory}${SOCKET_FILE_PREFIX}${spec.port}`;
+  if (socketPath.length > MAX_SOCKET_PATH) {
     ctx.addIssue({
       code: 'custom',
-      path: ['memoryLimit'],
-      message: `must be at least ${MIN_POSTGRES_MEMORY_LIMIT} (got ${spec.memoryLimit}); PostgreSQL does not run reliably in less`,
+      path: ['unixSocketDirectory'],
+      message: `gives the socket path "${socketPath.slice(0, 40)}..." of ${socketPath.length} bytes; PostgreSQL refuses more than ${MAX_SOCKET_PATH}: use a shorter directory`,
     });
-    return;
   }
   if (spec.sharedBuffers && quantityToKb(spec.sharedBuffers) >= limitKb) {
     ctx.addIssue({
@@ -292,9 +347,6 @@ function checkCombinations(spec: PostgresConfSpecParsed, ctx: z.RefinementCtx): 
         ` + max_connections ${spec.maxConnections} x work_mem ${formatPostgresSize(memory.workMemKb)}` +
         ` = ${formatPostgresSize(memory.budgetKb)}; lower maxConnections, workMem or sharedBuffers, or raise memoryLimit`,
     });
-  }
-  if (quantityToKb(spec.minWalSize) < MIN_WAL_SIZE_KB) {
-    ctx.addIssue({ code: 'custom', path: ['minWalSize'], message: 'must be at least 32Mi (two WAL segments)' });
   }
   if (quantityToKb(spec.maxWalSize) < Math.max(MIN_WAL_SIZE_KB, quantityToKb(spec.minWalSize))) {
     ctx.addIssue({ code: 'custom', path: ['maxWalSize'], message: 'must be at least 32Mi and at least minWalSize' });
@@ -326,6 +378,98 @@ export type PostgresConfSpec = z.input<typeof PostgresConfSpecSchema>;
 /** The validated spec with defaults, resolved walCompression and derived memory. */
 export type ResolvedPostgresConfSpec = z.output<typeof PostgresConfSpecSchema>;
 
+/** A CIDR block as the range of addresses it covers. */
+interface AddressRange { readonly v6: boolean; readonly prefix: number; readonly start: bigint; readonly size: bigint }
+
+/** "fd00:1::/48" -> its first address as a 128-bit number; handles "::" and a trailing IPv4 part. */
+function ipv6Value(address: string): bigint {
+  let text = address;
+  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (dotted) {
+    const v4 = ipv4Value(dotted[1]);
+    text = `${text.slice(0, -dotted[1].length)}${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`;
+  }
+  const [head, tail] = text.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail !== undefined && tail !== '' ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+  return groups.reduce((acc, g) => (acc << 16n) + BigInt(parseInt(g || '0', 16)), 0n);
+}
+
+function addressRange(block: string): AddressRange {
+  const [address, prefixText] = block.split('/');
+  const prefix = Number(prefixText);
+  const v6 = address.includes(':');
+  const bits = v6 ? 128 : 32;
+  const start = v6 ? ipv6Value(address) : BigInt(ipv4Value(address));
+  const size = 1n << BigInt(bits - prefix);
+  return { v6, prefix, start: (start / size) * size, size };
+}
+
+/** fc00::/7, unique local IPv6 addresses: IPv6's counterpart of the RFC 1918 ranges. */
+const isUniqueLocal = (r: AddressRange): boolean => r.v6 && r.start >> 121n === 0x7en;
+
+/** Addresses covered by the union of the ranges (overlaps counted once). */
+function coveredAddresses(ranges: readonly AddressRange[]): bigint {
+  const sorted = [...ranges].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  let total = 0n;
+  let end = -1n;
+  for (const r of sorted) {
+    const rEnd = r.start + r.size - 1n;
+    if (rEnd <= end) continue;
+    total += rEnd - (r.start > end ? r.start : end + 1n) + 1n;
+    end = rEnd;
+  }
+  return total;
+}
+
+/** Together, the IPv4 blocks may cover at most two /8 networks' worth of addresses. */
+const MAX_IPV4_ADDRESSES = 2n ** 25n;
+/** Together, the IPv6 blocks outside fc00::/7 may cover at most two /32 allocations. */
+const MAX_PUBLIC_IPV6_ADDRESSES = 2n ** 97n;
+
+/**
+ * Client networks pg_hba.conf admits, bounded so that no list of blocks admits the internet, not
+ * only `/0` (`0.0.0.0/1` + `128.0.0.0/1` is the whole IPv4 internet too). Why these bounds:
+ * - an IPv4 block is at most a /8: the widest private network is 10.0.0.0/8, and no organisation's
+ *   client network is wider;
+ * - an IPv6 block inside fc00::/7 (unique local addresses, where IPv6 pod networks live, such as
+ *   fd00::/8) is at most a /8; any other IPv6 block at most a /32, the usual allocation of a whole
+ *   provider (a cluster's public pod network is a /48 to /64 out of it);
+ * - together the IPv4 blocks cover at most 2^25 addresses (two /8s: the RFC 1918 ranges and
+ *   100.64.0.0/10 all fit), and the IPv6 blocks outside fc00::/7 at most two /32s, so splitting the
+ *   internet into many small blocks is refused as well.
+ */
+const clientCidrs = z
+  .array(cidr.refine((block) => !block.endsWith('/0'), { message: 'must not be the whole internet (/0); name the client networks' }))
+  .min(1, { message: 'must name at least one network' })
+  .max(64, { message: 'must name at most 64 networks' })
+  .superRefine((blocks, ctx) => {
+    const ranges = blocks.map(addressRange);
+    ranges.forEach((r, i) => {
+      const widest = !r.v6 ? 8 : isUniqueLocal(r) ? 8 : 32;
+      if (r.prefix < widest) {
+        const kind = !r.v6 ? 'an IPv4 block' : isUniqueLocal(r) ? 'a unique local IPv6 block (fc00::/7)' : 'a public IPv6 block';
+        ctx.addIssue({
+          code: 'custom', path: [i],
+          message: `"${blocks[i]}" is too wide: ${kind} may be at most a /${widest}, so that pg_hba.conf never admits a large part of the internet; name the client networks`,
+        });
+      }
+    });
+    if (coveredAddresses(ranges.filter((r) => !r.v6)) > MAX_IPV4_ADDRESSES) {
+      ctx.addIssue({
+        code: 'custom', path: [],
+        message: 'together cover more than two /8 networks of IPv4 addresses (2^25); pg_hba.conf must not admit a large part of the internet, however it is split: name the client networks',
+      });
+    }
+    if (coveredAddresses(ranges.filter((r) => r.v6 && !isUniqueLocal(r))) > MAX_PUBLIC_IPV6_ADDRESSES) {
+      ctx.addIssue({
+        code: 'custom', path: [],
+        message: 'together cover more than two /32 allocations of public IPv6 addresses; pg_hba.conf must not admit a large part of the internet, however it is split: name the client networks',
+      });
+    }
+  }, { when: (payload) => payload.issues.length === 0 });
+
 /** pg_hba.conf inputs: who may connect over TCP. */
 export const PostgresHbaSpecSchema = z.strictObject({
   /** The owning service's database, the only one reachable over TCP. */
@@ -340,9 +484,7 @@ export const PostgresHbaSpecSchema = z.strictObject({
    * Client networks admitted over TCP.
    * @default ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] (RFC 1918, where pod networks live)
    */
-  clientCidrs: z
-    .array(cidr.refine((block) => !block.endsWith('/0'), { message: 'must not be the whole internet (/0); name the client networks' }))
-    .min(1, { message: 'must name at least one network' }).default(DEFAULT_CLIENT_CIDRS),
+  clientCidrs: clientCidrs.default(() => [...DEFAULT_CLIENT_CIDRS]),
   /**
    * Require TLS (`hostssl` lines). Set it whenever the postgresql.conf spec has `ssl`.
    * @default false

@@ -4,15 +4,15 @@ import { z } from 'zod';
 import { RegionRef } from '../residency/region-ref';
 import { parseComponentProps } from '../workload/component-props';
 import { SovereignStackError, parseProps } from '../util/errors';
-import { cpuQuantity, dnsLabel, imageRef, memoryQuantity } from '../util/schemas';
+import { cpuQuantity, dnsLabel, imageRef } from '../util/schemas';
 import { imageTagVersion } from '../util/versions';
 import { connectionEnv } from '../workload/connection-env';
 import { DeployedWorkload, IWorkloadTarget } from '../workload/target';
 import { EnvVar, WorkloadProps } from '../workload/workload';
 import {
-  QueueMode, RabbitMqConfSpecInput, amqpName, queueMode, rabbitMqConfSpec, routingKey,
+  QueueMode, RabbitMqConfSpecInput, amqpName, queueMode, rabbitMqConfSpec, rabbitmqMemoryLimit, routingKey,
 } from './rabbitmq-spec';
-import { renderEnabledPlugins, renderRabbitMqConf } from './render-rabbitmq-conf';
+import { diskFreeLimitMi, renderEnabledPlugins, renderRabbitMqConf } from './render-rabbitmq-conf';
 import { renderRabbitMqDefinitions } from './render-rabbitmq-definitions';
 import { renderUserBootstrapScript } from './render-user-bootstrap';
 
@@ -90,17 +90,20 @@ export const RabbitMqClusterOptionsSchema = z.object({
    */
   queueMode: queueMode.default('classic-mirrored'),
   /**
-   * Container memory limit (also its request); the memory and disk alarms derive from it.
+   * Container memory limit (also its request); the memory and disk alarms derive from it. 512Mi
+   * (a booted node uses about 150 MiB) to 1Ti.
    * @default '2Gi'
    */
-  memoryLimit: memoryQuantity.default('2Gi'),
+  memoryLimit: rabbitmqMemoryLimit.default('2Gi'),
   /**
    * CPU request. No CPU limit: a throttled node misses heartbeats and looks partitioned.
    * @default '500m'
    */
   cpu: cpuQuantity.default('500m'),
   /**
-   * Size of each node's data volume in GiB (NVMe): message store, queue indexes, Raft logs.
+   * Size of each node's data volume in GiB (NVMe): message store, queue indexes, Raft logs. It must
+   * hold the disk free limit (the memory limit, at least 1Gi) plus 1 GiB, or the node boots with
+   * its disk alarm on and blocks every publisher.
    * @default 20
    */
   storageGi: z.number().int({ message: 'must be a whole number of GiB' }).min(1, { message: 'must be at least 1' }).max(65536).default(20),
@@ -121,6 +124,16 @@ export const RabbitMqClusterOptionsSchema = z.object({
    */
   retainOnDelete: z.boolean().default(true),
 }).strict().superRefine((o, ctx) => {
+  // The disk alarm goes off when free space on the volume falls below the disk free limit.
+  const diskLimitMi = diskFreeLimitMi(o.memoryLimit);
+  const minStorageGi = Math.ceil(diskLimitMi / 1024) + 1;
+  if (o.storageGi < minStorageGi) {
+    ctx.addIssue({
+      code: 'custom', path: ['storageGi'],
+      message: `must be at least ${minStorageGi}: the node blocks publishers while the volume has less than ${diskLimitMi} MiB free ` +
+        `(the disk free limit follows memoryLimit ${o.memoryLimit}, at least 1Gi), and messages need room above that`,
+    });
+  }
   const version = rabbitmqVersionOfImage(o.image);
   if (version === undefined) {
     ctx.addIssue({

@@ -5,8 +5,8 @@
  * anything is rendered.
  */
 import { z } from 'zod';
-import { absolutePath, dnsLabel, memoryQuantity, port } from '../util/schemas';
-import { coerceVersion, semver } from '../util/versions';
+import { absolutePath, boundedString, dnsLabel, ipv4, memorySize, memoryToMi, port } from '../util/schemas';
+import { STRICT_VERSION_PATTERN, coerceVersion, semver, strictVersion } from '../util/versions';
 
 /** RabbitMQ 4.0 removed classic queue mirroring (ha-* policy keys are rejected or ignored). */
 export const MIRRORING_REMOVED_IN = '4.0.0';
@@ -17,43 +17,65 @@ export const CONF_DEFAULT_QUEUE_TYPE_SINCE = '3.13.3';
 /** Quorum queues arrived in 3.8; older versions are not supported. */
 export const MINIMUM_RABBITMQ_VERSION = '3.8.0';
 
-/** Version of RabbitMQ the files are rendered for, e.g. "3.13.7" or "4.0" (coerced with semver). */
-export const rabbitmqVersion = z
-  .string()
-  .refine((v) => semver.coerce(v) !== null, { message: 'must name a RabbitMQ version such as "3.13.7" or "4.0"' })
-  .refine((v) => semver.coerce(v) === null || semver.gte(coerceVersion(v), MINIMUM_RABBITMQ_VERSION), {
+/**
+ * Version of RabbitMQ the files are rendered for, e.g. "3.13.7" or "4.0": digits and dots only
+ * (it is written into rabbitmq.conf and definitions.json, so nothing else may ride along).
+ */
+export const rabbitmqVersion = strictVersion('a RabbitMQ version', '"3.13.7" or "4.0"')
+  .refine((v) => semver.gte(coerceVersion(v), MINIMUM_RABBITMQ_VERSION), {
     message: `must be RabbitMQ ${MINIMUM_RABBITMQ_VERSION} or later (quorum queues and peer discovery are required)`,
   });
+
+/**
+ * A node needs this much memory to boot: a 3.10.8 node with the management and Prometheus plugins
+ * has a resident size of about 152 MiB before any client connects. A memory limit below it means a
+ * node that blocks every publisher from its first second.
+ */
+export const MIN_RABBITMQ_MEMORY_LIMIT = '512Mi';
+/** Above any machine a node runs on; larger limits are typos (and become the disk free limit). */
+export const MAX_RABBITMQ_MEMORY_LIMIT = '1Ti';
+/**
+ * The memory high watermark must leave room above what a booted node uses (about 152 MiB, see
+ * MIN_RABBITMQ_MEMORY_LIMIT); below this the node raises its memory alarm at boot and never clears it.
+ */
+export const MIN_MEMORY_HIGH_WATERMARK_MI = 200;
+/** RabbitMQ's own default disk free limit (50MB): a limit below it lets a busy node fill its disk. */
+export const MIN_DISK_FREE_LIMIT = '50Mi';
+
+/** The memory limit of a RabbitMQ container: 512Mi to 1Ti. */
+export const rabbitmqMemoryLimit = memorySize({
+  minMi: memoryToMi(MIN_RABBITMQ_MEMORY_LIMIT),
+  maxMi: memoryToMi(MAX_RABBITMQ_MEMORY_LIMIT),
+  why: {
+    min: 'a booted node uses about 150 MiB; with less the memory alarm blocks publishers from the start',
+    max: 'the disk free limit follows the memory limit, so the volume would have to be larger still',
+  },
+});
 
 /**
  * Names of vhosts, users, queues, exchanges: letters, digits, ".", "_" and "-", starting with a letter
  * or digit (safe in JSON, in shell arguments where a leading "-" would read as an option, and as file names).
  */
-export const amqpName = z
-  .string()
+export const amqpName = boundedString(255)
   .min(1, { message: 'must not be empty' })
-  .max(255, { message: 'must be at most 255 characters' })
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { message: 'must contain only letters, digits, ".", "_" and "-", starting with a letter or digit' })
   .refine((n) => !n.startsWith('amq.'), { message: 'must not start with "amq." (reserved by RabbitMQ)' });
 
 /** Topic routing keys / binding patterns: words of letters, digits, "_" and "-" separated by "."; "*" and "#" as whole words. */
-export const routingKey = z
-  .string()
-  .max(255, { message: 'must be at most 255 characters' })
+export const routingKey = boundedString(255)
   .regex(/^([A-Za-z0-9_-]+|\*|#)(\.([A-Za-z0-9_-]+|\*|#))*$/, {
     message: 'must be "."-separated words of letters, digits, "_" and "-" (or the wildcards "*" and "#")',
   });
 
 /** An Erlang node name as classic peer discovery lists it: `rabbit@host`. */
-export const erlangNodeName = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]+@[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/, {
+export const erlangNodeName = boundedString(255)
+  .regex(/^[A-Za-z0-9_-]+@[A-Za-z0-9](?:[.-]*[A-Za-z0-9])*$/, {
     message: 'must be an Erlang node name such as "rabbit@rabbitmq-0.rabbitmq-headless.platform.svc.cluster.local"',
   });
 
-const ipv4 = z
-  .string()
-  .regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/, { message: 'must be an IPv4 address such as "127.0.0.1"' });
+/** A DNS name written into rabbitmq.conf: lower-case labels separated by "." (linear to check). */
+const confDnsName = (message: string) => boundedString(253)
+  .regex(/^[a-z0-9](?:-*[a-z0-9])*(?:\.[a-z0-9](?:-*[a-z0-9])*)*$/, { message });
 
 /**
  * How the queues of every vhost are made highly available.
@@ -74,27 +96,30 @@ export const kubernetesDiscovery = z.object({
    * Cluster DNS domain.
    * @default 'cluster.local'
    */
-  clusterDomain: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, { message: 'must be a DNS domain such as "cluster.local"' }).default('cluster.local'),
+  clusterDomain: confDnsName('must be a DNS domain such as "cluster.local"').default('cluster.local'),
   /**
    * Kubernetes API host the plugin queries for endpoints.
    * @default 'kubernetes.default.svc'
    */
-  apiHost: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, { message: 'must be a host name' }).default('kubernetes.default.svc'),
+  apiHost: confDnsName('must be a host name such as "kubernetes.default.svc"').default('kubernetes.default.svc'),
   /**
    * Number of nodes (StatefulSet replicas). Must be odd: see `oddClusterSize`.
    * @default 3
    */
-  replicas: z.number().int().min(1).default(3),
+  replicas: z.number().int({ message: 'must be a whole number of nodes' }).min(1, { message: 'must be at least 1' })
+    .max(99, { message: 'must be at most 99' }).default(3),
 }).strict();
 
 /** A fixed list of peers (classic_config): every node of the cluster, seed node first. */
 export const classicDiscovery = z.object({
   kind: z.literal('classic'),
   /** Erlang node names of every cluster member, e.g. `rabbit@rabbit-0.example`. Must be an odd count. */
-  peers: z.array(erlangNodeName).min(1, { message: 'must list at least one node' }),
+  peers: z.array(erlangNodeName).min(1, { message: 'must list at least one node' }).max(99, { message: 'must list at most 99 nodes' }),
 }).strict();
 
-export const discovery = z.discriminatedUnion('kind', [kubernetesDiscovery, classicDiscovery]);
+export const discovery = z.discriminatedUnion('kind', [kubernetesDiscovery, classicDiscovery], {
+  error: (issue) => (issue.code === 'invalid_union' ? 'must be { kind: "kubernetes", ... } or { kind: "classic", peers: [...] }' : undefined),
+});
 export type RabbitMqDiscovery = z.infer<typeof discovery>;
 
 const PAUSE_MINORITY_WHY =
@@ -115,8 +140,8 @@ function checkOddClusterSize(count: number, path: PropertyKey[], ctx: z.Refineme
 
 /** The version guard shared by both specs: classic mirroring does not exist on RabbitMQ >= 4.0. */
 function checkQueueModeForVersion(version: string, mode: QueueMode, ctx: z.RefinementCtx): void {
-  const v = semver.coerce(version);
-  if (v && mode === 'classic-mirrored' && semver.gte(v, MIRRORING_REMOVED_IN)) {
+  const v = coerceVersion(version);
+  if (mode === 'classic-mirrored' && semver.gte(v, MIRRORING_REMOVED_IN)) {
     ctx.addIssue({
       code: 'custom',
       path: ['queueMode'],
@@ -130,8 +155,7 @@ function checkQueueModeForVersion(version: string, mode: QueueMode, ctx: z.Refin
 
 /** `classic-mirrored` on 3.x, `quorum` from 4.0 on. */
 export function defaultQueueMode(version: string): QueueMode {
-  const v = semver.coerce(version);
-  return v && semver.gte(v, MIRRORING_REMOVED_IN) ? 'quorum' : 'classic-mirrored';
+  return STRICT_VERSION_PATTERN.test(version) && semver.gte(coerceVersion(version), MIRRORING_REMOVED_IN) ? 'quorum' : 'classic-mirrored';
 }
 
 export const rabbitMqConfSpec = z
@@ -149,21 +173,23 @@ export const rabbitMqConfSpec = z
      */
     queueMode: queueMode.optional(),
     /**
-     * Memory limit of the container running the node; the watermarks derive from it.
+     * Memory limit of the container running the node; the watermarks derive from it. 512Mi to 1Ti.
      * @default '2Gi'
      */
-    memoryLimit: memoryQuantity.default('2Gi'),
+    memoryLimit: rabbitmqMemoryLimit.default('2Gi'),
     /**
      * Fraction of `memoryLimit` at which the node blocks publishers (rendered as an absolute value, see
-     * renderRabbitMqConf).
+     * renderRabbitMqConf): 0.1 to 0.9, and at least 200 MiB of the limit.
      * @default 0.4
      */
-    memoryHighWatermark: z.number().gt(0).max(0.9, { message: 'must be at most 0.9: the Erlang VM needs headroom above the watermark' }).default(0.4),
+    memoryHighWatermark: z.number({ message: 'must be a fraction such as 0.4' })
+      .min(0.1, { message: 'must be at least 0.1: below it the node blocks publishers long before memory is short' })
+      .max(0.9, { message: 'must be at most 0.9: the Erlang VM needs headroom above the watermark' }).default(0.4),
     /**
-     * Free disk space below which the node blocks publishers.
+     * Free disk space below which the node blocks publishers: 50Mi (RabbitMQ's own default) to 64Ti.
      * @default the memory limit, at least 1Gi (see renderRabbitMqConf)
      */
-    diskFreeLimit: memoryQuantity.optional(),
+    diskFreeLimit: memorySize({ minMi: memoryToMi(MIN_DISK_FREE_LIMIT), maxMi: 64 * 1024 * 1024, why: { min: 'RabbitMQ\'s own default; less lets a busy node fill its disk' } }).optional(),
     /**
      * AMQP 0-9-1 port.
      * @default 5672
@@ -203,6 +229,15 @@ export const rabbitMqConfSpec = z
   .strict()
   .superRefine((spec, ctx) => {
     checkQueueModeForVersion(spec.rabbitmqVersion, spec.queueMode ?? defaultQueueMode(spec.rabbitmqVersion), ctx);
+    const watermarkMi = Math.floor(memoryToMi(spec.memoryLimit) * spec.memoryHighWatermark);
+    if (watermarkMi < MIN_MEMORY_HIGH_WATERMARK_MI) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['memoryHighWatermark'],
+        message: `gives a memory high watermark of ${watermarkMi} MiB (${spec.memoryHighWatermark} of memoryLimit ${spec.memoryLimit}); ` +
+          `a booted node already uses about 150 MiB, so it needs at least ${MIN_MEMORY_HIGH_WATERMARK_MI} MiB: raise memoryHighWatermark or memoryLimit`,
+      });
+    }
     if (spec.discovery.kind === 'kubernetes') checkOddClusterSize(spec.discovery.replicas, ['discovery', 'replicas'], ctx);
     else checkOddClusterSize(spec.discovery.peers.length, ['discovery', 'peers'], ctx);
     if (spec.discovery.kind === 'classic' && new Set(spec.discovery.peers).size !== spec.discovery.peers.length) {
@@ -213,7 +248,7 @@ export const rabbitMqConfSpec = z
     if (new Set(ports).size !== ports.length) {
       ctx.addIssue({ code: 'custom', path: ['amqpPort'], message: 'amqpPort, managementPort and prometheusPort must differ' });
     }
-  })
+  }, { when: (payload) => payload.issues.length === 0 })
   .transform((spec) => ({ ...spec, queueMode: spec.queueMode ?? defaultQueueMode(spec.rabbitmqVersion) }));
 
 /** Input of renderRabbitMqConf / renderEnabledPlugins (what users write). */
@@ -312,11 +347,74 @@ export const rabbitMqDefinitionsSpec = z
         ctx.addIssue({ code: 'custom', path: ['bindings', i, 'queue'], message: `queue "${b.queue}" is not declared in vhost "${b.vhost}"` });
       }
     });
-  })
+  }, { when: (payload) => payload.issues.length === 0 })
   .transform((spec) => ({ ...spec, queueMode: spec.queueMode ?? defaultQueueMode(spec.rabbitmqVersion) }));
 
 export type RabbitMqDefinitionsSpecInput = z.input<typeof rabbitMqDefinitionsSpec>;
 export type RabbitMqDefinitionsSpec = z.output<typeof rabbitMqDefinitionsSpec>;
+
+/** Longest permission regex accepted (PCRE also limits group nesting, which this keeps far away). */
+export const MAX_PERMISSION_REGEX_LENGTH = 255;
+/** Counted repetitions multiply a pattern's compiled size; RabbitMQ's PCRE refuses patterns over 64 KB. */
+const MAX_PERMISSION_REGEX_EXPANSION = 16384;
+
+/**
+ * Why RabbitMQ would refuse `pattern` as a permission regex, or undefined. RabbitMQ compiles it with
+ * Erlang's `re` (PCRE) in `set_permissions`, and a pattern it refuses aborts the user bootstrap, so
+ * the users after it are never created. Accepted: printable ASCII that JavaScript compiles in
+ * unicode mode (which refuses what is ambiguous, such as a lone "{" or "]"), without the constructs
+ * that PCRE reads differently or not at all.
+ */
+export function permissionRegexProblem(pattern: string): string | undefined {
+  if (!/^[\x20-\x7e]*$/.test(pattern)) return 'must be printable ASCII (no control characters, line breaks or non-ASCII letters)';
+  if (pattern.startsWith('-')) return 'must not start with "-" (rabbitmqctl would read it as an option); write "[-]" instead';
+  try {
+    new RegExp(pattern, 'u');
+  } catch (e) {
+    return `is not a valid regular expression (${(e as Error).message.replace(/^Invalid regular expression: /, '')})`;
+  }
+  // Escapes and groups PCRE does not read as JavaScript does.
+  let inClass = false;
+  let classStart = false;
+  let expansion = 1;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    const next = pattern[i + 1] ?? '';
+    if (c === '\\') {
+      if ('uUpPkLlNQE'.includes(next)) return `must not use "\\${next}" (RabbitMQ's regex engine, PCRE, does not accept it)`;
+      i++;
+      classStart = false;
+      continue;
+    }
+    if (inClass) {
+      if (classStart && (c === ']' || (c === '^' && next === ']'))) return 'must not use "[]" or "[^]" (PCRE reads them differently)';
+      classStart = c === '^' && pattern[i - 1] === '[';
+      if (c === '[' && ':.='.includes(next)) return `must not use "[${next}" inside a character class (PCRE reads it as a POSIX class)`;
+      if (c === ']') inClass = false;
+      continue;
+    }
+    if (c === '[') {
+      inClass = true;
+      classStart = true;
+    } else if (c === '(' && next === '?' && pattern[i + 2] === '<') {
+      return 'must not use lookbehind or named groups ("(?<"); PCRE accepts only some of them';
+    } else if (c === '{') {
+      const m = /^\{([0-9]+)(?:,([0-9]*))?\}/.exec(pattern.slice(i));
+      if (m) expansion *= Math.max(1, Number(m[2] || m[1]));
+      if (expansion * pattern.length > MAX_PERMISSION_REGEX_EXPANSION) {
+        return `repeats too much: its length times its counted repetitions ({n,m}) must stay under ${MAX_PERMISSION_REGEX_EXPANSION} ` +
+          '(RabbitMQ\'s regex engine refuses patterns that compile too large); use * or + instead';
+      }
+    }
+  }
+  return undefined;
+}
+
+/** A permission regex RabbitMQ accepts (see permissionRegexProblem); "" grants nothing. */
+export const permissionRegex = boundedString(MAX_PERMISSION_REGEX_LENGTH).check((ctx) => {
+  const problem = permissionRegexProblem(ctx.value);
+  if (problem) ctx.issues.push({ code: 'custom', input: ctx.value, message: problem });
+});
 
 /** A service's RabbitMQ user and what it may do in its vhost. */
 export const serviceUserSpec = z.object({
@@ -325,26 +423,27 @@ export const serviceUserSpec = z.object({
   /** Vhost the user gets permissions on. */
   vhost: amqpName,
   /**
-   * Regex of resources the user may declare/delete.
+   * Regex of resources the user may declare/delete ("" for none). PCRE as RabbitMQ compiles it:
+   * printable ASCII, at most 255 characters, no lookbehind, named groups or "\\u" escapes.
    * @default '.*'
    */
-  configure: z.string().default('.*'),
+  configure: permissionRegex.default('.*'),
   /**
-   * Regex of resources the user may publish to.
+   * Regex of resources the user may publish to ("" for none); rules as for `configure`.
    * @default '.*'
    */
-  write: z.string().default('.*'),
+  write: permissionRegex.default('.*'),
   /**
-   * Regex of resources the user may consume from.
+   * Regex of resources the user may consume from ("" for none); rules as for `configure`.
    * @default '.*'
    */
-  read: z.string().default('.*'),
+  read: permissionRegex.default('.*'),
 }).strict();
 
 export const userBootstrapSpec = z
   .object({
     /** Users to create or update. */
-    users: z.array(serviceUserSpec).min(1, { message: 'must list at least one user' }),
+    users: z.array(serviceUserSpec).min(1, { message: 'must list at least one user' }).max(1000, { message: 'must list at most 1000 users' }),
     /**
      * Folder holding one file per user, named after the user, containing its password (a mounted Secret).
      * @default '/etc/rabbitmq/users'
@@ -359,12 +458,14 @@ export const userBootstrapSpec = z
      * How many times to try `rabbitmqctl await_startup` before giving up.
      * @default 60
      */
-    startupAttempts: z.number().int().min(1).max(10000).default(60),
+    startupAttempts: z.number().int({ message: 'must be a whole number' }).min(1, { message: 'must be at least 1' })
+      .max(10000, { message: 'must be at most 10000' }).default(60),
     /**
      * Seconds between two startup attempts.
      * @default 2
      */
-    startupIntervalSeconds: z.number().int().min(1).max(600).default(2),
+    startupIntervalSeconds: z.number().int({ message: 'must be a whole number of seconds' }).min(1, { message: 'must be at least 1' })
+      .max(600, { message: 'must be at most 600' }).default(2),
   })
   .strict()
   .superRefine((spec, ctx) => {

@@ -9,13 +9,13 @@ import { coerceVersion, semver } from '../util/versions';
 import { rabbitMqDefinitionsSpec, RabbitMqDefinitionsSpecInput, VHOST_DEFAULT_QUEUE_TYPE_SINCE } from './rabbitmq-spec';
 
 /** The classic mirroring policy applied to every vhost on 3.x (the seed article's `ha-all`). */
-export const HA_ALL_POLICY = {
+export const HA_ALL_POLICY = Object.freeze({
   name: 'ha-all',
   pattern: '.*',
   'apply-to': 'queues',
   priority: 0,
-  definition: { 'ha-mode': 'all', 'ha-sync-mode': 'automatic' },
-} as const;
+  definition: Object.freeze({ 'ha-mode': 'all', 'ha-sync-mode': 'automatic' } as const),
+} as const);
 
 /** Code-point order: the same output on every machine, whatever its locale. */
 function cmp(a: string, b: string): number {

@@ -1,9 +1,10 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { cpuQuantity, dnsLabel, envName, imageRef, memoryQuantity, port } from '../util/schemas';
+import { SovereignStackError, parseProps, requireProps } from '../util/errors';
+import { boundedString, cpuQuantity, dnsLabel, envName, imageRef, memoryQuantity, port } from '../util/schemas';
 import { parseComponentProps } from '../workload/component-props';
 import { DeployedWorkload, IWorkloadTarget } from '../workload/target';
-import { EnvVar } from '../workload/workload';
+import { EnvVar, EnvVarSchema } from '../workload/workload';
 
 export const MicroServiceOptionsSchema = z.object({
   /** Service name: workload name, host name, upstream name. A DNS-1123 label. */
@@ -20,7 +21,7 @@ export const MicroServiceOptionsSchema = z.object({
    * HTTP path answering 200 when the service is ready; without one a TCP check is used.
    * @default - TCP check on the port
    */
-  healthPath: z.string().regex(/^\/[A-Za-z0-9._~/-]*$/, { message: 'must be a path such as "/healthz"' }).optional(),
+  healthPath: boundedString(1024).regex(/^\/[A-Za-z0-9._~/-]*$/, { message: 'must be a path such as "/healthz"' }).optional(),
   /** @default { cpu: '100m', memory: '256Mi' } requests, memory limit '512Mi' */
   resources: z.object({
     cpu: cpuQuantity.default('100m'),
@@ -59,8 +60,21 @@ export class MicroService extends Construct {
   public readonly port: number;
 
   constructor(scope: Construct, id: string, props: MicroServiceProps) {
-    const { connectionEnv = [], ...rest } = props;
+    const what = `MicroService ${scope?.node?.path ? `${scope.node.path}/` : ''}${id} props`;
+    const { connectionEnv: givenConnectionEnv, ...rest } = requireProps(props, what, '{ target, name, image, port }');
     const { target, options: o } = parseComponentProps('MicroService', scope, id, rest, MicroServiceOptionsSchema, { prop: 'name', of: (m) => m.name });
+    const connectionEnv = parseProps(z.array(EnvVarSchema).default([]), givenConnectionEnv, `${what}.connectionEnv`);
+    const seen = new Set<string>();
+    connectionEnv.forEach((e, i) => {
+      if (Object.prototype.hasOwnProperty.call(o.env, e.name)) {
+        throw new SovereignStackError(`invalid ${what}:\n  - ${what}.env.${e.name}: is also set by connectionEnv[${i}] (a database or broker ` +
+          'connection); remove it from env or rename it');
+      }
+      if (seen.has(e.name)) {
+        throw new SovereignStackError(`invalid ${what}:\n  - ${what}.connectionEnv[${i}].name: "${e.name}" is set twice; set each variable once`);
+      }
+      seen.add(e.name);
+    });
     super(scope, id);
     this.name = o.name;
     this.port = o.port;

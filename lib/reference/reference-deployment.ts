@@ -3,16 +3,41 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { NginxGateway, NginxGatewayOptions, NginxGatewayOptionsSchema } from '../gateway/nginx-gateway';
 import { routePath } from '../gateway/nginx-spec';
-import { PostgresDatabase, PostgresDatabaseOptions, PostgresDatabaseOptionsSchema } from '../postgres/postgres-database';
+import { PostgresConnection, PostgresDatabase, PostgresDatabaseOptions, PostgresDatabaseOptionsSchema } from '../postgres/postgres-database';
 import { RabbitMqCluster, RabbitMqClusterOptions, RabbitMqClusterOptionsSchema, RabbitMqConnection } from '../rabbitmq/rabbitmq-cluster';
 import { routingKey } from '../rabbitmq/rabbitmq-spec';
 import { ResidencyPolicySchema } from '../residency/policy';
 import { ResidencyGuard } from '../residency/residency-guard';
-import { SovereignStackError, parseProps } from '../util/errors';
-import { addNestedIssues } from '../util/nested';
-import { IWorkloadTarget } from '../workload/target';
+import { SovereignStackError, formatIssuePath, issueMessage, parseProps, requireProps } from '../util/errors';
+import { IWorkloadTarget, WorkloadTarget } from '../workload/target';
 import { EnvVar } from '../workload/workload';
 import { MicroService, MicroServiceOptionsSchema } from './micro-service';
+
+/**
+ * Validates `value` with a component's own schema and reports its issues under `path` of the
+ * enclosing schema, so users see `services[1].database.storageGi` rather than the component's
+ * internal prop names. `remap` moves an issue on a prop the pattern sets itself to the prop the
+ * user wrote (a database's serviceName is the service's name).
+ */
+function nestedIssues(
+  schema: z.ZodType, value: unknown, path: PropertyKey[], ctx: z.RefinementCtx,
+  remap: (issuePath: PropertyKey[], message: string) => { path: PropertyKey[]; message: string } | null | undefined = () => undefined,
+): void {
+  const result = schema.safeParse(value);
+  if (result.success) return;
+  for (const issue of result.error.issues) {
+    const message = issueMessage(issue);
+    const moved = remap(issue.path as PropertyKey[], message);
+    if (moved === null) continue;
+    ctx.addIssue({ code: 'custom', path: moved?.path ?? [...path, ...issue.path], message: moved?.message ?? message });
+  }
+}
+
+/** Environment variables a service's own database and broker connections set. */
+const DATABASE_ENV = new PostgresConnection({ host: 'h', port: 1, database: 'd', username: 'u', secretName: 's', passwordKey: 'k' }).env().map((e) => e.name);
+const MESSAGING_ENV = new RabbitMqConnection({
+  host: 'h', port: 1, vhost: 'v', exchange: 'x', username: 'u', queues: [], secretName: 's', passwordKey: 'k',
+}).env().map((e) => e.name);
 
 const ServiceSpecSchema = MicroServiceOptionsSchema.extend({
   /** URI prefixes the gateway forwards to this service. @default [] */
@@ -30,7 +55,27 @@ const ServiceSpecSchema = MicroServiceOptionsSchema.extend({
     consumes: z.array(routingKey).default([]),
   }).strict().optional(),
 }).strict().superRefine((s, ctx) => {
-  if (s.database) addNestedIssues(PostgresDatabaseOptionsSchema, { ...s.database, serviceName: s.name }, ['database'], ctx);
+  if (s.database) {
+    // serviceName is the service's name: its problems are the name's.
+    const nameValid = MicroServiceOptionsSchema.shape.name.safeParse(s.name).success;
+    nestedIssues(PostgresDatabaseOptionsSchema, { ...s.database, serviceName: s.name }, ['database'], ctx,
+      (p, message) => {
+        if (p[0] !== 'serviceName') return undefined;
+        // A name the service itself refuses is reported once, by the service's own rule.
+        return nameValid ? { path: ['name'], message: `cannot name the service's database: ${message.replace(/<serviceName>/g, '<name>')}` } : null;
+      });
+  }
+  const reserved = [...(s.database ? DATABASE_ENV : []), ...(s.messaging ? MESSAGING_ENV : [])];
+  for (const name of reserved) {
+    if (Object.prototype.hasOwnProperty.call(s.env, name)) {
+      ctx.addIssue({ code: 'custom', path: ['env', name], message: `is set by the service's ${name.startsWith('DATABASE_') ? 'database' : 'broker'} connection; rename it` });
+    }
+  }
+  const paths = new Set<string>();
+  s.routes.forEach((r, i) => {
+    if (paths.has(r)) ctx.addIssue({ code: 'custom', path: ['routes', i], message: `"${r}" is listed twice; list each route once` });
+    paths.add(r);
+  });
 });
 
 export const ReferenceDeploymentOptionsSchema = z.object({
@@ -47,13 +92,42 @@ export const ReferenceDeploymentOptionsSchema = z.object({
    */
   residency: z.object({ policy: ResidencyPolicySchema }).strict().optional(),
 }).strict().superRefine((o, ctx) => {
-  addNestedIssues(NginxGatewayOptionsSchema, o.gateway, ['gateway'], ctx);
+  nestedIssues(NginxGatewayOptionsSchema, o.gateway, ['gateway'], ctx);
   if ('routes' in o.gateway) ctx.addIssue({ code: 'custom', path: ['gateway', 'routes'], message: 'routes come from services[].routes; set them there' });
-  if (o.messaging) addNestedIssues(RabbitMqClusterOptionsSchema, o.messaging, ['messaging'], ctx);
+  if (o.messaging) nestedIssues(RabbitMqClusterOptionsSchema, o.messaging, ['messaging'], ctx);
+  // Every workload is a host name on the target: the services' names, their "<name>-db"
+  // databases, the gateway's and (with messaging) the broker's name must all differ.
+  const workloads = new Map<string, string>();
+  const claim = (name: string, owner: string, path: PropertyKey[]) => {
+    const other = workloads.get(name);
+    if (other !== undefined) {
+      ctx.addIssue({ code: 'custom', path, message: `"${name}" is already the workload name of ${other}; workload names must be unique on the target` });
+    } else {
+      workloads.set(name, owner);
+    }
+  };
+  const gatewayName = typeof o.gateway.name === 'string' ? o.gateway.name : 'gateway';
+  claim(gatewayName, 'the gateway', ['gateway', 'name']);
+  if (o.services.some((s) => s.messaging)) {
+    claim(typeof o.messaging?.name === 'string' ? o.messaging.name : 'rabbitmq', 'the broker (messaging)', ['messaging', 'name']);
+  }
+  const routed = new Map<string, string>();
   const names = new Set<string>();
   o.services.forEach((s, i) => {
-    if (names.has(s.name)) ctx.addIssue({ code: 'custom', path: ['services', i, 'name'], message: `duplicate service name "${s.name}"` });
-    names.add(s.name);
+    if (names.has(s.name)) {
+      ctx.addIssue({ code: 'custom', path: ['services', i, 'name'], message: `duplicate service name "${s.name}"` });
+    } else {
+      names.add(s.name);
+      claim(s.name, `service services[${i}]`, ['services', i, 'name']);
+      if (s.database) claim(`${s.name}-db`, `the database of service "${s.name}"`, ['services', i, 'name']);
+    }
+    s.routes.forEach((r, j) => {
+      const other = routed.get(r);
+      if (other !== undefined && other !== s.name) {
+        ctx.addIssue({ code: 'custom', path: ['services', i, 'routes', j], message: `"${r}" is already routed to service "${other}"; each path may be routed once` });
+      }
+      routed.set(r, other ?? s.name);
+    });
   });
 });
 
@@ -99,8 +173,25 @@ export class ReferenceDeployment extends Construct {
   private readonly platformServices = new Map<string, PlatformService>();
 
   constructor(scope: Construct, id: string, props: ReferenceDeploymentProps) {
-    const { target, ...options } = props;
-    const o = parseProps(ReferenceDeploymentOptionsSchema, options, `ReferenceDeployment ${scope.node.path}/${id} props`);
+    const what = `ReferenceDeployment ${scope?.node?.path ? `${scope.node.path}/` : ''}${id} props`;
+    const { target, ...options } = requireProps(props, what, '{ target, gateway: { serverName }, services: [...] }');
+    if (!target || typeof target.deploy !== 'function') {
+      throw new SovereignStackError(`invalid ${what}:\n  - ${what}.target: is required (a KubernetesTarget, a DockerTarget or another IWorkloadTarget)`);
+    }
+    const o = parseProps(ReferenceDeploymentOptionsSchema, options, what);
+    o.services.forEach((s, i) => checkFreeOnTarget(target, s, `${what}.services[${i}]`));
+    if (target instanceof WorkloadTarget) {
+      const own = [
+        { name: typeof o.gateway.name === 'string' ? o.gateway.name : 'gateway', prop: 'gateway.name' },
+        ...(o.services.some((s) => s.messaging) ? [{ name: typeof o.messaging?.name === 'string' ? o.messaging.name : 'rabbitmq', prop: 'messaging.name' }] : []),
+      ];
+      for (const { name, prop } of own) {
+        if (target.findWorkload(name)) {
+          throw new SovereignStackError(`invalid ${what}:\n  - ${what}.${prop}: "${name}" is already a workload on target ${target.node.path}; ` +
+            'workload names are host names and must be unique per target');
+        }
+      }
+    }
     super(scope, id);
     this.target = target;
     this.messagingOptions = props.messaging;
@@ -138,7 +229,29 @@ export class ReferenceDeployment extends Construct {
    * logical ids of another's resources.
    */
   public addService(spec: ServiceSpec): PlatformService {
-    return this.add(spec, parseProps(ServiceSpecSchema, spec, `${this.node.path} service "${spec.name}"`));
+    const named = typeof spec === 'object' && spec !== null && typeof spec.name === 'string' ? ` "${spec.name}"` : '';
+    const what = `ReferenceDeployment ${this.node.path} addService${named}`;
+    const s = parseProps(ServiceSpecSchema, requireProps(spec, what, '{ name, image, port }'), what);
+    if (this.platformServices.has(s.name)) {
+      throw new SovereignStackError(`invalid ${what}:\n  - ${what}.name: ${this.node.path} already has a service named "${s.name}"`);
+    }
+    for (const path of s.routes) {
+      const owner = this.gateway.routes.find((r) => r.path === path);
+      if (owner) {
+        throw new SovereignStackError(`invalid ${what}:\n  - ${what}.routes: "${path}" is already routed to service "${owner.service.workload.name}"; each path may be routed once`);
+      }
+    }
+    const needsBroker = s.messaging !== undefined && !this._broker;
+    const brokerName = typeof this.messagingOptions?.name === 'string' ? this.messagingOptions.name : 'rabbitmq';
+    if (needsBroker && (brokerName === s.name || brokerName === `${s.name}-db`)) {
+      throw new SovereignStackError(`invalid ${what}:\n  - ${what}.name: "${s.name}" collides with the broker's workload name "${brokerName}"; rename the service`);
+    }
+    if (needsBroker && this.target instanceof WorkloadTarget && this.target.findWorkload(brokerName)) {
+      throw new SovereignStackError(`invalid ${what}:\n  - ${what}.messaging: the broker this service needs would be named "${brokerName}", ` +
+        `which is already a workload on target ${this.target.node.path}; set messaging.name in the ReferenceDeployment props`);
+    }
+    checkFreeOnTarget(this.target, s, what);
+    return this.add(spec, s);
   }
 
   /** `spec` as the user wrote it (for the hooks), `s` validated with defaults. */
@@ -146,9 +259,10 @@ export class ReferenceDeployment extends Construct {
     if (this.platformServices.has(s.name)) {
       throw new SovereignStackError(`${this.node.path} already has a service named "${s.name}"`);
     }
-    const taken = new Set(this.gateway.routes.map((r) => r.path));
-    const clash = s.routes.find((r) => taken.has(r));
-    if (clash) throw new SovereignStackError(`service "${s.name}": route ${clash} is already routed to another service`);
+    const owner = this.gateway.routes.find((r) => s.routes.includes(r.path));
+    if (owner) {
+      throw new SovereignStackError(`service "${s.name}": route ${owner.path} is already routed to service "${owner.service.workload.name}"; each path may be routed once`);
+    }
 
     const scope = new Construct(this, s.name);
     const database = spec.database === undefined ? undefined : this.createDatabase(scope, s.name, spec.database);
@@ -201,5 +315,19 @@ export class ReferenceDeployment extends Construct {
       new TerraformOutput(this, 'broker-endpoint', { value: `${host}:${port}`, description: `AMQP endpoint (host:port) of the broker of ${this.node.path}` });
     }
     return this._broker;
+  }
+}
+
+/**
+ * Refuses, before anything is created, a service whose workload names ("<name>", and "<name>-db"
+ * with a database) are already taken on the target (by a workload deployed outside this pattern).
+ */
+function checkFreeOnTarget(target: IWorkloadTarget, s: z.output<typeof ServiceSpecSchema>, what: string): void {
+  if (!(target instanceof WorkloadTarget)) return;
+  for (const name of [s.name, ...(s.database ? [`${s.name}-db`] : [])]) {
+    if (target.findWorkload(name)) {
+      throw new SovereignStackError(`invalid ${what}:\n  - ${formatIssuePath(what, ['name'])}: "${name}" is already a workload on target ` +
+        `${target.node.path}; workload names are host names and must be unique per target`);
+    }
   }
 }

@@ -19,13 +19,13 @@
  */
 
 /** The 30 EEA states: the 27 EU member states, then the EFTA members Iceland, Liechtenstein, Norway. */
-export const EEA_COUNTRIES = [
+export const EEA_COUNTRIES = Object.freeze([
   // EU-27
   'AT', 'BE', 'BG', 'HR', 'CY', 'CZ', 'DK', 'EE', 'FI', 'FR', 'DE', 'GR', 'HU', 'IE',
   'IT', 'LV', 'LT', 'LU', 'MT', 'NL', 'PL', 'PT', 'RO', 'SK', 'SI', 'ES', 'SE',
   // EFTA states in the EEA (Switzerland is EFTA but not EEA)
   'IS', 'LI', 'NO',
-] as const;
+] as const);
 
 /** One of the 30 EEA country codes. */
 export type EeaCountry = (typeof EEA_COUNTRIES)[number];
@@ -42,7 +42,7 @@ export function isEeaCountry(code: string): code is EeaCountry {
  * reserved codes (UK, EL, EU, ...), user-assigned codes (XK for Kosovo, XX, ZZ) and withdrawn ones
  * (AN, CS, YU), so `country: 'UK'` fails loudly instead of never matching the EEA set.
  */
-export const ISO_3166_ALPHA2 = [
+export const ISO_3166_ALPHA2 = Object.freeze([
   'AD', 'AE', 'AF', 'AG', 'AI', 'AL', 'AM', 'AO', 'AQ', 'AR', 'AS', 'AT', 'AU', 'AW', 'AX', 'AZ',
   'BA', 'BB', 'BD', 'BE', 'BF', 'BG', 'BH', 'BI', 'BJ', 'BL', 'BM', 'BN', 'BO', 'BQ', 'BR', 'BS',
   'BT', 'BV', 'BW', 'BY', 'BZ',
@@ -73,7 +73,7 @@ export const ISO_3166_ALPHA2 = [
   'WF', 'WS',
   'YE', 'YT',
   'ZA', 'ZM', 'ZW',
-] as const;
+] as const);
 
 const ISO_SET: ReadonlySet<string> = new Set<string>(ISO_3166_ALPHA2);
 
@@ -86,12 +86,12 @@ export function isIsoCountryCode(code: string): boolean {
  * Codes people write instead of the ISO one; used to turn "not a country code" into a fix.
  * Keys are upper-cased input.
  */
-const COMMON_MISTAKES: Readonly<Record<string, string>> = {
+const COMMON_MISTAKES: Readonly<Record<string, string>> = Object.freeze({
   UK: 'GB (the United Kingdom is "GB" in ISO 3166-1)',
   EL: 'GR (Greece is "GR" in ISO 3166-1; "EL" is an EU-internal abbreviation)',
   XK: 'an explicit decision: Kosovo has no assigned ISO 3166-1 code ("XK" is user-assigned)',
   EU: 'the code of one member state: "EU" is not a country',
-};
+});
 
 /**
  * Why `code` is not a valid ISO 3166-1 alpha-2 code, phrased as a fix; `undefined` when it is valid.
@@ -101,7 +101,7 @@ export function explainInvalidCountryCode(code: string): string | undefined {
   if (isIsoCountryCode(code)) return undefined;
   const base = `"${code}" is not an ISO 3166-1 alpha-2 country code (two upper-case letters, such as "NO" or "DE")`;
   const upper = code.toUpperCase();
-  const mistake = COMMON_MISTAKES[upper];
+  const mistake = Object.prototype.hasOwnProperty.call(COMMON_MISTAKES, upper) ? COMMON_MISTAKES[upper] : undefined;
   if (mistake) return `${base}: use ${mistake}`;
   if (upper !== code && isIsoCountryCode(upper)) return `${base}: write it in upper case, "${upper}"`;
   return base;
@@ -112,7 +112,7 @@ export function explainInvalidCountryCode(code: string): string | undefined {
  * messages read "GB (United Kingdom)". Not a full gazetteer: {@link formatCountry} falls back to the
  * bare code for anything else.
  */
-export const COUNTRY_NAMES: Readonly<Record<string, string>> = {
+export const COUNTRY_NAMES: Readonly<Record<string, string>> = Object.freeze({
   // EEA
   AT: 'Austria', BE: 'Belgium', BG: 'Bulgaria', HR: 'Croatia', CY: 'Cyprus', CZ: 'Czechia',
   DK: 'Denmark', EE: 'Estonia', FI: 'Finland', FR: 'France', DE: 'Germany', GR: 'Greece',
@@ -124,10 +124,10 @@ export const COUNTRY_NAMES: Readonly<Record<string, string>> = {
   AE: 'United Arab Emirates', SG: 'Singapore', RS: 'Serbia', SJ: 'Svalbard and Jan Mayen',
   FO: 'Faroe Islands', GL: 'Greenland', TR: 'Türkiye', UA: 'Ukraine', IL: 'Israel',
   SA: 'Saudi Arabia', JP: 'Japan', AU: 'Australia',
-};
+});
 
 /** `"GB (United Kingdom)"`, or just the code when we have no name for it. */
 export function formatCountry(code: string): string {
-  const name = COUNTRY_NAMES[code];
+  const name = Object.prototype.hasOwnProperty.call(COUNTRY_NAMES, code) ? COUNTRY_NAMES[code] : undefined;
   return name ? `${code} (${name})` : code;
 }

@@ -21,8 +21,9 @@ export const ResidencyPolicySchema = z.union([
     allowCountries: z
       .array(isoCountryCode)
       .min(1, { message: 'must name at least one country; an empty list would refuse every location' })
+      .max(249, { message: 'must name at most the 249 ISO 3166-1 countries' })
       .readonly(),
-  }),
+  }).readonly(),
 ], { error: 'must be "eea", "eea-sovereign" or { allowCountries: [ISO 3166-1 alpha-2 codes] }' });
 
 /** `'eea' | 'eea-sovereign' | { allowCountries: readonly string[] }`, derived from the schema. */
@@ -46,14 +47,14 @@ export interface RegionVerdict {
 }
 
 /** Non-EEA countries whose EU adequacy decision people mistake for EEA membership. */
-const ADEQUACY_NOT_EEA: Readonly<Record<string, true>> = { GB: true, CH: true };
+const ADEQUACY_NOT_EEA: ReadonlySet<string> = new Set(['GB', 'CH']);
 
 function where(region: Region): string {
   return region.city ? `region ${region.id} (${region.city})` : `region ${region.id}`;
 }
 
 function outsideEea(region: Region, policy: string): RegionVerdict {
-  const note = ADEQUACY_NOT_EEA[region.country]
+  const note = ADEQUACY_NOT_EEA.has(region.country)
     ? ' An EU adequacy decision permits transfers there, but it does not make it part of the EEA.'
     : '';
   return {

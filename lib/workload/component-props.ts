@@ -1,7 +1,7 @@
 import { IConstruct } from 'constructs';
 import { z } from 'zod';
 import { RegionRef, RegionRefSchema } from '../residency/region-ref';
-import { SovereignStackError, parseProps } from '../util/errors';
+import { SovereignStackError, parseProps, requireProps } from '../util/errors';
 import { IWorkloadTarget, WorkloadTarget } from './target';
 
 /** What every component takes besides its own options. */
@@ -19,8 +19,8 @@ export function parseComponentProps<S extends z.ZodType>(
   component: string, scope: IConstruct, id: string, props: ComponentProps & object, schema: S,
   workloadName?: { readonly prop: string; readonly of: (options: z.output<S>) => string },
 ): { target: IWorkloadTarget; location?: RegionRef; options: z.output<S>; what: string } {
-  const what = `${component} ${scope.node.path ? `${scope.node.path}/` : ''}${id} props`;
-  const { target, location, ...options } = props ?? ({} as ComponentProps);
+  const what = `${component} ${scope?.node?.path ? `${scope.node.path}/` : ''}${id} props`;
+  const { target, location, ...options } = requireProps(props, what, '{ target, ... }');
   if (!target || typeof target.deploy !== 'function') {
     throw new SovereignStackError(`invalid ${what}:\n  - ${what}.target: is required (a KubernetesTarget, a DockerTarget or another IWorkloadTarget)`);
   }

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { ResidencyGuard } from '../../residency/residency-guard';
 import type { PlacementEvidence } from '../../residency/datastore';
 import { RegionRef, RegionRefSchema, regionId } from '../../residency/region-ref';
-import { SovereignStackError, parseProps } from '../../util/errors';
+import { SovereignStackError, parseProps, requireProps } from '../../util/errors';
 import { dnsLabel, memoryToMi } from '../../util/schemas';
 import { DeployedWorkload, WorkloadTarget } from '../../workload/target';
 import { IngressRule, Probe, SecretSpec, Workload, retainsData, servicePortOf, splitPath } from '../../workload/workload';
@@ -93,7 +93,7 @@ export class DockerTarget extends WorkloadTarget {
   private readonly secretValues = new Map<string, Record<string, string>>();
 
   constructor(scope: Construct, id: string, props: DockerTargetProps) {
-    const { location, ...options } = props;
+    const { location, ...options } = requireProps(props, `DockerTarget ${id} props`, '{ location: OSLO_REGION }');
     parseProps(RegionRefSchema, location, `DockerTarget ${id} props.location`);
     const p = parseProps(DockerTargetOptionsSchema, options, `DockerTarget ${id} props`);
     super(scope, id);

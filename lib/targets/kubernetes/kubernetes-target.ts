@@ -19,7 +19,7 @@ import { z } from 'zod';
 import type { PlacementEvidence } from '../../residency/datastore';
 import { ResidencyGuard } from '../../residency/residency-guard';
 import { RegionRef, RegionRefSchema, regionId, resolveRegionRef } from '../../residency/region-ref';
-import { SovereignStackError, parseProps } from '../../util/errors';
+import { SovereignStackError, parseProps, requireProps } from '../../util/errors';
 import { dnsLabel, dnsSubdomain, port } from '../../util/schemas';
 import { terraformLiterals } from '../../util/terraform-literal';
 import { DeployedWorkload, WorkloadTarget } from '../../workload/target';
@@ -207,7 +207,7 @@ export class KubernetesTarget extends WorkloadTarget {
   private readonly egress = new Map<string, EgressEdge[]>();
 
   constructor(scope: Construct, id: string, props: KubernetesTargetProps) {
-    const { region, ...options } = props ?? ({} as KubernetesTargetProps);
+    const { region, ...options } = requireProps(props, `KubernetesTarget ${id} props`, '{ region: OSLO_REGION }');
     parseProps(RegionRefSchema, region, `KubernetesTarget ${id} props.region`);
     const p = parseProps(KubernetesTargetOptionsSchema, options, `KubernetesTarget ${id} props`);
     super(scope, id);
