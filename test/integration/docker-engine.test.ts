@@ -11,11 +11,19 @@
  * ports, healthcheck), the network connect, one tar archive PUT at "/" per `upload`, then start.
  *
  * Only what a stand-in cannot honour is replaced: the entrypoint and command become a busybox
- * script that checks every uploaded file (content and mode) and the image's own files at the
- * paths the real image uses, then sleeps; Terraform references get dummy values; published ports
- * keep their 127.0.0.1 address but take a free host port.
+ * script that checks every uploaded file (content, mode and owner, read as the container's own
+ * user) and the image's own files at the paths the real image uses, then sleeps; Terraform
+ * references get dummy values; published ports keep their 127.0.0.1 address but take a free host
+ * port.
+ *
+ * Secrets: every secret file is root:root 0440 and read by its workload through the
+ * supplementary group 0 (`group_add`), which a process without it cannot; no datastore's or
+ * gateway's `docker inspect` env holds a secret value. The services' connection passwords
+ * (DATABASE_PASSWORD, AMQP_PASSWORD) are the one exception, as the README says: the services' own
+ * images read them from env.
  */
 import { createHash } from 'crypto';
+import * as path from 'path';
 import * as fs from 'fs';
 import { Testing } from 'cdktf';
 import { local } from '../../stacks/local';
@@ -77,15 +85,24 @@ function standInFor(image: string): { spec: StandInSpec; keep: string[] } {
 }
 
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+/**
+ * The env variables that may hold a secret value in `docker inspect`, by container: the services'
+ * connection passwords, which their images read from env (README, Secrets). Nothing else may.
+ */
+const SECRET_ENV_ALLOWED = /^(DATABASE_PASSWORD|AMQP_PASSWORD)$/;
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** The stand-in's entrypoint: every expected file with its content and mode, the image's own files, then sleep. */
-function checkScript(files: Array<{ path: string; content: string; mode: string }>, keep: string[]): string {
+/**
+ * The stand-in's entrypoint, run as the container's user: every expected file with its content
+ * (read by this process: a file it may not read fails), mode and owner, the image's own files, then sleep.
+ */
+function checkScript(files: Array<{ path: string; content: string; mode: string; owner: string }>, keep: string[]): string {
   return [
     'fail() { echo "CHECK FAILED: $*"; exit 1; }',
     ...files.map((f) => `f=${shq(f.path)}; [ -f "$f" ] || fail "missing $f"; ` +
-      `[ "$(md5sum < "$f" | cut -d' ' -f1)" = ${md5(f.content)} ] || fail "wrong content in $f"; ` +
-      `[ "$(stat -c %a "$f")" = ${f.mode} ] || fail "mode of $f is $(stat -c %a "$f"), not ${f.mode}"`),
+      `[ "$(md5sum < "$f" | cut -d' ' -f1)" = ${md5(f.content)} ] || fail "wrong content in $f (as $(id))"; ` +
+      `[ "$(stat -c %a "$f")" = ${f.mode} ] || fail "mode of $f is $(stat -c %a "$f"), not ${f.mode}"; ` +
+      `[ "$(stat -c %u:%g "$f")" = ${f.owner} ] || fail "owner of $f is $(stat -c %u:%g "$f"), not ${f.owner}"`),
     ...keep.map((k) => `[ -f ${shq(k)} ] || fail "the image's ${k} is gone"`),
     'echo CHECK OK',
     // PID 1 ignores signals it does not handle: stop on the container's stop signal, as the real program would.
@@ -123,12 +140,18 @@ describeWithServer('the Docker Engine (docker.io) and a static busybox (busybox-
     const calls: Record<string, ReplayedCall[]> = {};
     let networkFailure: string | undefined;
 
+    /** Every secret value the apply handed out (random_password results, sensitive variables). */
+    const secretValues = new Set<string>();
+    const secret = (value: string) => {
+      secretValues.add(value);
+      return value;
+    };
     /** Terraform references -> what the apply would know at that point (dummy values for secrets). */
     const lookup = (ref: { type: string; name: string; attr: string; expr: string }): string => {
       const r = ref.type === 'var' ? undefined : resources[ref.type]?.[ref.name];
       if (ref.type !== 'var' && !r) throw new Error(`\${${ref.expr}} names no resource of the stack`);
       switch (`${ref.type}.${ref.attr}`) {
-        case 'random_password.result': return dummyValue(ref.expr);
+        case 'random_password.result': return secret(dummyValue(ref.expr));
         case 'docker_image.image_id': return imageIds[ref.name] ?? fail(`image ${ref.name} was not built`);
         case 'docker_image.name':
         case 'docker_volume.name':
@@ -136,7 +159,7 @@ describeWithServer('the Docker Engine (docker.io) and a static busybox (busybox-
         case 'docker_container.name': return r.name;
         case 'docker_container.id': return containerIds[ref.name] ?? fail(`container ${ref.name} was not created`);
         default:
-          if (ref.type === 'var') return dummyValue(ref.expr);
+          if (ref.type === 'var') return secret(dummyValue(ref.expr));
           throw new Error(`the replay does not know \${${ref.expr}}`);
       }
     };
@@ -277,6 +300,79 @@ describeWithServer('the Docker Engine (docker.io) and a static busybox (busybox-
       expect(order.filter((id) => containers[id].start !== false).every((id) => containers[id].read_only === true)).toBe(true);
     }, 60_000);
 
+    it('keeps every secret file root:root 0440, readable by its workload only through group 0 (group_add)', async () => {
+      const uploads = secretUploads();
+      // The stack's secrets: both databases' passwords, every RabbitMQ user's and the Erlang cookie.
+      expect(uploads.length).toBeGreaterThanOrEqual(7);
+      expect(uploads.filter((u) => u.permissions !== '0440')).toEqual([]);
+      for (const dir of new Set(uploads.map((u) => path.posix.dirname(u.file)))) {
+        // Every replica that mounts such a file joins group 0, and nothing else does.
+        for (const id of order.filter((x) => containers[x].start !== false)) {
+          const mountsSecrets = expectedFiles(id).some((f) => path.posix.dirname(f.path) === dir);
+          const state = (await engine!.call('GET', `${API}/containers/${containerIds[id]}/json`)).json();
+          if (mountsSecrets) expect([containers[id].name, state.HostConfig.GroupAdd]).toEqual([containers[id].name, ['0']]);
+        }
+      }
+      for (const id of order.filter((x) => containers[x].start !== false)) {
+        const files = expectedFiles(id);
+        const reads = files.some((f) => uploads.some((u) => u.file === f.path));
+        const state = (await engine!.call('GET', `${API}/containers/${containerIds[id]}/json`)).json();
+        if (!reads) expect([containers[id].name, state.HostConfig.GroupAdd ?? null]).toEqual([containers[id].name, null]);
+      }
+      // (The check script of every replica read each file as the replica's user: see the test above.)
+    }, 60_000);
+
+    it('(why group_add) the same replica without group 0 cannot read its secrets: nothing is world-readable', async () => {
+      const id = order.find((x) => containers[x].start !== false && containers[x].group_add?.length && containers[x].user);
+      expect(id).toBeDefined();
+      const r = evaluated(containers[id!]);
+      const secretFile = expectedFiles(id!).find((f) => secretUploads().some((u) => u.file === f.path))!;
+      const run = async (name: string, groupAdd: string[] | undefined) => {
+        const body = containerCreateBody({ ...r, name, network_mode: 'none', networks_advanced: undefined, ports: undefined, restart: 'no', healthcheck: undefined, group_add: groupAdd });
+        body.Entrypoint = ['/bin/sh', '-c'];
+        body.Cmd = [`id; cat ${shq(secretFile.path)} >/dev/null && echo READ OK || echo READ DENIED`];
+        const cid = (await engine!.call('POST', `${API}/containers/create?name=${name}`, body)).json().Id;
+        await engine!.call('POST', `${API}/containers/${cid}/start`);
+        await engine!.call('POST', `${API}/containers/${cid}/wait`);
+        const out = await engine!.logs(cid);
+        await engine!.call('DELETE', `${API}/containers/${cid}?force=1`);
+        return out;
+      };
+      const [uid, gid] = String(r.user).split(':');
+      const without = await run('secret-probe-without', undefined);
+      expect(without).toMatch(new RegExp(`uid=${uid}\\b.*gid=${gid}\\b`));
+      expect(without).toMatch(/Permission denied/);
+      expect(without).toContain('READ DENIED');
+      const withGroup = await run('secret-probe-with', ['0']);
+      expect(withGroup).toMatch(/groups=.*\b0\b/);
+      expect(withGroup).toContain('READ OK');
+    }, 60_000);
+
+    it('puts no secret value in a datastore\'s or the gateway\'s `docker inspect` env (the services\' connection passwords are the documented exception)', async () => {
+      expect(secretValues.size).toBeGreaterThanOrEqual(7);
+      const found: string[] = [];
+      for (const id of order) {
+        const state = (await engine!.call('GET', `${API}/containers/${containerIds[id]}/json`)).json();
+        for (const e of state.Config.Env ?? [] as string[]) {
+          const [name] = e.split('=', 1);
+          if ([...secretValues].some((v) => e.includes(v))) found.push(`${containers[id].name}: ${name}`);
+        }
+      }
+      const exposed = found.filter((f) => !SECRET_ENV_ALLOWED.test(f.split(': ')[1]));
+      expect(exposed).toEqual([]);
+      // The exception is real and confined to the services (so this test would see a new one).
+      expect(found.length).toBeGreaterThan(0);
+      expect(found.filter((f) => /-db-\d+$|-files$|rabbitmq|gateway/.test(f.split(': ')[0]))).toEqual([]);
+      // The databases read their passwords from files.
+      for (const id of order.filter((x) => /-db-\d+$/.test(containers[x].name))) {
+        const env: string[] = (await engine!.call('GET', `${API}/containers/${containerIds[id]}/json`)).json().Config.Env;
+        expect(env.filter((e) => /PASSWORD/.test(e))).toEqual([
+          'POSTGRES_PASSWORD_FILE=/run/secrets/postgresql/superuser-password',
+          'OWNER_PASSWORD_FILE=/run/secrets/postgresql/password',
+        ]);
+      }
+    });
+
     it('(why the files container) dockerd refuses an upload at "/" into a read-only container, even with a volume at the file\'s directory', async () => {
       const image = Object.values(imageIds)[0];
       const created = await engine!.call('POST', `${API}/containers/create?name=readonly-probe`, {
@@ -326,13 +422,21 @@ describeWithServer('the Docker Engine (docker.io) and a static busybox (busybox-
     }
 
     /** Files a started container must see: its own uploads and those of the containers it takes volumes from. */
-    function expectedFiles(id: string): Array<{ path: string; content: string; mode: string; source: string }> {
+    function expectedFiles(id: string): Array<{ path: string; content: string; mode: string; owner: string; source: string }> {
       const c = containers[id];
       const sources = [id, ...(c.volumes ?? []).filter((v: any) => v.from_container).flatMap((v: any) => containerReferences(v))];
       return sources.flatMap((s) => (containers[s]?.upload ?? []).map((u: any) => {
         const e = evaluated(u);
-        return { path: e.file, content: e.content, mode: parseInt(e.permissions ?? '0644', 8).toString(8), source: `${s}:${u.file}` };
+        // The provider's tar header says uid 0, gid 0, and it asks for no copy-uid: root:root.
+        return { path: e.file, content: e.content, mode: parseInt(e.permissions ?? '0644', 8).toString(8), owner: '0:0', source: `${s}:${u.file}` };
       }));
+    }
+
+    /** The uploads (of any container) that carry a secret: their content is a random_password result or a variable. */
+    function secretUploads(): Array<{ container: string; file: string; permissions: string }> {
+      return Object.values<any>(containers).flatMap((c) => (c.upload ?? [])
+        .filter((u: any) => /\$\{(random_password\.|var\.)/.test(u.content ?? ''))
+        .map((u: any) => ({ container: c.name, file: u.file, permissions: u.permissions })));
     }
   });
 

@@ -419,17 +419,18 @@ describe('PostgresDatabase on Docker', () => {
     ]);
 
     // Passwords reach the container as files (Terraform references in the files container's
-    // uploads), never in its env (`docker inspect`).
+    // uploads, root:root 0440, read through group 0), never in its env (`docker inspect`).
     expect(c.env.filter((e: string) => /PASSWORD/.test(e))).toEqual([
       'POSTGRES_PASSWORD_FILE=/run/secrets/postgresql/superuser-password',
       'OWNER_PASSWORD_FILE=/run/secrets/postgresql/password',
     ]);
     expect(c.env.filter((e: string) => /\$\{/.test(e))).toEqual([]);
-    expect(dockerFiles(json, 'sovereign-orders-db-0').filter((u) => u.file.startsWith('/run/secrets/')).map((u) => [u.file, u.content])).toEqual([
-      ['/run/secrets/postgresql/username', 'orders'],
-      ['/run/secrets/postgresql/database', 'orders'],
-      ['/run/secrets/postgresql/password', expect.stringMatching(/^\$\{random_password\.[^}]+\.result\}$/)],
-      ['/run/secrets/postgresql/superuser-password', expect.stringMatching(/^\$\{random_password\.[^}]+\.result\}$/)],
+    expect(c.group_add).toEqual(['0']);
+    expect(dockerFiles(json, 'sovereign-orders-db-0').filter((u) => u.file.startsWith('/run/secrets/')).map((u) => [u.file, u.content, u.permissions])).toEqual([
+      ['/run/secrets/postgresql/username', 'orders', '0440'],
+      ['/run/secrets/postgresql/database', 'orders', '0440'],
+      ['/run/secrets/postgresql/password', expect.stringMatching(/^\$\{random_password\.[^}]+\.result\}$/), '0440'],
+      ['/run/secrets/postgresql/superuser-password', expect.stringMatching(/^\$\{random_password\.[^}]+\.result\}$/), '0440'],
     ]);
     expect(literalSecrets(json)).toEqual([]);
     expect(db.connection.host).toBe('orders-db');

@@ -64,7 +64,26 @@ describe('DockerTarget', () => {
     const secretFiles = c.upload.filter((u: any) => u.file.startsWith('/run/secrets/ledger/'));
     expect(secretFiles.map((u: any) => u.file).sort()).toEqual(['/run/secrets/ledger/invoices', '/run/secrets/ledger/password', '/run/secrets/ledger/username']);
     expect(secretFiles.find((u: any) => u.file.endsWith('/invoices')).content).toMatch(/^\$\{random_password\.[a-z0-9_-]+\.result\}$/);
-    expect(secretFiles.every((u: any) => u.permissions === '0444')).toBe(true); // uploads are root-owned
+    // Uploads are root:root: 0440 and the replicas join group 0, so nobody else may read them.
+    expect(secretFiles.map((u: any) => u.permissions)).toEqual(['0440', '0440', '0440']);
+    expect(c.group_add).toBeUndefined(); // the files container never runs
+  });
+
+  it('lets only replicas that mount secrets read them: group 0 for the root-owned 0440 files', () => {
+    const { stack } = newStack();
+    const target = new DockerTarget(stack, 'local', { location: OSLO_REGION });
+    target.deploy(new Construct(stack, 'ledger'), statefulWorkload({ name: 'ledger', replicas: 2, secretMounts: [{ secret: 'ledger-credentials', mountPath: '/run/secrets/ledger' }] }));
+    target.deploy(new Construct(stack, 'plain'), statefulWorkload({
+      name: 'plain', replicas: 1, secrets: [], configFiles: [{ path: '/etc/plain/plain.conf', content: 'x\n' }],
+    }));
+    const json = synthJson(stack);
+    const containers = Object.values<any>(json.resource.docker_container);
+    const replicasOf = (name: string) => containers.filter((c) => new RegExp(`^sovereign-${name}-\\d+$`).test(c.name));
+    expect(replicasOf('ledger').map((c) => [c.user, c.group_add])).toEqual([['1000:1000', ['0']], ['1000:1000', ['0']]]);
+    expect(replicasOf('plain').map((c) => c.group_add)).toEqual([undefined]);
+    // Config files stay world-readable (nothing secret), secrets do not.
+    const plainFiles = containers.find((c) => c.name === 'sovereign-plain-files');
+    expect(plainFiles.upload).toEqual([{ file: '/etc/plain/plain.conf', content: 'x\n', permissions: '0444' }]);
   });
 
   it('gives read-only replicas their files through a never-started files container, mounted read-only', () => {

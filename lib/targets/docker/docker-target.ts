@@ -20,6 +20,23 @@ import { synthesizedBody } from '../common/synthesized';
 import { generateSecretValue, generateSecretValues, generatedSecretOf } from '../common/generated-secrets';
 
 
+/**
+ * Mode of an uploaded secret file: owner and group may read, others nothing. Uploads are owned by
+ * root:root whatever the workload's user (kreuzwerker/docker 3.6.2 writes uid/gid 0 into its tar
+ * header and asks for no copy-uid), so a non-root process reads them through its supplementary
+ * group 0, `SECRET_READER_GROUP`.
+ */
+export const SECRET_FILE_MODE = '0440';
+/**
+ * The supplementary group (`group_add`) of a workload that mounts secrets on Docker: gid 0, the
+ * group of its root-owned secret files (the OpenShift convention for arbitrary uids). A gid
+ * carries no kernel privilege; group 0 only opens files whose group is root and whose group bits
+ * allow more than the other bits. Debian keeps /etc/shadow in group shadow; on a Debian 12
+ * system the only such files are apt's and dpkg's (empty) lock files. Writing is no concern: the
+ * root filesystem and the files volumes are read-only and every capability is dropped.
+ */
+export const SECRET_READER_GROUP = '0';
+
 /** The local daemon's socket: the machine that runs `terraform apply`. */
 export const LOCAL_DOCKER_SOCKET = 'unix:///var/run/docker.sock';
 
@@ -69,9 +86,12 @@ export interface DockerTargetProps extends DockerTargetOptions {
  * its mime.types); the uploads land in those volumes, and every replica mounts them read-only
  * (`volumes_from` the files container's id, `:ro`). Changing a file replaces the files container,
  * its volumes and, through the id, the replicas. A workload with a writable root filesystem gets
- * its files uploaded straight into its containers. Keep `docker container prune` away from a
- * running stack: it removes the (stopped) files containers, and the next apply recreates them
- * and the replicas.
+ * its files uploaded straight into its containers. Every upload is root:root (the provider cannot
+ * set an owner): config files are 0444, secret files 0440, and the replicas of a workload that
+ * mounts secrets run with the supplementary group 0 (`group_add`, Docker's counterpart of a
+ * Secret volume's fsGroup), so their process reads them and no other uid can. Keep `docker
+ * container prune` away from a running stack: it removes the (stopped) files containers, and the
+ * next apply recreates them and the replicas.
  *
  * Docker has no network policy: every container on the network can reach every other one, so the
  * ingress rules that Kubernetes enforces are NOT enforced locally. Keep real personal data out of
@@ -123,9 +143,10 @@ export class DockerTarget extends WorkloadTarget {
         ...w.secretMounts.flatMap((m) => this.secretKeys(w, m.secret).map((key) => ({
           file: `${m.mountPath}/${key}`,
           content: this.secretValue(w, m.secret, key),
-          // Uploads are owned by root: a non-root process could not read 0440. The container
-          // runs one process as one user, so 0444 exposes nothing to anyone else.
-          permissions: '0444',
+          // Uploads are always root:root (the provider's tar header carries uid/gid 0 and it sets
+          // no copy-uid option): readable by root and group 0 only, which the replicas join
+          // (SECRET_READER_GROUP). Nothing world-readable.
+          permissions: SECRET_FILE_MODE,
         }))),
       ].map((u: ContainerUpload) => containerUploadToTerraform(u)),
     }) as unknown as ContainerUpload[];
@@ -181,6 +202,9 @@ export class DockerTarget extends WorkloadTarget {
           ? w.ports.map((p) => ({ internal: p.containerPort, external: port(p) + i, ip: this.publishAddress }))
           : undefined,
         user: sc.runAsUser ? `${sc.runAsUser}:${sc.runAsGroup ?? sc.runAsUser}` : undefined,
+        // The Docker stand-in for Kubernetes' fsGroup on a Secret volume: the one group that owns
+        // the (root-owned, 0440) secret files. Only when the workload mounts secrets.
+        groupAdd: w.secretMounts.length > 0 ? [SECRET_READER_GROUP] : undefined,
         readOnly: sc.readOnlyRootFilesystem,
         capabilities: { drop: ['ALL'] },
         securityOpts: ['no-new-privileges:true'],

@@ -12,7 +12,8 @@
  *   provider uploads.
  * - `ProviderReplay` mirrors internal/provider/resource_docker_{network,volume,container}_funcs.go
  *   at v3.6.2: the create config built from the resource's arguments, networks_advanced (leave
- *   "bridge", connect each network), one PUT archive at "/" per `upload`, then start.
+ *   "bridge", connect each network), one PUT archive at "/" per `upload` (a tar header with uid
+ *   and gid 0 and the `permissions` mode, no copy-uid option: the files are root:root), then start.
  */
 import { ChildProcess, execFileSync, spawn } from 'child_process';
 import { createHash } from 'crypto';
@@ -522,6 +523,7 @@ export function containerCreateBody(r: any): any {
     hostConfig.CapDrop = c?.drop ?? [];
   }
   if (r.security_opts?.length) hostConfig.SecurityOpt = r.security_opts;
+  if (r.group_add?.length) hostConfig.GroupAdd = r.group_add;
   if (r.memory) hostConfig.Memory = r.memory * 1024 * 1024;
   if (r.memory_swap) hostConfig.MemorySwap = r.memory_swap > 0 ? r.memory_swap * 1024 * 1024 : r.memory_swap;
   if (r.shm_size) hostConfig.ShmSize = r.shm_size * 1024 * 1024;
