@@ -1,13 +1,17 @@
 /**
- * What RabbitMqCluster composes for the example platform, on a real RabbitMQ node: the
- * definitions.json and user bootstrap script are taken from the synthesized `local` stack (not
- * rendered by hand), imported and run, then each service's user is tried with amqplib. Proves
- * the topology routes events to every consumer and that the least-privilege permissions hold.
+ * What RabbitMqCluster composes for the example platform, on a real 3-node RabbitMQ cluster: the
+ * rabbitmq.conf, enabled_plugins, definitions.json and user bootstrap script are taken from the
+ * synthesized `local` stack (not rendered by hand). rabbitmq.conf boots as composed, with only
+ * what names this machine rewritten (listeners to 127.0.0.1 and free ports, the peers' node
+ * names, the definitions path); every other line, the alarms, the partition handling and the
+ * discovery backend included, is the composed one. Then each service's user is tried with
+ * amqplib, and the node holding the queues' masters is killed while a service publishes with
+ * confirms: every confirmed message must survive.
  *
- * Loopback only. Ports, all free ones from the registry (two checkouts may run this at once):
- * AMQP, distribution, a block for the CLI's distribution, and an epmd of its own (ERL_EPMD_PORT,
- * so this suite never shares epmd with the 3-node suite or another run), stopped by its PID.
- * Crash dumps go to the work folder.
+ * Loopback only. Ports, all free ones from the registry (two checkouts may run this at once): per
+ * node AMQP, Erlang distribution, management and Prometheus; a block for the CLI's distribution;
+ * and an epmd of its own (ERL_EPMD_PORT, so this suite never shares epmd with the 3-node suite or
+ * another run), stopped by its PID. Crash dumps go to the work folder.
  */
 import * as amqp from 'amqplib';
 import { ChildProcess, execFile, spawn } from 'child_process';
@@ -19,18 +23,34 @@ import { local } from '../../stacks/local';
 import { resourcesOf, synthJson } from '../support/synth';
 import { describeWithServer, findBinary, freePortRange, freePorts, makeWorkDir, sleep, stopPid, stopProcess, terraformLiteralText, waitForPort } from './support/real-servers';
 
-jest.setTimeout(120000);
+jest.setTimeout(180000);
 
 const execFileAsync = promisify(execFile);
-const NODE = 'rabbitplatform@localhost';
 const PASSWORDS: Record<string, string> = { orders: 'orders-pw-1', invoices: 'invoices-pw-2', notifications: 'notifications-pw-3' };
+/** How many rabbitmqctl may run at once. */
+const CTL_PORTS = 8;
+
+interface PlatformNode {
+  /** This machine's node name, e.g. rabbitplatform0@localhost. */
+  name: string;
+  /** The node name the composed config calls it by, e.g. rabbit@rabbitmq-0. */
+  composedName: string;
+  amqp: number;
+  dist: number;
+  management: number;
+  prometheus: number;
+  base: string;
+  vm?: number;
+}
+
+interface QueueRow { name: string; pid: string; slave_pids: string[] | string; synchronised_slave_pids: string[] | string; messages?: number }
 
 /**
  * The files the first RabbitMQ container of the local stack sees: uploaded into it, or into a
  * container whose volumes it mounts (`volumes { from_container }`, as for a read-only root), as
- * Terraform passes them on (a literal `${` is written `$${` in the JSON).
+ * Terraform passes them on (a literal `${` is written `$${` in the JSON). With the number of nodes.
  */
-function composedFiles(): Record<string, string> {
+function composed(): { files: Record<string, string>; replicas: number } {
   const json = synthJson(local(Testing.app({ stackTraces: false })));
   const containers = resourcesOf(json, 'docker_container') as Record<string, any>;
   const node = Object.values(containers).find((c) => c.name === 'sovereign-rabbitmq-0');
@@ -41,41 +61,110 @@ function composedFiles(): Record<string, string> {
     .map((id: string) => containers[id])];
   const uploads = sources.flatMap((c: any) => c.upload ?? []);
   expect(uploads.length).toBeGreaterThan(0);
-  return Object.fromEntries(uploads.map((u: any) => [u.file, terraformLiteralText(u.content)]));
+  const replicas = Object.values(containers).filter((c) => /^sovereign-rabbitmq-\d+$/.test(c.name)).length;
+  return { files: Object.fromEntries(uploads.map((u: any) => [u.file, terraformLiteralText(u.content)])), replicas };
 }
 
-describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-server']), 'RabbitMqCluster output on a real RabbitMQ node', (server) => {
+/**
+ * The composed rabbitmq.conf for one node on this machine. Only the lines that name the machine
+ * change; each must exist exactly once (or, for peers, once per node), so a composed file that
+ * drops or renames one of them fails here instead of booting with RabbitMQ's defaults. Every other
+ * line is kept as composed, and returned for the test to compare.
+ */
+function onLoopback(conf: string, node: PlatformNode, nodes: PlatformNode[], definitions: string): { text: string; rewritten: string[]; kept: string[] } {
+  const rewrites: Record<string, (value: string) => string[]> = {
+    'listeners.tcp.default': () => [`listeners.tcp.1 = 127.0.0.1:${node.amqp}`],
+    'management.tcp.port': () => [`management.tcp.port = ${node.management}`, 'management.tcp.ip = 127.0.0.1'],
+    'prometheus.tcp.port': () => [`prometheus.tcp.port = ${node.prometheus}`, 'prometheus.tcp.ip = 127.0.0.1'],
+    load_definitions: () => [`load_definitions = ${definitions}`],
+  };
+  const seen = new Set<string>();
+  const peers: string[] = [];
+  const rewritten: string[] = [];
+  const kept: string[] = [];
+  const out = conf.split('\n').flatMap((line) => {
+    const m = /^([a-z_.0-9]+) = (.*)$/.exec(line);
+    if (!m) return [line];
+    const [, key, value] = m;
+    if (rewrites[key]) {
+      if (seen.has(key)) throw new Error(`composed rabbitmq.conf sets ${key} twice`);
+      seen.add(key);
+      rewritten.push(line);
+      return rewrites[key](value);
+    }
+    if (/^cluster_formation\.classic_config\.nodes\.\d+$/.test(key)) {
+      const peer = nodes.find((n) => n.composedName === value);
+      if (!peer) throw new Error(`composed rabbitmq.conf names a peer ${value} that is none of ${nodes.map((n) => n.composedName).join(', ')}`);
+      peers.push(value);
+      rewritten.push(line);
+      return [`${key} = ${peer.name}`];
+    }
+    kept.push(line);
+    return [line];
+  });
+  const missing = Object.keys(rewrites).filter((k) => !seen.has(k));
+  if (missing.length > 0) throw new Error(`composed rabbitmq.conf has no ${missing.join(', ')}`);
+  expect([...peers].sort()).toEqual(nodes.map((n) => n.composedName).sort());
+  return { text: out.join('\n'), rewritten, kept };
+}
+
+describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-server']), 'RabbitMqCluster output on a real 3-node RabbitMQ cluster', (server) => {
   const ctl = path.join(path.dirname(server), 'rabbitmqctl');
   const epmdBinary = findBinary(['epmd', '/usr/bin/epmd']);
   let dir = '';
   let epmd: ChildProcess | undefined;
-  let node: ChildProcess | undefined;
-  /** Free ports, taken in beforeAll. */
-  let ports = { amqp: 0, dist: 0, epmd: 0, ctl: [] as number[] };
-  const url = (user: string, password = PASSWORDS[user]) => `amqp://${user}:${password}@127.0.0.1:${ports.amqp}/platform`;
+  const scripts: ChildProcess[] = [];
+  const nodes: PlatformNode[] = [];
+  let epmdPort = 0;
+  let ctlPorts: number[] = [];
+  let keptLines: string[] = [];
+  let bootMs = 0;
+  const url = (user: string, node = nodes[0], password = PASSWORDS[user]) => `amqp://${user}:${password}@127.0.0.1:${node.amqp}/platform`;
 
-  const env = (): NodeJS.ProcessEnv => ({
+  const env = (node: PlatformNode): NodeJS.ProcessEnv => ({
     PATH: process.env.PATH,
     HOME: path.join(dir, 'home'),
     LANG: 'C.UTF-8',
-    ERL_EPMD_PORT: String(ports.epmd),
+    ERL_EPMD_PORT: String(epmdPort),
     ERL_EPMD_ADDRESS: '127.0.0.1',
     // An Erlang VM that dies writes erl_crash.dump into its working directory: not the checkout.
-    ERL_CRASH_DUMP: path.join(dir, 'erl_crash.dump'),
-    RABBITMQ_NODENAME: NODE,
-    RABBITMQ_NODE_PORT: String(ports.amqp),
-    RABBITMQ_DIST_PORT: String(ports.dist),
-    RABBITMQ_MNESIA_BASE: path.join(dir, 'mnesia'),
-    RABBITMQ_LOG_BASE: path.join(dir, 'log'),
-    RABBITMQ_CONFIG_FILE: path.join(dir, 'rabbitmq.conf'),
-    RABBITMQ_ENABLED_PLUGINS_FILE: path.join(dir, 'enabled_plugins'),
-    RABBITMQ_PID_FILE: path.join(dir, 'pid'),
+    ERL_CRASH_DUMP: path.join(dir, `erl_crash-${node.name}.dump`),
+    RABBITMQ_NODENAME: node.name,
+    RABBITMQ_NODE_PORT: String(node.amqp),
+    RABBITMQ_DIST_PORT: String(node.dist),
+    RABBITMQ_MNESIA_BASE: path.join(node.base, 'mnesia'),
+    RABBITMQ_LOG_BASE: path.join(node.base, 'log'),
+    RABBITMQ_CONFIG_FILE: path.join(node.base, 'rabbitmq.conf'),
+    RABBITMQ_ENABLED_PLUGINS_FILE: path.join(node.base, 'enabled_plugins'),
+    RABBITMQ_PID_FILE: path.join(node.base, 'pid'),
     RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
-    RABBITMQ_CTL_DIST_PORT_MIN: String(ports.ctl[0]),
-    RABBITMQ_CTL_DIST_PORT_MAX: String(ports.ctl[ports.ctl.length - 1]),
+    RABBITMQ_CTL_DIST_PORT_MIN: String(ctlPorts[0]),
+    RABBITMQ_CTL_DIST_PORT_MAX: String(ctlPorts[ctlPorts.length - 1]),
     RABBITMQ_CTL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
   });
-  const rabbitmqctl = async (args: string[]) => (await execFileAsync(ctl, ['-n', NODE, ...args], { env: env(), cwd: dir, timeout: 60000 })).stdout;
+  const rabbitmqctl = async (args: string[], node = nodes[0], timeoutMs = 60000) =>
+    (await execFileAsync(ctl, ['-n', node.name, ...args], { env: env(node), cwd: dir, timeout: timeoutMs })).stdout;
+  const ctlJson = async <T>(args: string[], node = nodes[0]): Promise<T> => JSON.parse(await rabbitmqctl([...args, '--formatter', 'json', '-q'], node)) as T;
+  const pidFile = (node: PlatformNode) => path.join(node.base, 'pid');
+
+  async function startNode(node: PlatformNode): Promise<void> {
+    const out = fs.openSync(path.join(node.base, 'console.log'), 'a');
+    scripts.push(spawn(server, [], { env: env(node), cwd: dir, stdio: ['ignore', out, out] }));
+    fs.closeSync(out);
+    // `wait PIDFILE`, not await_startup: the latter fails before epmd knows the node.
+    await rabbitmqctl(['wait', pidFile(node), '--timeout', '60'], node, 70000).catch((e: Error) => {
+      throw new Error(`${node.name} did not start: ${e.message}\n${fs.readFileSync(path.join(node.base, 'console.log'), 'utf8').slice(-3000)}`);
+    });
+    // The Erlang VM's PID (the spawned rabbitmq-server script runs it as a child, not by exec).
+    node.vm = Number(fs.readFileSync(pidFile(node), 'utf8').trim());
+  }
+
+  /** Graceful stop via the CLI; SIGKILL by the VM's PID when that fails or hangs. */
+  async function stopNode(node: PlatformNode): Promise<void> {
+    if (!node.vm) return;
+    await rabbitmqctl(['stop', pidFile(node)], node, 30000).catch(() => stopPid(node.vm, 'SIGKILL'));
+    node.vm = undefined;
+  }
 
   /** Resolves with the AMQP reply code that closes the channel (403 = ACCESS_REFUSED), or 0. */
   async function refusal(user: string, act: (ch: amqp.Channel) => Promise<unknown>): Promise<number> {
@@ -95,17 +184,29 @@ describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-serve
 
   beforeAll(async () => {
     dir = makeWorkDir('rabbitmq-platform');
-    const [amqpPort, distPort, epmdPort] = await freePorts(3);
-    ports = { amqp: amqpPort, dist: distPort, epmd: epmdPort, ctl: await freePortRange(4) };
-    const files = composedFiles();
+    const { files, replicas } = composed();
+    expect(replicas).toBe(3);
+    const ports = await freePorts(1 + 4 * replicas);
+    epmdPort = ports[0];
+    ctlPorts = await freePortRange(CTL_PORTS);
+    for (let i = 0; i < replicas; i++) {
+      const base = path.join(dir, `node${i}`);
+      fs.mkdirSync(base);
+      nodes.push({
+        name: `rabbitplatform${i}@localhost`, composedName: `rabbit@rabbitmq-${i}`, base,
+        amqp: ports[1 + 4 * i], dist: ports[2 + 4 * i], management: ports[3 + 4 * i], prometheus: ports[4 + 4 * i],
+      });
+    }
     fs.mkdirSync(path.join(dir, 'home'));
     fs.writeFileSync(path.join(dir, 'home', '.erlang.cookie'), `PLATFORMTEST${process.pid}`, { mode: 0o400 });
-    fs.writeFileSync(path.join(dir, 'definitions.json'), files['/etc/rabbitmq/definitions.json']);
-    // Boot as the construct's rabbitmq.conf does (load_definitions: no default guest user), on loopback.
-    expect(files['/etc/rabbitmq/rabbitmq.conf']).toContain('load_definitions = /etc/rabbitmq/definitions.json');
-    fs.writeFileSync(path.join(dir, 'rabbitmq.conf'),
-      `listeners.tcp.1 = 127.0.0.1:${ports.amqp}\nload_definitions = ${path.join(dir, 'definitions.json')}\n`);
-    fs.writeFileSync(path.join(dir, 'enabled_plugins'), '[].\n');
+    const definitions = path.join(dir, 'definitions.json');
+    fs.writeFileSync(definitions, files['/etc/rabbitmq/definitions.json']);
+    for (const node of nodes) {
+      const conf = onLoopback(files['/etc/rabbitmq/rabbitmq.conf'], node, nodes, definitions);
+      keptLines = conf.kept;
+      fs.writeFileSync(path.join(node.base, 'rabbitmq.conf'), conf.text);
+      fs.writeFileSync(path.join(node.base, 'enabled_plugins'), files['/etc/rabbitmq/enabled_plugins']);
+    }
     // The construct's script, pointed at this node's CLI and a folder of password files.
     fs.mkdirSync(path.join(dir, 'users'));
     for (const [user, pw] of Object.entries(PASSWORDS)) fs.writeFileSync(path.join(dir, 'users', user), `${pw}\n`);
@@ -116,32 +217,45 @@ describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-serve
     fs.writeFileSync(path.join(dir, 'bootstrap-users.sh'), script);
 
     if (!epmdBinary) throw new Error('epmd (Erlang) not found, though rabbitmq-server is installed');
-    epmd = spawn(epmdBinary, ['-address', '127.0.0.1', '-port', String(ports.epmd)], { cwd: dir, stdio: 'ignore' });
-    await waitForPort(ports.epmd);
-    const out = fs.openSync(path.join(dir, 'console.log'), 'a');
-    node = spawn(server, [], { env: env(), cwd: dir, stdio: ['ignore', out, out] });
-    fs.closeSync(out);
-    await rabbitmqctl(['wait', path.join(dir, 'pid'), '--timeout', '60']).catch((e: Error) => {
-      throw new Error(`node did not start: ${e.message}\n${fs.readFileSync(path.join(dir, 'console.log'), 'utf8').slice(-3000)}`);
-    });
+    epmd = spawn(epmdBinary, ['-address', '127.0.0.1', '-port', String(epmdPort)], { cwd: dir, stdio: 'ignore' });
+    await waitForPort(epmdPort);
+    const started = Date.now();
+    // One at a time, seed first: nodes joining the same seed at once can race in 3.10.
+    for (const node of nodes) await startNode(node);
+    bootMs = Date.now() - started;
     // Again, loudly: load_definitions drops a bad file silently, import_definitions fails on it.
-    await rabbitmqctl(['import_definitions', path.join(dir, 'definitions.json')]);
-    await execFileAsync('sh', [path.join(dir, 'bootstrap-users.sh')], { env: { ...env(), RABBITMQ_NODENAME: NODE }, cwd: dir, timeout: 90000 });
-  }, 150000);
+    await rabbitmqctl(['import_definitions', definitions]);
+    await execFileAsync('sh', [path.join(dir, 'bootstrap-users.sh')], { env: env(nodes[0]), cwd: dir, timeout: 90000 });
+  }, 170000);
 
   afterAll(async () => {
     try {
-      // The Erlang VM's PID (the spawned rabbitmq-server script runs it as a child, not by exec).
-      const pidFile = dir && path.join(dir, 'pid');
-      const vm = pidFile && fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8').trim()) : undefined;
-      if (vm) await rabbitmqctl(['stop', pidFile]).catch(() => stopPid(vm, 'SIGKILL'));
-      // No-op once the VM is gone; else the script's TERM trap stops the VM it started.
-      await stopProcess(node, 'SIGTERM', 30000);
+      await Promise.all(nodes.map((node) => stopNode(node).catch(() => undefined)));
+      // No-op once each VM is gone; else the script's TERM trap stops the VM it started.
+      await Promise.all(scripts.map((s) => stopProcess(s, 'SIGTERM', 30000)));
       await stopProcess(epmd);
     } finally {
       if (dir) fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 120000);
+
+  it('boots the composed rabbitmq.conf into one 3-node cluster, with its alarms and partition handling', async () => {
+    // eslint-disable-next-line no-console
+    console.log(`[rabbitmq platform] 3 nodes booted from the composed rabbitmq.conf in ${bootMs} ms; kept as composed:\n  ${keptLines.join('\n  ')}`);
+    const status = await ctlJson<{ running_nodes: string[] }>(['cluster_status']);
+    expect([...status.running_nodes].sort()).toEqual(nodes.map((n) => n.name));
+    // What the composed lines say, as the running node has it.
+    const composedValue = (key: string) => /= (.*)$/.exec(keptLines.find((l) => l.startsWith(`${key} = `)) ?? '')?.[1];
+    expect(composedValue('cluster_partition_handling')).toBe('pause_minority');
+    expect((await rabbitmqctl(['eval', 'application:get_env(rabbit, cluster_partition_handling).'], nodes[1])).trim()).toBe('{ok,pause_minority}');
+    const mib = (key: string) => Number(/^(\d+)MiB$/.exec(composedValue(key) ?? '')?.[1]) * 1024 * 1024;
+    expect(mib('vm_memory_high_watermark.absolute')).toBeGreaterThan(0);
+    expect((await rabbitmqctl(['eval', 'vm_memory_monitor:get_memory_limit().'], nodes[1])).trim()).toBe(String(mib('vm_memory_high_watermark.absolute')));
+    expect(mib('disk_free_limit.absolute')).toBeGreaterThan(0);
+    expect((await rabbitmqctl(['eval', 'rabbit_disk_monitor:get_disk_free_limit().'], nodes[1])).trim()).toBe(String(mib('disk_free_limit.absolute')));
+    // No alarm is raised on this machine: publishers are not blocked.
+    expect((await rabbitmqctl(['eval', 'rabbit_alarm:get_alarms().'], nodes[1])).trim()).toBe('[]');
+  });
 
   it('declares durable queues with the ha-all policy, and users only through the bootstrap', async () => {
     const queues = JSON.parse(await rabbitmqctl(['list_queues', '-p', 'platform', 'name', 'durable', 'policy', '--formatter', 'json', '-q']));
@@ -181,6 +295,119 @@ describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-serve
   });
 
   it('refuses a wrong password', async () => {
-    await expect(amqp.connect(url('orders', 'not-the-password'))).rejects.toThrow(/ACCESS_REFUSED|403/);
+    await expect(amqp.connect(url('orders', nodes[0], 'not-the-password'))).rejects.toThrow(/ACCESS_REFUSED|403/);
+  });
+
+  // Last: it kills a node.
+  it('loses no confirmed message when the node holding the queue masters is killed while orders publishes', async () => {
+    const consumerQueues = ['invoices.orders.created', 'notifications.orders.created'];
+    const list = () => ctlJson<QueueRow[]>(['list_queues', '-p', 'platform', 'name', 'pid', 'slave_pids', 'synchronised_slave_pids', 'messages'], survivorOf());
+    let victim: PlatformNode | undefined;
+    const survivorOf = () => nodes.find((n) => n !== victim && n.vm)!;
+    const pids = (v: string[] | string) => (Array.isArray(v) ? v : []);
+    const homeOf = (pid: string) => nodes.find((n) => pid.includes(`<${n.name}.`));
+    // Every queue mirrored to both other nodes and in sync, before anything is published.
+    let rows: QueueRow[] = [];
+    for (const deadline = Date.now() + 30000; Date.now() < deadline;) {
+      rows = (await list()).filter((q) => consumerQueues.includes(q.name));
+      if (rows.length === 2 && rows.every((q) => pids(q.synchronised_slave_pids).length === 2)) break;
+      await sleep(200);
+    }
+    expect(rows.map((q) => pids(q.synchronised_slave_pids).length)).toEqual([2, 2]);
+    for (const q of rows) await rabbitmqctl(['purge_queue', '-p', 'platform', q.name]);
+    // The masters' pids name their nodes in the text output (<rabbitplatform0@localhost.1669.512.0>),
+    // not in JSON (#PID<10988.1044.0>).
+    const text = await rabbitmqctl(['list_queues', '-p', 'platform', 'name', 'pid', '--no-table-headers', '-q']);
+    const masterOf = (queue: string) => homeOf(text.split('\n').find((l) => l.split('\t')[0] === queue) ?? '');
+    const masters = consumerQueues.map((q) => masterOf(q)?.name);
+    victim = masterOf(consumerQueues[0]);
+    if (!victim) throw new Error(`no node in the queue pids:\n${text}`);
+    const [publishVia, consumeVia] = nodes.filter((n) => n !== victim);
+
+    // Publish with confirms, at most WINDOW unconfirmed at a time, and kill the victim (SIGKILL:
+    // a crash, no graceful handover) once KILL_AFTER are confirmed, while the rest are in flight.
+    const TOTAL = 6000;
+    const WINDOW = 200;
+    const KILL_AFTER = 2000;
+    const conn = await amqp.connect(url('orders', publishVia));
+    const ch = await conn.createConfirmChannel();
+    let channelError = '';
+    ch.on('error', (e: Error) => { channelError = e.message; });
+    conn.on('error', (e: Error) => { channelError ||= e.message; });
+    const confirmed = new Set<number>();
+    const refused = new Set<number>();
+    let published = 0;
+    let inFlightAtKill = -1;
+    let confirmedAtKill = -1;
+    let killed: Promise<void> | undefined;
+    const killedAt: { ms?: number } = {};
+    const started = Date.now();
+    const settled = () => confirmed.size + refused.size;
+    while (published < TOTAL && !channelError) {
+      if (published - settled() >= WINDOW) {
+        // The window is full: a whole window of messages is unconfirmed right now.
+        if (!killed && confirmed.size >= KILL_AFTER) {
+          inFlightAtKill = published - settled();
+          confirmedAtKill = confirmed.size;
+          killedAt.ms = Date.now() - started;
+          killed = stopPid(victim.vm, 'SIGKILL');
+        }
+        await sleep(1);
+        continue;
+      }
+      const id = published++;
+      ch.publish('events', 'orders.created', Buffer.from(String(id)), { persistent: true, messageId: String(id) }, (err) => {
+        (err ? refused : confirmed).add(id);
+      });
+    }
+    for (let i = 0; i < 600 && settled() < published && !channelError; i++) await sleep(50);
+    await killed;
+    victim.vm = undefined;
+    await conn.close().catch(() => undefined);
+    const publishMs = Date.now() - started;
+    expect(killed).toBeDefined();
+
+    // Each consuming service reads its queue from a surviving node (a mirror was promoted).
+    const received: Record<string, Set<number>> = {};
+    const deliveries: Record<string, number> = {};
+    const unreadable: Record<string, string> = {};
+    for (const queue of consumerQueues) {
+      const user = queue.split('.')[0];
+      const sub = await amqp.connect(url(user, consumeVia));
+      const cch = await sub.createChannel();
+      // A queue whose only copy was on the killed node cannot be read (404 NOT_FOUND, home node
+      // down): then every message in it counts as lost.
+      cch.on('error', (e: Error) => { unreadable[queue] ||= e.message; });
+      await cch.prefetch(500);
+      received[queue] = new Set();
+      deliveries[queue] = 0;
+      let last = Date.now();
+      await cch.consume(queue, (msg) => {
+        if (!msg) return;
+        received[queue].add(Number(msg.content.toString()));
+        deliveries[queue]++;
+        last = Date.now();
+        cch.ack(msg);
+      }).catch((e: Error) => { unreadable[queue] ||= e.message; });
+      // Until every confirmed message is in, or nothing arrived for 3 s.
+      while (!unreadable[queue] && [...confirmed].some((id) => !received[queue].has(id)) && Date.now() - last < 3000) await sleep(50);
+      await sub.close().catch(() => undefined);
+    }
+    const status = await ctlJson<{ running_nodes: string[] }>(['cluster_status'], consumeVia);
+    const lost = Object.fromEntries(consumerQueues.map((q) => [q, [...confirmed].filter((id) => !received[q].has(id)).length]));
+    // eslint-disable-next-line no-console
+    console.log(`[rabbitmq in-flight failover] masters on ${masters.join(', ')}; killed ${victim.name} at ${killedAt.ms} ms with ${confirmedAtKill} confirmed and ${inFlightAtKill} unconfirmed in flight; ` +
+      `published ${published} via ${publishVia.name} in ${publishMs} ms: ${confirmed.size} confirmed (${confirmed.size - confirmedAtKill} after the kill), ${refused.size} nacked, ` +
+      `${published - settled()} never settled${channelError ? ` (channel: ${channelError})` : ''}; ` +
+      consumerQueues.map((q) => `${q}: ${received[q].size} distinct of ${deliveries[q]} delivered, ${lost[q]} confirmed lost${unreadable[q] ? ` (${unreadable[q]})` : ''}`).join('; '));
+
+    expect(status.running_nodes.sort()).toEqual(nodes.filter((n) => n !== victim).map((n) => n.name).sort());
+    // The kill happened mid-stream: messages were unconfirmed at that instant, and publishing
+    // went on and was confirmed after it.
+    expect(inFlightAtKill).toBeGreaterThan(0);
+    expect(confirmed.size - confirmedAtKill).toBeGreaterThan(inFlightAtKill);
+    expect(channelError).toBe('');
+    // Every confirmed message reached every consumer's queue, and survived.
+    expect(lost).toEqual(Object.fromEntries(consumerQueues.map((q) => [q, 0])));
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The rendered rabbitmq.conf, enabled_plugins, definitions.json and user bootstrap script on a real
- * 3-node RabbitMQ cluster (loopback only): clustering, definitions import, classic mirroring,
- * service users from password files, and a node failure with zero messages lost.
+ * 3-node RabbitMQ cluster (loopback only): clustering, definitions import, classic mirroring and
+ * service users from password files. A node killed while a service publishes with confirms, with
+ * no confirmed message lost, is proven on the composed platform: rabbitmq-platform.test.ts.
  *
  * Ports, all free ones from the registry (two checkouts may run this at once): per node AMQP,
  * Prometheus and Erlang distribution; a block for the CLI's distribution; and an epmd of this
@@ -27,7 +28,6 @@ interface NodeSpec { name: string; amqpPort: number; prometheusPort: number; dis
 const NODES: NodeSpec[] = [];
 /** How many rabbitmqctl may run at once (stopping all three nodes in parallel, and spare). */
 const CTL_PORTS = 8;
-const MESSAGES = 1000;
 
 interface QueueRow { name: string; policy: string; pid: string; slave_pids: string[]; synchronised_slave_pids: string[]; messages?: number; type?: string }
 
@@ -282,48 +282,5 @@ describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-serve
       const users = await ctlJson<Array<{ user: string }>>(NODES[0], ['list_users']);
       expect(users.map((u) => u.user).sort()).toEqual(['ledger', 'orders']);
     });
-  });
-
-  it(`loses none of ${MESSAGES} confirmed persistent messages when the master node stops`, async () => {
-    // The master's pid names its node: <rabbit1@localhost.1669.512.0>.
-    const pid = await rabbitmqctl(NODES[0], ['list_queues', '-p', 'orders', 'pid', '--no-table-headers', '-q']);
-    const master = NODES.find((n) => pid.includes(`<${n.name}.`));
-    if (!master) throw new Error(`no master node in queue pid ${pid}`);
-    const [publishVia, consumeVia] = NODES.filter((n) => n !== master);
-    const connectTo = (node: NodeSpec): Promise<amqp.ChannelModel> =>
-      amqp.connect({ protocol: 'amqp', hostname: '127.0.0.1', port: node.amqpPort, username: 'orders', password: 'rotated-secret', vhost: 'orders' });
-
-    const pub = await connectTo(publishVia);
-    const ch = await pub.createConfirmChannel();
-    for (let i = 0; i < MESSAGES; i++) {
-      ch.publish('events', 'orders.created', Buffer.from(String(i)), { persistent: true, messageId: String(i) });
-    }
-    await ch.waitForConfirms();
-    await pub.close();
-    const [before] = await ctlJson<QueueRow[]>(publishVia, ['list_queues', '-p', 'orders', 'name', 'messages']);
-    expect(before.messages).toBe(MESSAGES);
-
-    await stopNode(master);
-    const status = await ctlJson<{ running_nodes: string[] }>(consumeVia, ['cluster_status']);
-    expect(status.running_nodes.sort()).toEqual(NODES.filter((n) => n !== master).map((n) => n.name).sort());
-
-    const received = new Set<string>();
-    const sub = await connectTo(consumeVia);
-    const cch = await sub.createChannel();
-    await cch.prefetch(200);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`only ${received.size} of ${MESSAGES} messages arrived`)), 30000);
-      void cch.consume('orders.created', (msg) => {
-        if (!msg) return;
-        received.add(msg.content.toString());
-        cch.ack(msg);
-        if (received.size === MESSAGES) { clearTimeout(timer); resolve(); }
-      });
-    });
-    await sub.close();
-    // eslint-disable-next-line no-console
-    console.log(`failover: master ${master.name} stopped; published ${MESSAGES}, consumed ${received.size} distinct via ${consumeVia.name}`);
-    expect(received.size).toBe(MESSAGES);
-    expect([...received].map(Number).sort((a, b) => a - b)).toEqual(Array.from({ length: MESSAGES }, (_, i) => i));
   });
 });
