@@ -2,7 +2,7 @@ import { Fn, Lazy, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { SovereignStackError, formatIssuePath, parseProps } from '../util/errors';
-import { dnsLabel, dnsSubdomain, hostName, imageRef, port } from '../util/schemas';
+import { cpuToCores, dnsLabel, dnsSubdomain, hostName, imageRef, memoryToMi, port } from '../util/schemas';
 import { coerceVersion, imageTagVersion, semver, strictVersion } from '../util/versions';
 import { parseComponentProps } from '../workload/component-props';
 import { DeployedWorkload, IWorkloadTarget, WorkloadTarget } from '../workload/target';
@@ -192,6 +192,13 @@ export const NginxGatewayOptionsSchema = z.object({
    */
   resources: ResourcesSchema.default({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } }),
 }).strict().superRefine((o, ctx) => {
+  // The Kubernetes API refuses a request above its limit.
+  if (memoryToMi(o.resources.requests.memory) > memoryToMi(o.resources.limits.memory)) {
+    ctx.addIssue({ code: 'custom', path: ['resources', 'requests', 'memory'], message: `must not exceed resources.limits.memory (${o.resources.limits.memory}); Kubernetes refuses a request above the limit` });
+  }
+  if (o.resources.limits.cpu !== undefined && cpuToCores(o.resources.requests.cpu) > cpuToCores(o.resources.limits.cpu)) {
+    ctx.addIssue({ code: 'custom', path: ['resources', 'requests', 'cpu'], message: `must not exceed resources.limits.cpu (${o.resources.limits.cpu}); Kubernetes refuses a request above the limit` });
+  }
   if (o.nginxVersion === undefined && imageTagVersion(o.image) === undefined) {
     ctx.addIssue({
       code: 'custom',

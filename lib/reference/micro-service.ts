@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { SovereignStackError, parseProps, requireProps } from '../util/errors';
-import { boundedString, cpuQuantity, dnsLabel, envName, imageRef, memoryQuantity, port } from '../util/schemas';
+import { boundedString, cpuQuantity, dnsLabel, envName, imageRef, memoryQuantity, memoryToMi, port } from '../util/schemas';
 import { parseComponentProps } from '../workload/component-props';
 import { DeployedWorkload, IWorkloadTarget } from '../workload/target';
 import { EnvVar, EnvVarSchema } from '../workload/workload';
@@ -40,6 +40,31 @@ export const MicroServiceOptionsSchema = z.object({
 
 export type MicroServiceOptions = z.input<typeof MicroServiceOptionsSchema>;
 
+/** Longest time a pod may take to stop (the kubelet's and our workload model's bound). */
+const MAX_STOP_SECONDS = 3600;
+
+/**
+ * Rules across a service's options, for MicroService and for ReferenceDeployment's services: the
+ * memory request must fit the limit (the Kubernetes API refuses a request above it), and the grace
+ * period with the preStop pause must fit the hour a pod may take to stop.
+ */
+export function checkMicroServiceOptions(o: z.output<typeof MicroServiceOptionsSchema>, ctx: z.RefinementCtx): void {
+  if (memoryToMi(o.resources.memory) > memoryToMi(o.resources.memoryLimit)) {
+    ctx.addIssue({
+      code: 'custom', path: ['resources', 'memory'],
+      message: `must not exceed resources.memoryLimit (${o.resources.memory} > ${o.resources.memoryLimit}); Kubernetes refuses a request above the limit`,
+    });
+  }
+  if (o.gracePeriodSeconds + o.preStopDelaySeconds > MAX_STOP_SECONDS) {
+    ctx.addIssue({
+      code: 'custom', path: ['gracePeriodSeconds'],
+      message: `plus preStopDelaySeconds (${o.gracePeriodSeconds} + ${o.preStopDelaySeconds}) must be at most ${MAX_STOP_SECONDS} seconds, the longest a pod may take to stop`,
+    });
+  }
+}
+
+const MicroServiceSchema = MicroServiceOptionsSchema.superRefine(checkMicroServiceOptions);
+
 export interface MicroServiceProps extends MicroServiceOptions {
   readonly target: IWorkloadTarget;
   /**
@@ -62,7 +87,7 @@ export class MicroService extends Construct {
   constructor(scope: Construct, id: string, props: MicroServiceProps) {
     const what = `MicroService ${scope?.node?.path ? `${scope.node.path}/` : ''}${id} props`;
     const { connectionEnv: givenConnectionEnv, ...rest } = requireProps(props, what, '{ target, name, image, port }');
-    const { target, options: o } = parseComponentProps('MicroService', scope, id, rest, MicroServiceOptionsSchema, { prop: 'name', of: (m) => m.name });
+    const { target, options: o } = parseComponentProps('MicroService', scope, id, rest, MicroServiceSchema, { prop: 'name', of: (m) => m.name });
     const connectionEnv = parseProps(z.array(EnvVarSchema).default([]), givenConnectionEnv, `${what}.connectionEnv`);
     const seen = new Set<string>();
     connectionEnv.forEach((e, i) => {

@@ -11,7 +11,7 @@ import { ResidencyGuard } from '../residency/residency-guard';
 import { SovereignStackError, formatIssuePath, issueMessage, parseProps, requireProps } from '../util/errors';
 import { IWorkloadTarget, WorkloadTarget } from '../workload/target';
 import { EnvVar } from '../workload/workload';
-import { MicroService, MicroServiceOptionsSchema } from './micro-service';
+import { MicroService, MicroServiceOptionsSchema, checkMicroServiceOptions } from './micro-service';
 
 /**
  * Validates `value` with a component's own schema and reports its issues under `path` of the
@@ -55,6 +55,7 @@ const ServiceSpecSchema = MicroServiceOptionsSchema.extend({
     consumes: z.array(routingKey).default([]),
   }).strict().optional(),
 }).strict().superRefine((s, ctx) => {
+  checkMicroServiceOptions(s, ctx);
   if (s.database) {
     // serviceName is the service's name: its problems are the name's.
     const nameValid = MicroServiceOptionsSchema.shape.name.safeParse(s.name).success;

@@ -78,6 +78,11 @@ export const absolutePath = boundedString(1024)
 export const cpuQuantity = boundedString(16, 'must be a CPU quantity such as "250m" or "2" (at most 16 characters)')
   .regex(/^([0-9]+m|[0-9]+(\.[0-9]+)?)$/, { message: 'must be a CPU quantity such as "250m" or "2"' });
 
+/** "250m" -> 0.25, "2" -> 2 (cores); only for quantities cpuQuantity accepted. */
+export function cpuToCores(quantity: string): number {
+  return quantity.endsWith('m') ? Number(quantity.slice(0, -1)) / 1000 : Number(quantity);
+}
+
 const MEMORY_UNITS: Record<string, number> = { Ki: 1 / 1024, Mi: 1, Gi: 1024, Ti: 1024 * 1024 };
 const MEMORY_PATTERN = /^([0-9]{1,12})(Ki|Mi|Gi|Ti)$/;
 

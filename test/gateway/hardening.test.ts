@@ -64,6 +64,13 @@ describe('issue 13 class 2: nothing accepted renders what nginx -t refuses', () 
     expect(userErrorOf(() => renderNginxConf({ ...base, ...patch } as NginxConfSpec))).toContain(message);
   });
 
+  it('the gateway refuses resource requests above their limits (found by the fuzz suite)', () => {
+    const { make } = gateway({}, { resources: { requests: { cpu: '2', memory: '512Mi' }, limits: { cpu: '1', memory: '256Mi' } } });
+    const msg = userErrorOf(make);
+    expect(msg).toContain('props.resources.requests.memory: must not exceed resources.limits.memory (256Mi)');
+    expect(msg).toContain('props.resources.requests.cpu: must not exceed resources.limits.cpu (1)');
+  });
+
   it('the gateway refuses burst 0 too', () => {
     const { make } = gateway({}, { rateLimit: { perSecond: 10, burst: 0 } });
     expect(userErrorOf(make)).toContain('props.rateLimit.burst: must be at least 1 (nginx refuses burst=0)');

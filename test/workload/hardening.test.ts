@@ -37,6 +37,26 @@ describe('issue 13 class 2: Docker never gets memory 0 (= unlimited)', () => {
   });
 });
 
+describe('issue 13 class 2, found by the fuzz suite: what the Kubernetes API or the workload model would refuse later', () => {
+  it('a memory request above the limit is refused where it was written', () => {
+    const { stack, target } = kubernetes();
+    const msg = userErrorOf(() => new MicroService(stack, 'svc', { target, ...service('orders'), resources: { memoryLimit: '128Mi' } }));
+    expect(msg).toContain('MicroService test/svc props.resources.memory: must not exceed resources.memoryLimit (256Mi > 128Mi)');
+  });
+
+  it('a grace period that, with the preStop pause, passes an hour is refused before anything is created (not as workload.shutdown)', () => {
+    const { stack, target } = kubernetes();
+    const msg = userErrorOf(() => new MicroService(stack, 'svc', { target, ...service('orders'), gracePeriodSeconds: 3590, preStopDelaySeconds: 30 }));
+    expect(msg).toContain('MicroService test/svc props.gracePeriodSeconds: plus preStopDelaySeconds (3590 + 30) must be at most 3600');
+    expect(msg).not.toContain('shutdown');
+    expect(stack.node.tryFindChild('svc')).toBeUndefined();
+    const platform = userErrorOf(() => new ReferenceDeployment(stack, 'platform', {
+      target, gateway: GATEWAY, services: [service('orders', { gracePeriodSeconds: 3590, preStopDelaySeconds: 30 })],
+    }));
+    expect(platform).toContain('props.services[0].gracePeriodSeconds: plus preStopDelaySeconds');
+  });
+});
+
 describe('issue 13 class 3: missing or mistyped props are refusals naming the prop, never TypeErrors', () => {
   it.each([undefined, null, 'oslo', 42, []])('new KubernetesTarget(scope, id, %j)', (props) => {
     const { stack } = newStack();
