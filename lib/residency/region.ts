@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { parseProps } from '../util/errors';
+import { boundedString } from '../util/schemas';
 import { explainInvalidCountryCode } from './eea';
 
 /** A physical location that can hold data, with the facts the residency policies judge. */
@@ -47,19 +48,17 @@ export const isoCountryCode = z.string().check((ctx) => {
 });
 
 /** A Kubernetes label value: at most 63 characters, alphanumeric at both ends, "-", "_", "." inside. */
-const kubernetesLabelValue = z
-  .string()
-  .max(63, { message: 'must be at most 63 characters (a Kubernetes label value)' })
+const kubernetesLabelValue = boundedString(63, 'must be at most 63 characters (a Kubernetes label value)')
   .regex(/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, {
     message: 'must be a Kubernetes label value: letters, digits, "-", "_" and ".", starting and ending with a letter or digit',
   });
 
-const nonEmptyText = z.string().trim().min(1, { message: 'must not be empty' });
+const nonEmptyText = boundedString(200).trim().min(1, { message: 'must not be empty' });
 
 /** What `defineRegion` accepts. Unknown keys are refused so a misspelt prop cannot be ignored. */
 export const DefineRegionPropsSchema = z.strictObject({
   /** `provider:code`, lower case, e.g. `onprem:oslo-kvm-1`. */
-  id: z.string().regex(REGION_ID_PATTERN, {
+  id: boundedString(128, 'must be at most 128 characters').regex(REGION_ID_PATTERN, {
     message: 'must be "provider:code" in lower-case letters, digits and "-", such as "onprem:oslo-kvm-1"',
   }),
   /** ISO 3166-1 alpha-2 code of the datacentre's country (upper case: "NO", "GB", never "UK"). */

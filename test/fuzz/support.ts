@@ -221,18 +221,45 @@ export const versionTexts: fc.Arbitrary<unknown> = fc.oneof(
  * fastest, so that a garbage collection or a busy machine does not count: what is measured is the
  * work the input makes (seconds for a backtracking pattern), not the noise.
  */
-export function fastestRefusalMs(fn: () => unknown, times = 3): number {
-  let best = Infinity;
-  for (let i = 0; i < times; i++) {
-    const started = process.hrtime.bigint();
+/** zod's own linear patterns: its code-point counter (length checks) and its numeric record-key test. */
+const ZOD_INTERNALS: ReadonlySet<string> = new Set(['[\\uD800-\\uDBFF]', '^-?\\d+(?:\\.\\d+)?$']);
+
+/**
+ * The longest string any regular expression was run on while `fn` ran (every pattern goes through
+ * RegExp.prototype.exec: test, match and replace call it). Length limits must come first, so a
+ * 60,000-character value is refused before a pattern, linear or not, ever scans it. Counted, not
+ * timed: a busy machine cannot make it flaky.
+ */
+export function longestPatternInput(fn: () => unknown): number {
+  const exec = RegExp.prototype.exec;
+  let longest = 0;
+  RegExp.prototype.exec = function patched(this: RegExp, input: string) {
+    // zod's own linear internals are not ours to bound.
+    const length = String(input).length;
+    if (length > longest && !ZOD_INTERNALS.has(this.source)) longest = length;
+    return exec.call(this, input);
+  };
+  try {
+    fn();
+  } catch {
+    /* refused or accepted: the other suites check the outcome */
+  } finally {
+    RegExp.prototype.exec = exec;
+  }
+  return longest;
+}
+
+/** Refused with a SovereignStackError; returns the longest input any pattern scanned on the way. */
+export function refusedBeforePatterns(fn: () => unknown): number {
+  let refused = false;
+  const longest = longestPatternInput(() => {
     try {
       fn();
     } catch (e) {
       if (!(e instanceof SovereignStackError)) throw e;
-      best = Math.min(best, Number(process.hrtime.bigint() - started) / 1e6);
-      continue;
+      refused = true;
     }
-    throw new Error('expected a refusal');
-  }
-  return best;
+  });
+  if (!refused) throw new Error('expected a refusal');
+  return longest;
 }

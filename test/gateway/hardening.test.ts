@@ -8,7 +8,7 @@ import { DeployedWorkload, IWorkloadTarget, KubernetesTarget, NginxGateway, OSLO
 import { NginxConfSpec } from '../../lib/gateway/nginx-spec';
 import { newStack, synthJson } from '../support/synth';
 import { userErrorOf } from '../support/errors';
-import { fastestRefusalMs } from '../fuzz/support';
+import { refusedBeforePatterns } from '../fuzz/support';
 
 const base: NginxConfSpec = {
   nginxVersion: '1.22.1',
@@ -102,7 +102,7 @@ describe('issue 13 class 4: long input is refused by length first, in millisecon
     ['nginxVersion', { nginxVersion: long('1.') }],
   ])('%s of 60,000 characters', (_prop, options) => {
     const { make } = gateway({}, options);
-    expect(fastestRefusalMs(make)).toBeLessThan(50);
+    expect(refusedBeforePatterns(make)).toBeLessThan(10000);
   });
 
   it.each([
@@ -111,7 +111,7 @@ describe('issue 13 class 4: long input is refused by length first, in millisecon
     ['responseHeaders', { responseHeaders: { [long('A-')]: 'x' } }],
     ['accessLogPath', { accessLogPath: long('/a') }],
   ])('renderNginxConf %s of 60,000 characters', (_prop, patch) => {
-    expect(fastestRefusalMs(() => renderNginxConf({ ...base, ...patch } as NginxConfSpec))).toBeLessThan(50);
+    expect(refusedBeforePatterns(() => renderNginxConf({ ...base, ...patch } as NginxConfSpec))).toBeLessThan(10000);
   });
 });
 

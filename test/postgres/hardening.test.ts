@@ -9,7 +9,7 @@ import {
 } from '../../lib';
 import { newStack } from '../support/synth';
 import { userErrorOf } from '../support/errors';
-import { fastestRefusalMs } from '../fuzz/support';
+import { refusedBeforePatterns } from '../fuzz/support';
 
 const setting = (conf: string, name: string) => new RegExp(`^${name} = (.*)$`, 'm').exec(conf)?.[1];
 
@@ -113,7 +113,7 @@ describe('issue 13 class 4: long input is refused by length first, in millisecon
     ['memoryLimit', () => renderPostgresConf({ memoryLimit: long('1') })],
     ['version', () => renderPostgresConf({ version: long('1.') })],
   ])('%s of 60,000 characters', (_prop, fn) => {
-    expect(fastestRefusalMs(fn)).toBeLessThan(50);
+    expect(refusedBeforePatterns(fn)).toBeLessThan(10000);
   });
 });
 

@@ -11,7 +11,7 @@ import {
 import { imageTagVersion as imageTagVersionOf } from '../../lib/util/versions';
 import { newStack } from '../support/synth';
 import { userErrorOf } from '../support/errors';
-import { fastestRefusalMs } from '../fuzz/support';
+import { refusedBeforePatterns } from '../fuzz/support';
 
 const classic = { kind: 'classic' as const, peers: ['rabbit@node-0'] };
 const k8s = { kind: 'kubernetes' as const, headlessServiceName: 'rabbitmq-headless', namespace: 'platform' };
@@ -121,7 +121,7 @@ describe('issue 13 class 4: long input is refused by length first, in millisecon
     ['memoryLimit', () => renderRabbitMqConf({ discovery: classic, memoryLimit: long('1') })],
     ['read', () => renderUserBootstrapScript({ users: [{ name: 'o', vhost: 'v', read: long('(a|a)*') }] })],
   ])('%s of 60,000 characters', (_prop, fn) => {
-    expect(fastestRefusalMs(() => fn())).toBeLessThan(50);
+    expect(refusedBeforePatterns(() => fn())).toBeLessThan(10000);
   });
 });
 

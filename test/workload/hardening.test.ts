@@ -9,7 +9,7 @@ import {
 } from '../../lib';
 import { newStack, resourcesOf, synthJson } from '../support/synth';
 import { userErrorOf } from '../support/errors';
-import { fastestRefusalMs } from '../fuzz/support';
+import { refusedBeforePatterns } from '../fuzz/support';
 
 const GATEWAY = { serverName: 'api.example.no' };
 const service = (name: string, extra: Partial<ServiceSpec> = {}): ServiceSpec => ({
@@ -107,7 +107,7 @@ describe('issue 13 class 4: a 60,000-character image is refused in milliseconds'
   it.each(['a', 'a-', 'a.', 'a/', 'a__'])('made of %j', (unit) => {
     const { stack, target } = kubernetes();
     const image = unit.repeat(Math.ceil(60000 / unit.length)) + '!';
-    expect(fastestRefusalMs(() => new MicroService(stack, 'svc', { target, name: 'orders', image, port: 8080 }))).toBeLessThan(50);
+    expect(refusedBeforePatterns(() => new MicroService(stack, 'svc', { target, name: 'orders', image, port: 8080 }))).toBeLessThan(10000);
   });
 
   it.each([
