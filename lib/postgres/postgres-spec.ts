@@ -59,7 +59,7 @@ const HBA_KEYWORDS = ['all', 'sameuser', 'samerole', 'samegroup', 'replication']
  * and "_", at most 63 characters (NAMEDATALEN - 1), not a pg_hba.conf keyword, not "pg_"-prefixed
  * (reserved for built-in roles).
  */
-export const postgresIdentifier = boundedString(63, 'must be at most 63 characters (a PostgreSQL identifier)')
+export const postgresIdentifier = boundedString(63, 'must be 1-63 lower-case letters, digits and "_", not starting with a digit')
   .regex(/^[a-z_][a-z0-9_]{0,62}$/, {
     message: 'must be 1-63 lower-case letters, digits and "_", not starting with a digit',
   })
