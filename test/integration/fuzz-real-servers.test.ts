@@ -41,6 +41,7 @@ import { Case, FUZZ_SEED, FuzzStats, Path, cases, runCase, runs } from '../fuzz/
 import {
   describeWithServer, findBinary, freePortRange, freePorts, makeSocketDir, makeWorkDir, stopPid, stopProcess, waitForPort,
 } from './support/real-servers';
+import { stopRabbitNode, waitForRabbitNode } from './support/rabbitmq-node';
 
 jest.setTimeout(240_000);
 
@@ -314,28 +315,17 @@ describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-serve
     fs.mkdirSync(base, { recursive: true });
     fs.writeFileSync(path.join(base, 'rabbitmq.conf'), renderRabbitMqConf(spec));
     fs.writeFileSync(path.join(base, 'enabled_plugins'), renderEnabledPlugins(spec));
-    const out = fs.openSync(path.join(base, 'console.log'), 'a');
-    scripts.push(spawn(server, [], { env: env(node), cwd: dir, stdio: ['ignore', out, out] }));
+    const consoleLog = path.join(base, 'console.log');
+    const out = fs.openSync(consoleLog, 'a');
+    const script = spawn(server, [], { env: env(node), cwd: dir, stdio: ['ignore', out, out] });
+    scripts.push(script);
     fs.closeSync(out);
     started.push(node.name);
-    try {
-      await rabbitmqctl(node, ['wait', path.join(base, 'pid'), '--timeout', '60'], 70_000);
-    } catch (e) {
-      throw new Error(`${node.name} did not boot with ${JSON.stringify(spec)}: ${(e as Error).message}\n${fs.readFileSync(path.join(base, 'console.log'), 'utf8').slice(-3000)}`);
-    }
+    await waitForRabbitNode({ name: `${node.name} with ${JSON.stringify(spec)}`, pidFile: path.join(base, 'pid'), consoleLog, script, ctl: nodeCtl(node) });
   }
 
-  async function stop(node: NodeSpec): Promise<void> {
-    const pidFile = path.join(dir, node.name, 'pid');
-    if (!fs.existsSync(pidFile)) return;
-    const pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
-    try {
-      await rabbitmqctl(node, ['stop', pidFile], 30_000);
-    } catch {
-      await stopPid(pid, 'SIGKILL');
-    }
-    fs.rmSync(pidFile, { force: true });
-  }
+  const nodeCtl = (node: NodeSpec) => (args: string[], timeoutMs?: number) => rabbitmqctl(node, args, timeoutMs);
+  const stop = (node: NodeSpec): Promise<void> => stopRabbitNode(path.join(dir, node.name, 'pid'), nodeCtl(node));
 
   /** The node's alarms: none for memory; disk only when the limit is above this machine's free space. */
   async function expectNoMemoryAlarm(node: NodeSpec, conf: string): Promise<void> {

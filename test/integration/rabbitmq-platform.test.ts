@@ -22,6 +22,7 @@ import { Testing } from 'cdktf';
 import { local } from '../../stacks/local';
 import { resourcesOf, synthJson } from '../support/synth';
 import { describeWithServer, findBinary, freePortRange, freePorts, makeWorkDir, sleep, stopPid, stopProcess, terraformLiteralText, waitForPort } from './support/real-servers';
+import { stopRabbitNode, waitForRabbitNode } from './support/rabbitmq-node';
 
 jest.setTimeout(180000);
 
@@ -147,22 +148,21 @@ describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-serve
   const ctlJson = async <T>(args: string[], node = nodes[0]): Promise<T> => JSON.parse(await rabbitmqctl([...args, '--formatter', 'json', '-q'], node)) as T;
   const pidFile = (node: PlatformNode) => path.join(node.base, 'pid');
 
+  const nodeCtl = (node: PlatformNode) => (args: string[], timeoutMs?: number) => rabbitmqctl(args, node, timeoutMs);
+
   async function startNode(node: PlatformNode): Promise<void> {
-    const out = fs.openSync(path.join(node.base, 'console.log'), 'a');
-    scripts.push(spawn(server, [], { env: env(node), cwd: dir, stdio: ['ignore', out, out] }));
+    const consoleLog = path.join(node.base, 'console.log');
+    const out = fs.openSync(consoleLog, 'a');
+    const script = spawn(server, [], { env: env(node), cwd: dir, stdio: ['ignore', out, out] });
+    scripts.push(script);
     fs.closeSync(out);
-    // `wait PIDFILE`, not await_startup: the latter fails before epmd knows the node.
-    await rabbitmqctl(['wait', pidFile(node), '--timeout', '60'], node, 70000).catch((e: Error) => {
-      throw new Error(`${node.name} did not start: ${e.message}\n${fs.readFileSync(path.join(node.base, 'console.log'), 'utf8').slice(-3000)}`);
-    });
     // The Erlang VM's PID (the spawned rabbitmq-server script runs it as a child, not by exec).
-    node.vm = Number(fs.readFileSync(pidFile(node), 'utf8').trim());
+    node.vm = await waitForRabbitNode({ name: node.name, pidFile: pidFile(node), consoleLog, script, ctl: nodeCtl(node) });
   }
 
-  /** Graceful stop via the CLI; SIGKILL by the VM's PID when that fails or hangs. */
   async function stopNode(node: PlatformNode): Promise<void> {
     if (!node.vm) return;
-    await rabbitmqctl(['stop', pidFile(node)], node, 30000).catch(() => stopPid(node.vm, 'SIGKILL'));
+    await stopRabbitNode(pidFile(node), nodeCtl(node));
     node.vm = undefined;
   }
 

@@ -17,7 +17,8 @@ import { promisify } from 'util';
 import { renderEnabledPlugins, renderRabbitMqConf } from '../../lib/rabbitmq/render-rabbitmq-conf';
 import { renderRabbitMqDefinitions } from '../../lib/rabbitmq/render-rabbitmq-definitions';
 import { renderUserBootstrapScript } from '../../lib/rabbitmq/render-user-bootstrap';
-import { describeWithServer, findBinary, freePortRange, freePorts, makeWorkDir, sleep, stopPid, stopProcess, waitForPort } from './support/real-servers';
+import { describeWithServer, findBinary, freePortRange, freePorts, makeWorkDir, sleep, stopProcess, waitForPort } from './support/real-servers';
+import { stopRabbitNode, waitForRabbitNode } from './support/rabbitmq-node';
 
 jest.setTimeout(180000);
 
@@ -79,29 +80,18 @@ describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-serve
     return JSON.parse(await rabbitmqctl(node, [...args, '--formatter', 'json', '-q'])) as T;
   }
 
-  function startNode(node: NodeSpec): Promise<string> {
-    const base = path.join(dir, node.name);
-    const out = fs.openSync(path.join(base, 'console.log'), 'a');
-    scripts.push(spawn(server, [], { env: env(node), cwd: dir, stdio: ['ignore', out, out] }));
+  const nodeCtl = (node: NodeSpec) => (args: string[], timeoutMs?: number) => rabbitmqctl(node, args, timeoutMs);
+
+  async function startNode(node: NodeSpec): Promise<void> {
+    const consoleLog = path.join(dir, node.name, 'console.log');
+    const out = fs.openSync(consoleLog, 'a');
+    const script = spawn(server, [], { env: env(node), cwd: dir, stdio: ['ignore', out, out] });
+    scripts.push(script);
     fs.closeSync(out);
-    // `wait PIDFILE`, not await_startup: the latter fails before epmd knows the node.
-    return rabbitmqctl(node, ['wait', pidFile(node.name), '--timeout', '60'], 70000).catch((e: Error) => {
-      const log = fs.readFileSync(path.join(base, 'console.log'), 'utf8');
-      throw new Error(`${node.name} did not start: ${e.message}\n${log.slice(-3000)}`);
-    });
+    await waitForRabbitNode({ name: node.name, pidFile: pidFile(node.name), consoleLog, script, ctl: nodeCtl(node) });
   }
 
-  /** Graceful stop via the CLI; SIGKILL by the node's PID when that fails or hangs. */
-  async function stopNode(node: NodeSpec): Promise<void> {
-    if (!fs.existsSync(pidFile(node.name))) return;
-    const pid = Number(fs.readFileSync(pidFile(node.name), 'utf8').trim());
-    try {
-      await rabbitmqctl(node, ['stop', pidFile(node.name)], 30000);
-    } catch {
-      await stopPid(pid, 'SIGKILL');
-    }
-    fs.rmSync(pidFile(node.name), { force: true });
-  }
+  const stopNode = (node: NodeSpec): Promise<void> => stopRabbitNode(pidFile(node.name), nodeCtl(node));
 
   let clusterBootMs = 0;
 
