@@ -1,17 +1,45 @@
 /**
  * The ONE place that reaches into cdktf's private modules.
  *
- * cdktf has no public way to write a file beside a stack's cdk.tf.json at synthesis (the residency
- * report); its own constructs use `addCustomSynthesis` from `cdktf/lib/synthesize/synthesizer`,
- * which the package does not export from its entry point. Everything else in this library imports
- * `cdktf` plainly, so for the private part, moving to the community fork (CDK Terrain, package
- * `cdktn`, which keeps this module at the same path) is one line here; what else a move takes is
- * in the README ("CDK Terrain (cdktn)"). test/package/cdktf-internals.test.ts keeps every other
- * file free of `cdktf/lib/...` imports.
+ * cdktf is archived upstream (0.21.0 is its last release; the version is pinned in package.json),
+ * so no public switch will come for what is here. Everything else in this library imports `cdktf`
+ * plainly. For a move to the community fork (CDK Terrain, package `cdktn`, which keeps these
+ * modules at the same paths) this file is what changes; what else a move takes is in the README
+ * ("CDK Terrain (cdktn)"). test/package/cdktf-internals.test.ts keeps every other file free of
+ * `cdktf/lib/...` imports and fails when the pinned internals below change shape.
+ *
+ * Three reaches:
+ * 1. `addCustomSynthesis`: the only way to write a file beside a stack's cdk.tf.json (the
+ *    residency report).
+ * 2. Token stack capture: every token cdktf creates (each provider resource builds dozens for its
+ *    output references) captures a full stack trace, read only when that token fails to resolve.
+ *    `new App({ stackTraces: false })` does not stop it. Measured at 500 services: 23 % of CPU,
+ *    ~64 % of GC time and ~76 % of the heap after construction. `leanTokens` turns the capture off
+ *    for apps that asked for no stack traces; `SOVEREIGN_STACK_TOKEN_TRACES=1` brings it back.
+ * 3. The stack's resolve: `TerraformStack` resolves every element twice (prepare, synth) and then
+ *    the merged document again, through a resolver that builds a context and a path array for
+ *    every key of every value. `leanTokens` swaps in a resolve that walks plain JSON itself and
+ *    hands every value that holds a token (strings with token markers, token numbers, lazy values,
+ *    map-token keys, list tokens) to cdktf's own resolver, with the same path: the output is the
+ *    same, byte for byte, as the tests compare on every example stack.
  */
 import type { IConstruct } from 'constructs';
-import type { ISynthesisSession } from 'cdktf';
+import { App, DefaultTokenResolver, IResolveContext, ISynthesisSession, ITokenResolver, StringConcat } from 'cdktf';
 import { addCustomSynthesis as cdktfAddCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
+
+type Resolve = (scope: IConstruct, obj: unknown, preparing?: boolean) => unknown;
+type CaptureStackTrace = (below?: unknown) => string[];
+type PrivateResolve = (obj: unknown, options: {
+  scope: IConstruct; preparing: boolean; resolver: ITokenResolver; prefix?: string[]; previousContext?: IResolveContext;
+}) => unknown;
+
+// The modules' own (CommonJS) export objects, which cdktf reads at every call: `require`, not
+// `import * as`, whose namespace object is read-only when an ES loader (tsx) builds it.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const stackTraceModule: { captureStackTrace: CaptureStackTrace } = require('cdktf/lib/tokens/private/stack-trace');
+const stackTokensModule: { resolve: Resolve } = require('cdktf/lib/_tokens');
+const privateResolveModule: { resolve: PrivateResolve } = require('cdktf/lib/tokens/private/resolve');
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** What runs when the construct it is attached to is synthesized. */
 export interface CustomSynthesis {
@@ -25,4 +53,140 @@ export interface CustomSynthesis {
 /** Attaches `synthesis` to `construct`: cdktf calls it when the construct is synthesized. */
 export function addCustomSynthesis(construct: IConstruct, synthesis: CustomSynthesis): void {
   cdktfAddCustomSynthesis(construct, synthesis);
+}
+
+/** Set it to 1 to keep cdktf's token creation stacks (they show where a token that fails to resolve was made). */
+export const TOKEN_TRACES_ENV = 'SOVEREIGN_STACK_TOKEN_TRACES';
+/** cdktf's context key for `new App({ stackTraces: false })`. */
+const NO_STACK_TRACES_CONTEXT = '@cdktf/disable_stack_trace_in_metadata';
+
+
+const original = {
+  captureStackTrace: stackTraceModule.captureStackTrace,
+  resolve: stackTokensModule.resolve,
+};
+const TOKEN_RESOLVER = new DefaultTokenResolver(new StringConcat());
+
+/**
+ * The source of what we replace, as cdktf 0.21.0 ships it (whitespace removed). When a release
+ * changes either, `leanTokens` leaves cdktf alone and the adapter test fails.
+ */
+export const PINNED_INTERNALS: Readonly<Record<'captureStackTrace' | 'stackResolve', string>> = Object.freeze({
+  captureStackTrace: 'functioncaptureStackTrace(below){below=below||captureStackTrace;//hidemyselfifnothingelseconstobject={stack:""};constpreviousLimit=Error.stackTraceLimit;try{Error.stackTraceLimit=Number.MAX_SAFE_INTEGER;Error.captureStackTrace(object,below);}finally{Error.stackTraceLimit=previousLimit;}if(!object.stack){return[];}returnobject.stack.split("\\n").slice(1).map((s)=>s.replace(/^\\s*at\\s+/,""));}',
+  stackResolve: 'functionresolve(scope,obj,preparing=false){returntokens_1.Tokenization.resolve(obj,{scope,preparing,resolver:TOKEN_RESOLVER,});}',
+});
+
+const squeeze = (f: (...args: never[]) => unknown): string => f.toString().replace(/\s+/g, '');
+
+/** Whether the cdktf in use has the internals this adapter was written against. */
+export function internalsMatchPin(): boolean {
+  return squeeze(original.captureStackTrace) === PINNED_INTERNALS.captureStackTrace
+    && squeeze(original.resolve) === PINNED_INTERNALS.stackResolve
+    && typeof privateResolveModule.resolve === 'function';
+}
+
+const noStackTrace: CaptureStackTrace = () => [];
+let asShipped = false;
+
+/**
+ * Called by every construct of this library: when the app asked for no stack traces (and
+ * SOVEREIGN_STACK_TOKEN_TRACES is not 1), tokens stop capturing theirs and stacks resolve through
+ * the lean walker. The switch is process-wide, as cdktf's capture function is: the last app seen
+ * decides. Nothing changes when cdktf's internals differ from the pinned ones.
+ */
+export function leanTokens(scope: IConstruct): void {
+  if (asShipped || !internalsMatchPin()) return;
+  const root = scope.node.root;
+  const app = App.isApp(root) ? root : undefined;
+  const tracesWanted = process.env[TOKEN_TRACES_ENV] === '1' || !app || app.node.tryGetContext(NO_STACK_TRACES_CONTEXT) !== true;
+  stackTraceModule.captureStackTrace = tracesWanted ? original.captureStackTrace : noStackTrace;
+  stackTokensModule.resolve = leanStackResolve;
+}
+
+/** Whether token creation stacks are being captured now (for tests and the README's switch). */
+export function tokenStackTracesCaptured(): boolean {
+  return stackTraceModule.captureStackTrace !== noStackTrace;
+}
+
+/** Token numbers are encoded as doubles of magnitude 2^960 and above; nothing we emit comes close. */
+const TOKEN_NUMBER_MAGNITUDE = 1e288;
+/** A string that may carry a token: a token marker, or a token number written into it. */
+const mayHoldToken = (s: string): boolean => s.includes('TfToken[') || s.includes('e+2');
+const MAX_DEPTH = 200; // cdktf's own guard against cycles: deeper values go to its resolver, which reports them
+
+/**
+ * `resolve(scope, obj, preparing)` as TerraformStack calls it, for plain JSON: values without
+ * tokens come back as they are (or copied without `undefined` members, as cdktf does); every value
+ * that may hold a token is resolved by cdktf's resolver with the path it would have had.
+ */
+function leanStackResolve(scope: IConstruct, obj: unknown, preparing = false): unknown {
+  const delegate = (value: unknown, at: Path | undefined): unknown =>
+    privateResolveModule.resolve(value, { scope, preparing, resolver: TOKEN_RESOLVER, prefix: pathOf(at) });
+
+  const walk = (value: unknown, at: Path | undefined, depth: number): unknown => {
+    switch (typeof value) {
+      case 'string': return mayHoldToken(value) ? delegate(value, at) : value;
+      case 'number': return Math.abs(value) >= TOKEN_NUMBER_MAGNITUDE ? delegate(value, at) : value;
+      case 'object': break;
+      case 'function': return delegate(value, at); // cdktf reports it
+      default: return value; // undefined, boolean, bigint, symbol
+    }
+    if (value === null || value instanceof Date) return value;
+    if (depth > MAX_DEPTH) return delegate(value, at);
+    if (Array.isArray(value)) {
+      if (value.some((x) => (typeof x === 'string' && x.includes('TfToken[')) || (typeof x === 'number' && Math.abs(x) >= TOKEN_NUMBER_MAGNITUDE))) {
+        return delegate(value, at); // list tokens resolve as a whole list
+      }
+      // Copied only when something changes; cdktf drops undefined elements.
+      let out: unknown[] | undefined;
+      for (let i = 0; i < value.length; i++) {
+        const r = walk(value[i], { parent: at, key: String(i) }, depth + 1);
+        if (out === undefined && (r !== value[i] || r === undefined)) out = value.slice(0, i);
+        if (out !== undefined && r !== undefined) out.push(r);
+      }
+      return out ?? value;
+    }
+    const o = value as Record<string, unknown>;
+    if (typeof o.resolve === 'function' || isConstruct(o)) return delegate(value, at);
+    const keys = Object.keys(o);
+    if (keys.some((k) => k.includes('TfToken['))) return delegate(value, at);
+    // Copied only when something changes; an undefined member must not reach deepMerge, which
+    // deletes the key it names from the merged document.
+    let out: Record<string, unknown> | undefined;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      const r = walk(o[k], { parent: at, key: k }, depth + 1);
+      if (out === undefined && (r !== o[k] || r === undefined)) {
+        out = {};
+        for (let j = 0; j < i; j++) out[keys[j]] = o[keys[j]];
+      }
+      if (out !== undefined && r !== undefined) out[k] = r;
+    }
+    return out ?? o;
+  };
+  return walk(obj, undefined, 0);
+}
+
+/** Where a value sits in the resolved object, built into cdktf's path array only when a token needs it. */
+interface Path { readonly parent: Path | undefined; readonly key: string }
+
+function pathOf(at: Path | undefined): string[] {
+  const keys: string[] = [];
+  for (let p = at; p; p = p.parent) keys.push(p.key);
+  return keys.reverse();
+}
+
+function isConstruct(x: Record<string, unknown>): boolean {
+  return x._children !== undefined && x._metadata !== undefined;
+}
+
+/**
+ * Tests only: `true` puts cdktf's own capture and resolve back and keeps them (to compare the lean
+ * output with cdktf's, byte for byte); `false` lets `leanTokens` swap them in again.
+ */
+export function useCdktfAsShipped(shipped: boolean): void {
+  asShipped = shipped;
+  if (!shipped) return;
+  stackTraceModule.captureStackTrace = original.captureStackTrace;
+  stackTokensModule.resolve = original.resolve;
 }

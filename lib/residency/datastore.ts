@@ -1,4 +1,5 @@
 import { Construct, IConstruct } from 'constructs';
+import { leanTokens } from '../cdktf-internals';
 import { RegionRef } from './region-ref';
 import { ResidencyGuard } from './residency-guard';
 
@@ -59,6 +60,7 @@ export class Datastore extends Construct implements IDatastore {
 
   constructor(scope: Construct, id: string, props: DatastoreProps) {
     super(scope, id);
+    leanTokens(this);
     this.datastoreKind = props.kind;
     const primary: DatastoreLocation = { role: 'primary', location: props.location };
     this.locations = [primary, ...(props.additionalLocations ?? [])]

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, TerraformBackend, TerraformStack } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
-import { addCustomSynthesis } from '../cdktf-internals';
+import { addCustomSynthesis, leanTokens } from '../cdktf-internals';
 import { SovereignStackError, parseProps } from '../util/errors';
 import { Datastore, DatastoreRole, IDatastore, isDatastore } from './datastore';
 import { COUNTRY_NAMES } from './eea';
@@ -103,6 +103,7 @@ export class ResidencyGuard extends Construct {
     const policy = props?.policy === undefined ? 'eea' : parseProps(ResidencyPolicySchema, props.policy, 'residency policy');
     if (props?.stateLocation !== undefined) parseProps(RegionRefSchema, props.stateLocation, 'ResidencyGuard props.stateLocation');
     super(scope, id);
+    leanTokens(this);
     this._policy = policy;
     this.policyChosen = props?.policy !== undefined;
     this.stateLocation = props?.stateLocation;

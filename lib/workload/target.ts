@@ -1,5 +1,6 @@
 import { TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
+import { leanTokens } from '../cdktf-internals';
 import { SovereignStackError, parseProps } from '../util/errors';
 import { IngressRule, Workload, WorkloadPort, WorkloadProps, WorkloadSchema, servicePortOf } from './workload';
 import type { Datastore, PlacementEvidence } from '../residency/datastore';
@@ -93,6 +94,7 @@ export abstract class WorkloadTarget extends Construct implements IWorkloadTarge
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
+    leanTokens(this);
     this.node.addValidation({ validate: () => this.undeclaredSecretReferences() });
   }
 
