@@ -285,11 +285,13 @@ export class NginxGateway extends Construct {
     }
     // Check every initial route before anything is created.
     const initial: GatewayRoute[] = [];
+    const initialByPath = new Map<string, GatewayRoute>();
     const initialNames = new UpstreamNamer();
     o.routes.forEach((route, i) => {
-      checkRoute(route, initial, `${what}.routes[${i}]`, target, initialNames, traits, (routes) => gatewayConfSpec(o, traits, routes));
+      checkRoute(route, initialByPath, `${what}.routes[${i}]`, target, initialNames, traits, (routes) => gatewayConfSpec(o, traits, routes));
       initialNames.add(route, traits);
       initial.push(route);
+      initialByPath.set(route.path, route);
     });
 
     super(scope, id);
@@ -311,6 +313,11 @@ export class NginxGateway extends Construct {
     return [...this._routes];
   }
 
+  /** The route of exactly this path, if one was added. */
+  public routeOf(path: string): GatewayRoute | undefined {
+    return this.byPath.get(path);
+  }
+
   /**
    * Forwards requests whose path starts with `route.path` to `route.service` on `route.port`, and
    * lets the service admit the gateway on that port. Validated now: a bad route throws a
@@ -319,19 +326,28 @@ export class NginxGateway extends Construct {
   public addRoute(route: GatewayRouteOptions): void {
     const what = `NginxGateway ${this.node.path} route`;
     const r = parseProps(GatewayRouteSchema, route, what);
-    checkRoute(r, this._routes, what, this.target, this.upstreamNames, this.traits, (routes) => this.confSpec(routes));
+    checkRoute(r, this.byPath, what, this.target, this.upstreamNames, this.traits, (routes) => this.confSpec(routes));
     this.applyRoute(r);
   }
 
   /** The nginx.conf that will be mounted, for the routes added so far. */
   public renderConfig(): string {
     if (this._routes.length === 0) throw new SovereignStackError(this.noRoutesMessage());
-    return renderNginxConf(this.confSpec(this._routes));
+    // Routes are only ever appended and the options are fixed: their count says what to render.
+    // Synthesis reads the file several times (prepare, write, config hash, residency evidence).
+    if (this.rendered?.routes !== this._routes.length) {
+      this.rendered = { routes: this._routes.length, conf: renderNginxConf(this.confSpec(this._routes)) };
+    }
+    return this.rendered.conf;
   }
+
+  private rendered?: { readonly routes: number; readonly conf: string };
+  private readonly byPath = new Map<string, GatewayRoute>();
 
   private applyRoute(route: GatewayRoute): void {
     this.upstreamNames.add(route, this.traits);
     this._routes.push(route);
+    this.byPath.set(route.path, route);
     // The edge gateway -> service: on Kubernetes, the service's NetworkPolicy admits the gateway pods.
     route.service.allowFrom(this.workload, [route.port]);
   }
@@ -403,7 +419,7 @@ function publicAddress(target: IWorkloadTarget, deployed: DeployedWorkload): str
  */
 function checkRoute(
   route: GatewayRoute,
-  existing: readonly GatewayRoute[],
+  existing: ReadonlyMap<string, GatewayRoute>,
   what: string,
   target: IWorkloadTarget,
   names: UpstreamNamer,
@@ -414,7 +430,7 @@ function checkRoute(
     throw new SovereignStackError(`invalid ${what}:\n  - ${what}.${prop}: ${message}`);
   };
   const service = route.service.workload;
-  const taken = existing.find((r) => r.path === route.path);
+  const taken = existing.get(route.path);
   if (taken) fail('path', `duplicate route path "${route.path}" (already routed to "${taken.service.workload.name}"); each path may be routed once`);
   if (route.path === HEALTH_PATH) fail('path', `is the gateway's health endpoint (${HEALTH_PATH}); pick another path`);
   if (target instanceof WorkloadTarget && target.findWorkload(service.name) !== route.service) {

@@ -333,6 +333,7 @@ export class RabbitMqCluster extends Construct {
   /** Where clients reach AMQP: host name and port (the Service on Kubernetes, the first node's container on Docker). */
   public readonly endpoint: { readonly host: string; readonly port: number };
   private readonly users = new Map<string, ServiceUser>();
+  private readonly rendered = new Map<string, { readonly users: number; readonly text: string }>();
   private readonly target: IWorkloadTarget;
 
   constructor(scope: Construct, id: string, props: RabbitMqClusterProps) {
@@ -398,8 +399,8 @@ export class RabbitMqCluster extends Construct {
         { path: CONF_FILE, content: lazy(() => renderRabbitMqConf(this.confSpec(o))) },
         { path: ENV_FILE, content: lazy(() => this.renderEnvFile(o.name)) },
         { path: PLUGINS_FILE, content: lazy(() => renderEnabledPlugins(this.confSpec(o))) },
-        { path: DEFINITIONS_FILE, content: lazy(() => this.renderDefinitions()) },
-        { path: BOOTSTRAP_FILE, content: lazy(() => this.renderBootstrap()) },
+        { path: DEFINITIONS_FILE, content: lazy(() => this.perUserCount('definitions', () => this.renderDefinitions())) },
+        { path: BOOTSTRAP_FILE, content: lazy(() => this.perUserCount('bootstrap', () => this.renderBootstrap())) },
       ],
       secretMounts: [
         { secret: this.usersSecretName, mountPath: USERS_DIR },
@@ -539,6 +540,18 @@ export class RabbitMqCluster extends Construct {
       `USE_LONGNAME=${suffix.includes('.') ? 'true' : 'false'}`,
       '',
     ].join('\n');
+  }
+
+  /**
+   * Users are only ever added (addServiceUser refuses a second call per service): their count says
+   * whether a file rendered before is still current. Synthesis reads each file several times.
+   */
+  private perUserCount(file: string, render: () => string): string {
+    const known = this.rendered.get(file);
+    if (known?.users === this.users.size) return known.text;
+    const text = render();
+    this.rendered.set(file, { users: this.users.size, text });
+    return text;
   }
 
   private renderDefinitions(): string {

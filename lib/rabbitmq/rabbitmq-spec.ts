@@ -499,10 +499,13 @@ export const serviceUserSpec = z.object({
   read: permissionRegex.default('.*'),
 }).strict();
 
+/** A broker for a few thousand services; the script runs a few rabbitmqctl calls per user. */
+const MAX_BOOTSTRAP_USERS = 10_000;
+
 export const userBootstrapSpec = z
   .object({
     /** Users to create or update. */
-    users: z.array(serviceUserSpec).min(1, { message: 'must list at least one user' }).max(1000, { message: 'must list at most 1000 users' }),
+    users: z.array(serviceUserSpec).min(1, { message: 'must list at least one user' }).max(MAX_BOOTSTRAP_USERS, { message: `must list at most ${MAX_BOOTSTRAP_USERS} users` }),
     /**
      * Folder holding one file per user, named after the user, containing its password (a mounted Secret).
      * @default '/etc/rabbitmq/users'

@@ -237,7 +237,7 @@ export class ReferenceDeployment extends Construct {
       throw new SovereignStackError(`invalid ${what}:\n  - ${what}.name: ${this.node.path} already has a service named "${s.name}"`);
     }
     for (const path of s.routes) {
-      const owner = this.gateway.routes.find((r) => r.path === path);
+      const owner = this.gateway.routeOf(path);
       if (owner) {
         throw new SovereignStackError(`invalid ${what}:\n  - ${what}.routes: "${path}" is already routed to service "${owner.service.workload.name}"; each path may be routed once`);
       }
@@ -260,7 +260,7 @@ export class ReferenceDeployment extends Construct {
     if (this.platformServices.has(s.name)) {
       throw new SovereignStackError(`${this.node.path} already has a service named "${s.name}"`);
     }
-    const owner = this.gateway.routes.find((r) => s.routes.includes(r.path));
+    const owner = s.routes.map((path) => this.gateway.routeOf(path)).find((r) => r !== undefined);
     if (owner) {
       throw new SovereignStackError(`service "${s.name}": route ${owner.path} is already routed to service "${owner.service.workload.name}"; each path may be routed once`);
     }

@@ -66,7 +66,7 @@ export class Datastore extends Construct implements IDatastore {
     this.locations = [primary, ...(props.additionalLocations ?? [])]
       .map((l): DatastoreLocation => Object.freeze({ role: l.role, location: l.location }));
     const guard = ResidencyGuard.of(this);
-    this.node.addValidation({ validate: () => guard.violationsOf(this) });
+    this.node.addValidation({ validate: () => guard.validateRecord(this) });
   }
 
   /** A copy: callers cannot remove a location (a backup) from the record. */

@@ -110,8 +110,10 @@ export class ResidencyGuard extends Construct {
     this.node.addValidation({ validate: () => this.validateStack() });
     addCustomSynthesis(this, {
       onSynthesize: (session) => {
-        // Runs even with `new App({ skipValidation: true })`, before cdk.tf.json is written.
-        const violations = this.violations();
+        // Runs even with `new App({ skipValidation: true })`, before cdk.tf.json is written. One
+        // judgement for both the refusal and the report: each reads every datastore's synthesized body.
+        const findings = this.findings();
+        const violations = findings.filter((f) => f.verdict === 'violation').map((f) => `[${f.path}] ${this.message(f)}`);
         if (violations.length > 0) {
           this.removeStaleOutput();
           throw new SovereignStackError(
@@ -119,7 +121,7 @@ export class ResidencyGuard extends Construct {
           );
         }
         const dir = path.join(session.outdir, session.manifest.forStack(stack).workingDirectory);
-        fs.writeFileSync(path.join(dir, RESIDENCY_REPORT_FILE), `${JSON.stringify(this.report(), null, 2)}\n`);
+        fs.writeFileSync(path.join(dir, RESIDENCY_REPORT_FILE), `${JSON.stringify(this.reportOf(findings), null, 2)}\n`);
       },
     });
   }
@@ -184,7 +186,21 @@ export class ResidencyGuard extends Construct {
 
   /** The evidence a data protection officer can file. Deterministic: no timestamps. */
   public report(): object {
-    const findings = this.findings();
+    return this.reportOf(this.findings());
+  }
+
+  /**
+   * Validation of one of our own Datastore records (it calls this): its violations, and no
+   * deployable output left behind when there are any.
+   * @internal
+   */
+  public validateRecord(datastore: IDatastore): string[] {
+    const violations = this.violationsOf(datastore);
+    if (violations.length > 0) this.removeStaleOutput();
+    return violations;
+  }
+
+  private reportOf(findings: ResidencyFinding[]): object {
     const state = findings[findings.length - 1];
     const datastores = findings.slice(0, -1);
     return {
@@ -292,24 +308,16 @@ export class ResidencyGuard extends Construct {
     return `residency violation [policy ${describePolicy(this._policy)}]: ${f.kind} (${f.role} copy) at ${where}: ${f.reason.replace(/\.$/, '')}. ${fix}`;
   }
 
-  /** Every violation in the stack, each naming its construct path. */
-  private violations(): string[] {
-    const datastores = this.datastores().flatMap((d) => this.violationsOf(d).map((m) => `[${d.node.path}] ${m}`));
-    const state = this.judgeState();
-    return state.verdict === 'violation' ? [...datastores, `[${state.path}] ${this.message(state)}`] : datastores;
-  }
-
   private validateStack(): string[] {
-    const datastores = this.datastores();
+    // Our own Datastore records validate themselves (validateRecord); here user-defined IDatastores and the state.
+    const others = this.datastores().filter((d) => !(d instanceof Datastore));
     const state = this.judgeState();
-    if (state.verdict === 'violation' || datastores.some((d) => this.violationsOf(d).length > 0)) this.removeStaleOutput();
-    // Our own Datastore records report themselves; here user-defined IDatastores and the state.
-    return [
-      ...datastores
-        .filter((d) => !(d instanceof Datastore))
-        .flatMap((d) => this.violationsOf(d).map((m) => `datastore ${d.node.path}: ${m}`)),
+    const messages = [
+      ...others.flatMap((d) => this.violationsOf(d).map((m) => `datastore ${d.node.path}: ${m}`)),
       ...(state.verdict === 'violation' ? [`terraform state: ${this.message(state)}`] : []),
     ];
+    if (messages.length > 0) this.removeStaleOutput();
+    return messages;
   }
 
   /**

@@ -90,6 +90,7 @@ export abstract class WorkloadTarget extends Construct implements IWorkloadTarge
   public abstract readonly location: RegionRef;
   public abstract readonly dnsResolver: string;
   private static readonly scopesInUse = new WeakSet<Construct>();
+  private static readonly ingressKeys = new WeakMap<IngressRule[], Set<string>>();
   private readonly deployed = new Map<string, DeployedWorkload>();
 
   constructor(scope: Construct, id: string) {
@@ -172,12 +173,20 @@ export abstract class WorkloadTarget extends Construct implements IWorkloadTarge
     return p;
   }
 
-  /** Adds an ingress rule unless an identical one exists. */
+  /** Adds an ingress rule unless an identical one exists (a set per rule list: a broker has a rule per client). */
   protected static addIngress(ingress: IngressRule[], from: DeployedWorkload | 'public', ports: number[]): void {
     const source = from === 'public' ? 'public' as const : { workload: from.workload.name };
-    const key = JSON.stringify({ source, ports: [...ports].sort((a, b) => a - b) });
-    if (!ingress.some((r) => JSON.stringify({ source: r.from, ports: [...r.ports].sort((a, b) => a - b) }) === key)) {
-      ingress.push({ from: source, ports: [...ports] });
-    }
+    let keys = WorkloadTarget.ingressKeys.get(ingress);
+    if (!keys) WorkloadTarget.ingressKeys.set(ingress, keys = new Set(ingress.map((r) => ingressKey(r.from, r.ports))));
+    const key = ingressKey(source, ports);
+    if (keys.has(key)) return;
+    keys.add(key);
+    ingress.push({ from: source, ports: [...ports] });
   }
+
+}
+
+/** Identifies an ingress rule: its source and its ports in any order. */
+function ingressKey(from: IngressRule['from'], ports: readonly number[]): string {
+  return `${from === 'public' ? 'public' : `workload:${from.workload}`}:${[...ports].sort((a, b) => a - b).join(',')}`;
 }

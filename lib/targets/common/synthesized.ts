@@ -1,13 +1,12 @@
-import { DefaultTokenResolver, StringConcat, TerraformElement, TerraformStack, Tokenization } from 'cdktf';
+import { TerraformElement, TerraformStack } from 'cdktf';
+import { resolveAsStack } from '../../cdktf-internals';
 
 /**
  * An element's final JSON body, as cdk.tf.json will hold it: overrides, aspects' changes and lazy
  * values resolved. What the residency guard judges, rather than what a construct was told.
  */
 export function synthesizedBody(element: TerraformElement): any {
-  const doc = Tokenization.resolve(element.toTerraform(), {
-    scope: TerraformStack.of(element), resolver: new DefaultTokenResolver(new StringConcat()), preparing: false,
-  }) as Record<string, Record<string, unknown>>;
+  const doc = resolveAsStack(TerraformStack.of(element), element.toTerraform()) as Record<string, Record<string, unknown>>;
   // resources and data sources: { type: { id: body } }; providers: { type: [body] }
   for (const kind of ['resource', 'data', 'provider']) {
     for (const entries of Object.values(doc[kind] ?? {})) {

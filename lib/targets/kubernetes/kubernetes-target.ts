@@ -172,6 +172,9 @@ interface EgressEdge {
   readonly ports: readonly number[];
 }
 
+/** A client's egress edges, with their keys: the gateway has one edge per routed service. */
+type EgressEdges = EgressEdge[] & { readonly keys: Set<string> };
+
 /**
  * Production target: realizes workloads on a Kubernetes cluster in one namespace. It owns the
  * provider, the namespace, a default-deny NetworkPolicy (ingress and egress), and the NVMe
@@ -204,7 +207,7 @@ export class KubernetesTarget extends WorkloadTarget {
   private readonly partOf: string;
   private readonly options: z.output<typeof KubernetesTargetOptionsSchema>;
   /** Live per workload: allowFrom() after construction adds edges to the client's policy. */
-  private readonly egress = new Map<string, EgressEdge[]>();
+  private readonly egress = new Map<string, EgressEdges>();
 
   constructor(scope: Construct, id: string, props: KubernetesTargetProps) {
     const { region, ...options } = requireProps(props, `KubernetesTarget ${id} props`, '{ region: OSLO_REGION }');
@@ -511,13 +514,15 @@ export class KubernetesTarget extends WorkloadTarget {
     const edges = this.egressOf(from);
     const ports = [...new Set(servicePorts.map((p) => containerPortOf(to, p)))].sort((a, b) => a - b);
     const key = `${to.name}:${ports.join(',')}`;
-    if (!edges.some((e) => `${e.to}:${e.ports.join(',')}` === key)) edges.push({ to: to.name, ports });
+    if (edges.keys.has(key)) return;
+    edges.keys.add(key);
+    edges.push({ to: to.name, ports });
   }
 
   /** Created on first use: a rule may name a client deployed later (edges of unknown names never render). */
-  private egressOf(name: string): EgressEdge[] {
+  private egressOf(name: string): EgressEdges {
     let edges = this.egress.get(name);
-    if (!edges) this.egress.set(name, edges = []);
+    if (!edges) this.egress.set(name, edges = Object.assign([], { keys: new Set<string>() }));
     return edges;
   }
 
