@@ -1,5 +1,7 @@
+import { Lazy, Testing } from 'cdktf';
 import { Construct } from 'constructs';
 import { CSI_PROVISIONERS, KubernetesTarget, OSLO_REGION, PostgresDatabase, RabbitMqCluster } from '../../lib';
+import { MAX_CONFIG_MAP_BYTES } from '../../lib/targets/kubernetes/kubernetes-target';
 import { findByName, newStack, resourcesOf, synthJson } from '../support/synth';
 import { statefulWorkload } from '../support/workloads';
 
@@ -241,6 +243,32 @@ describe('KubernetesTarget', () => {
         'node-restriction.kubernetes.io/sovereign-stack-disk',
       ]);
     });
+  });
+});
+
+describe('KubernetesTarget ConfigMap size', () => {
+  /** `ascii` bytes in one file and 1,000 two-byte characters in a lazy one (what counts is what synthesis writes, in UTF-8). */
+  function withConfig(ascii: number) {
+    const { stack } = newStack();
+    const target = new KubernetesTarget(stack, 'cluster', { region: OSLO_REGION });
+    target.deploy(new Construct(stack, 'big'), {
+      name: 'big', component: 'gateway', kind: 'stateless', image: 'nginx:1.27.3',
+      resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+      configFiles: [
+        { path: '/etc/big/a.conf', content: 'a'.repeat(ascii) },
+        { path: '/etc/big/b.conf', content: Lazy.stringValue({ produce: () => 'ø'.repeat(1000) }) },
+      ],
+    });
+    return stack;
+  }
+
+  it('accepts config files up to 1 MiB in all', () => {
+    expect(() => Testing.synth(withConfig(MAX_CONFIG_MAP_BYTES - 2000), true)).not.toThrow();
+  });
+
+  it('refuses at synth a ConfigMap the API server would refuse at apply, counting UTF-8 bytes of resolved content', () => {
+    expect(() => Testing.synth(withConfig(MAX_CONFIG_MAP_BYTES - 1999), true))
+      .toThrow(/ConfigMap "big-config" would hold 1048577 bytes of config files \(\/etc\/big\/a\.conf: 1046577\); Kubernetes refuses a ConfigMap over 1048576 bytes/);
   });
 });
 

@@ -1,4 +1,5 @@
-import { Lazy, TerraformResource } from 'cdktf';
+import { Lazy, TerraformResource, TerraformStack } from 'cdktf';
+import { resolveAsStack } from '../../cdktf-internals';
 import { Construct } from 'constructs';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
@@ -331,6 +332,9 @@ export class KubernetesTarget extends WorkloadTarget {
         data: Object.fromEntries(w.configFiles.map((f) => [configKey(f.path), f.content])),
         dependsOn,
       });
+      // The API server refuses a ConfigMap over 1 MiB: say so at synth, not halfway through an apply.
+      const files = w.configFiles;
+      scope.node.addValidation({ validate: () => configMapTooLarge(configMapName!, files, TerraformStack.of(scope)) });
     }
 
     const template = podTemplate(w, {
@@ -578,6 +582,20 @@ export class KubernetesTarget extends WorkloadTarget {
   private dependsOnNamespace(): TerraformResource[] | undefined {
     return this.namespaceResource ? [this.namespaceResource] : undefined;
   }
+}
+
+/** Kubernetes' limit on a ConfigMap's data (etcd's request limit, enforced by the API server). */
+export const MAX_CONFIG_MAP_BYTES = 1024 * 1024;
+
+/** An error when the files' resolved contents exceed what one ConfigMap may hold. */
+function configMapTooLarge(name: string, files: Workload['configFiles'], stack: TerraformStack): string[] {
+  const sizes = files.map((f) => ({ path: f.path, bytes: Buffer.byteLength(String(resolveAsStack(stack, f.content)), 'utf8') }));
+  const total = sizes.reduce((sum, f) => sum + f.bytes, 0);
+  if (total <= MAX_CONFIG_MAP_BYTES) return [];
+  const largest = [...sizes].sort((a, b) => b.bytes - a.bytes)[0];
+  return [`ConfigMap "${name}" would hold ${total} bytes of config files (${largest.path}: ${largest.bytes}); ` +
+    `Kubernetes refuses a ConfigMap over ${MAX_CONFIG_MAP_BYTES} bytes (1 MiB), so the apply would fail. ` +
+    'Split the workload (a gateway per group of routes) or shrink its files'];
 }
 
 /** Policies match pod ports, not Service ports. */
