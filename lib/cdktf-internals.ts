@@ -108,6 +108,14 @@ export function tokenStackTracesCaptured(): boolean {
   return stackTraceModule.captureStackTrace !== noStackTrace;
 }
 
+/**
+ * Resolves `obj` as the stack will when it writes cdk.tf.json (through the lean walker when it is
+ * in use): for reading an element's final body before synthesis writes it.
+ */
+export function resolveAsStack(scope: IConstruct, obj: unknown): unknown {
+  return stackTokensModule.resolve(scope, obj, false);
+}
+
 /** Token numbers are encoded as doubles of magnitude 2^960 and above; nothing we emit comes close. */
 const TOKEN_NUMBER_MAGNITUDE = 1e288;
 /** A string that may carry a token: a token marker, or a token number written into it. */
