@@ -23,6 +23,10 @@ export interface CaseResult {
   readonly services: number;
   /** Resources in the written cdk.tf.json. */
   readonly resources: number;
+  /** Resources per Terraform resource type. */
+  readonly resourcesByType: Record<string, number>;
+  /** Bytes of the config files in the largest ConfigMap (Kubernetes refuses one over 1 MiB). */
+  readonly largestConfigMapBytes: number;
   readonly outputs: number;
   /** Size of cdk.tf.json. */
   readonly jsonBytes: number;
@@ -85,10 +89,13 @@ function run(name: CaseName, services: number): CaseResult {
 
     const file = path.join(outdir, 'stacks', 'bench', 'cdk.tf.json');
     const text = fs.readFileSync(file, 'utf8');
-    const json = JSON.parse(text) as { resource?: Record<string, object>; output?: object };
-    const resources = Object.values(json.resource ?? {}).reduce((sum, byId) => sum + Object.keys(byId).length, 0);
+    const json = JSON.parse(text) as { resource?: Record<string, Record<string, { data?: Record<string, string> }>>; output?: object };
+    const resourcesByType = Object.fromEntries(Object.entries(json.resource ?? {}).map(([type, byId]) => [type, Object.keys(byId).length]));
+    const resources = Object.values(resourcesByType).reduce((sum, n) => sum + n, 0);
+    const configMapBytes = Object.values(json.resource?.kubernetes_config_map_v1 ?? {})
+      .map((cm) => Object.values(cm.data ?? {}).reduce((sum, v) => sum + Buffer.byteLength(v), 0));
     return {
-      case: name, services, resources, outputs: Object.keys(json.output ?? {}).length, jsonBytes: Buffer.byteLength(text),
+      case: name, services, resources, resourcesByType, largestConfigMapBytes: Math.max(0, ...configMapBytes), outputs: Object.keys(json.output ?? {}).length, jsonBytes: Buffer.byteLength(text),
       bootMs, loadMs: t1 - t0, loadCpuMs, constructMs: t3 - t2, synthMs: t4 - t3, wallMs: t4 - t2, cpuMs: workCpuMs,
       peakRssMb, heapLimitMb: v8.getHeapStatistics().heap_size_limit / 1048576,
     };

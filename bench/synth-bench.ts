@@ -139,7 +139,7 @@ function runCase(name: CaseName, services: number, timeoutMs: number): Promise<R
       const lines = stderr.trim().split('\n');
       const kind: FailureKind = timedOut ? 'timeout'
         : /Reached heap limit|heap out of memory|FatalProcessOutOfMemory/.test(stderr) ? 'heap-limit'
-          : /SovereignStackError/.test(stderr) ? 'refused' : 'crashed';
+          : /SovereignStackError|Validation failed with the following errors/.test(stderr) ? 'refused' : 'crashed';
       // The error's message: from its first line to the first stack frame (at most 6 lines).
       const first = lines.findIndex((l) => /FATAL ERROR|^\w*Error\b/.test(l));
       const message = first < 0 ? lines.slice(-3)
@@ -179,6 +179,9 @@ interface Summary {
   readonly peakRssMb: number;
   readonly kbPeakRssPerResource: number;
   readonly jsonBytesPerResource: number;
+  readonly largestConfigMapBytes: number;
+  /** Of the first run (the same in every run). */
+  readonly resourcesByType: Record<string, number>;
   readonly heapLimitMb: number;
 }
 
@@ -196,6 +199,8 @@ function summarize(name: CaseName, services: number, results: CaseResult[]): Sum
     peakRssMb: m((r) => r.peakRssMb),
     kbPeakRssPerResource: m((r) => (r.peakRssMb * 1024) / r.resources),
     jsonBytesPerResource: m((r) => r.jsonBytes / r.resources),
+    largestConfigMapBytes: m((r) => r.largestConfigMapBytes),
+    resourcesByType: results[0].resourcesByType,
     heapLimitMb: m((r) => r.heapLimitMb),
   };
 }
@@ -331,6 +336,20 @@ async function main(): Promise<void> {
     }];
   });
 
+  // The comparison is fair only while both make the same resources: per type within 10% at every
+  // size (test/bench/bench-fixture.test.ts checks 3 services; this checks the sizes benched).
+  const shape = cfg.sizes.flatMap((n) => {
+    const o = find('ours', n);
+    const p = find('plain', n);
+    if (!o || !p) return [];
+    const types = [...new Set([...Object.keys(o.resourcesByType), ...Object.keys(p.resourcesByType)])].sort();
+    const mismatches = types.filter((t) => Math.abs((p.resourcesByType[t] ?? 0) - (o.resourcesByType[t] ?? 0)) > 0.1 * (o.resourcesByType[t] ?? 0))
+      .map((t) => `${t}: ours ${o.resourcesByType[t] ?? 0}, plain ${p.resourcesByType[t] ?? 0}`);
+    return [{ services: n, sameShape: mismatches.length === 0, mismatches }];
+  });
+  const oversized = summaries.filter((s) => s.largestConfigMapBytes > 1048576)
+    .map((s) => `${s.case} at ${s.services}: a ConfigMap of ${s.largestConfigMapBytes} bytes (Kubernetes refuses over 1 MiB)`);
+
   const o500 = find('ours', 500);
   const r500 = ratios.find((r) => r.services === 500);
   const oursExp = exponents.ours as { from: number; to: number; cpu: number } | undefined;
@@ -385,6 +404,8 @@ async function main(): Promise<void> {
     summaries: summaries.map((s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, typeof v === 'number' ? round(v, 1) : v]))),
     exponents,
     ratiosOursOverPlain: ratios,
+    shapeOursVsPlain: shape,
+    oversizedConfigMaps: oversized,
     probe,
     failures,
     runs: Object.fromEntries(Object.entries(raw).map(([k, runs]) => [k, runs.map((r) => (r.ok
@@ -408,6 +429,8 @@ async function main(): Promise<void> {
   for (const [c, e] of Object.entries(exponents) as Array<[string, { from: number; to: number; cpu: number; wall: number; peakRss: number }]>) {
     console.log(`growth exponent ${c} (${e.from} -> ${e.to} services): CPU ${e.cpu.toFixed(2)}, wall ${e.wall.toFixed(2)}, peak RSS ${e.peakRss.toFixed(2)}`);
   }
+  for (const s of shape.filter((x) => !x.sameShape)) console.log(`\nWARNING: at ${s.services} services plain and ours differ: ${s.mismatches.join('; ')}`);
+  for (const o of oversized) console.log(`WARNING: ${o}`);
   if (probe) {
     console.log(`\nours at ${probe.services} services, default heap (${probe.heapLimitMb ?? '?'} MB limit): ${probe.ok
       ? `synthesized, ${probe.resources} resources in ${probe.wallMs} ms, peak RSS ${probe.peakRssMb} MB`
