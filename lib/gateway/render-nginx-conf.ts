@@ -48,6 +48,7 @@ export function renderNginxConf(spec: NginxConfSpec): string {
 }
 
 function httpContext(s: Spec): string[] {
+  const upstreamDefaults = upstreamKeepaliveDefaults(s.nginxVersion);
   return [
     // The root fs is read-only in the unprivileged image: every temp file goes to runtimeDir.
     ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `${t}_temp_path ${s.runtimeDir}/${t}_temp;`),
@@ -73,24 +74,55 @@ function httpContext(s: Spec): string[] {
     ...(s.resolver
       ? ['', `resolver ${s.resolver.addresses.join(' ')} valid=${s.resolver.validSeconds}s ipv6=off;`, 'resolver_timeout 5s;']
       : []),
-    ...s.upstreams.flatMap((u) => ['', ...upstreamBlock(u)]),
+    ...s.upstreams.flatMap((u) => ['', ...upstreamBlock(u, upstreamDefaults)]),
     '',
     ...(s.tls ? [...httpsServer(s, s.tls), '', ...redirectServer(s, s.tls)] : plainServer(s)),
   ];
 }
 
-function upstreamBlock(u: Spec['upstreams'][number]): string[] {
+function upstreamBlock(u: Spec['upstreams'][number], defaults: UpstreamDefaults | undefined): string[] {
+  // Parameters and directives equal to nginx's own defaults are left out: one upstream per
+  // service, so every byte here is paid once per service.
+  const server = (sv: Spec['upstreams'][number]['servers'][number]): string => [
+    `server ${sv.host}:${sv.port}`,
+    ...(sv.resolve ? ['resolve'] : []),
+    ...(sv.maxFails !== NGINX_MAX_FAILS ? [`max_fails=${sv.maxFails}`] : []),
+    ...(sv.failTimeoutSeconds !== NGINX_FAIL_TIMEOUT_SECONDS ? [`fail_timeout=${sv.failTimeoutSeconds}s`] : []),
+  ].join(' ') + ';';
   const body = [
     // The group's run-time state in shared memory, for every worker: without it each worker
     // counts max_fails on its own, so a hung server takes maxFails requests per worker before it
     // is left out. `resolve` also keeps the peers there, updated as DNS answers change.
     `zone upstream_${u.name} ${u.zoneSizeKb}k;`,
-    ...u.servers.map((sv) => `server ${sv.host}:${sv.port}${sv.resolve ? ' resolve' : ''} max_fails=${sv.maxFails} fail_timeout=${sv.failTimeoutSeconds}s;`),
+    ...u.servers.map(server),
   ];
   if (u.keepalive > 0) {
-    body.push(`keepalive ${u.keepalive};`, `keepalive_requests ${u.keepaliveRequests};`, `keepalive_timeout ${u.keepaliveTimeoutSeconds}s;`);
+    body.push(`keepalive ${u.keepalive};`);
+    if (u.keepaliveRequests !== defaults?.keepaliveRequests) body.push(`keepalive_requests ${u.keepaliveRequests};`);
+    if (u.keepaliveTimeoutSeconds !== defaults?.keepaliveTimeoutSeconds) body.push(`keepalive_timeout ${u.keepaliveTimeoutSeconds}s;`);
   }
   return block(`upstream ${u.name}`, body);
+}
+
+/** nginx's defaults of an upstream `server`: max_fails=1 fail_timeout=10s, in every version. */
+const NGINX_MAX_FAILS = 1;
+const NGINX_FAIL_TIMEOUT_SECONDS = 10;
+
+/** What an `upstream` block's keepalive_requests and keepalive_timeout are when left out. */
+interface UpstreamDefaults {
+  readonly keepaliveRequests: number;
+  readonly keepaliveTimeoutSeconds: number;
+}
+
+/**
+ * nginx's own upstream keepalive_requests and keepalive_timeout for the version, or undefined
+ * before 1.15.3, where neither directive exists in an upstream block (both are then written as
+ * given, as they always were). keepalive_requests was 100 until 1.19.10 and is 1000 since.
+ */
+function upstreamKeepaliveDefaults(nginxVersion: string): UpstreamDefaults | undefined {
+  const v = coerceVersion(nginxVersion);
+  if (semver.lt(v, '1.15.3')) return undefined;
+  return { keepaliveRequests: semver.gte(v, '1.19.10') ? 1000 : 100, keepaliveTimeoutSeconds: 60 };
 }
 
 function listen(s: Spec, port: number, suffix = ''): string {
@@ -98,7 +130,7 @@ function listen(s: Spec, port: number, suffix = ''): string {
 }
 
 function plainServer(s: Spec): string[] {
-  return block('server', [listen(s, s.httpPort), `server_name ${s.serverName};`, ...responseHeaders(s), '', ...locations(s)]);
+  return block('server', [listen(s, s.httpPort), `server_name ${s.serverName};`, ...responseHeaders(s), '', ...routedLocations(s)]);
 }
 
 function httpsServer(s: Spec, tls: Tls): string[] {
@@ -122,7 +154,7 @@ function httpsServer(s: Spec, tls: Tls): string[] {
     `add_header Strict-Transport-Security "max-age=${tls.hstsMaxAgeSeconds}" always;`,
     ...responseHeaders(s),
     '',
-    ...locations(s),
+    ...routedLocations(s),
   ]);
 }
 
@@ -133,7 +165,7 @@ function redirectServer(s: Spec, tls: Tls): string[] {
     listen(s, s.httpPort),
     `server_name ${s.serverName};`,
     '',
-    ...healthLocation(s),
+    ...locationBlock(healthLocation(s)),
     ...block('location /', [`return 301 https://$host${port}$request_uri;`]),
   ]);
 }
@@ -143,28 +175,125 @@ function responseHeaders(s: Spec): string[] {
   return Object.entries(s.responseHeaders).map(([name, value]) => `add_header ${name} "${value}" always;`);
 }
 
-function locations(s: Spec): string[] {
-  const out = [...healthLocation(s)];
-  for (const route of s.routes) out.push(...routeLocation(s, route));
+/**
+ * The locations of the server that serves the routes, after what they all set alike has moved up
+ * into the server: with hundreds of routes, each repeating a dozen proxy directives made
+ * nginx.conf outgrow a ConfigMap (1 MiB at ~1,070 routes).
+ */
+function routedLocations(s: Spec): string[] {
+  const limits = new Map(s.rateLimits.map((r) => [r.name, r]));
+  const all: NginxLocation[] = [healthLocation(s), ...s.routes.map((route) => routeLocation(s, route, limits))];
   if (!s.routes.some((r) => r.path === '/')) {
-    out.push(
-      ...block('location /', [
-        ...limitReq(s, s.defaultRateLimit),
-        'default_type application/json;',
-        `return 404 '{"error":"no route for this path"}';`,
-      ]),
-    );
+    // Its limit_req never acts (`return` answers first, see reachOf); kept as it always was.
+    all.push({
+      match: '/',
+      directives: [...limitReq(limits, s.defaultRateLimit), 'default_type application/json;', `return 404 '{"error":"no route for this path"}';`],
+    });
   }
-  return out;
+  const { shared, locations } = inheritFromServer(all);
+  return [
+    ...(shared.length > 0
+      ? ['# Inherited by each location below that sets no directive of the same name.', ...shared, '']
+      : []),
+    ...locations.flatMap(locationBlock),
+  ];
 }
 
-function healthLocation(s: Spec): string[] {
-  return block(`location = ${s.healthPath}`, ['access_log off;', 'default_type text/plain;', 'return 200 "ok\\n";']);
+/** A `location` block: what follows the word `location`, and its directives (one line each, ";" included). */
+export interface NginxLocation {
+  readonly match: string;
+  readonly directives: readonly string[];
 }
 
-function routeLocation(s: Spec, route: Route): string[] {
-  return block(`location ${route.path}`, [
-    ...limitReq(s, route.rateLimit ?? s.defaultRateLimit),
+/**
+ * Which locations a directive acts in, for the directives a location may inherit from its server
+ * instead of setting them itself:
+ * - `proxied`: every proxy_* directive but proxy_pass acts only where a request is proxied (a
+ *   location with proxy_pass);
+ * - `access`: limit_req acts where a request reaches nginx's access phases, so not in a location
+ *   that answers with `return`: that answers in the rewrite phase, before limit_req runs. The
+ *   health endpoint and the 404 fallback are never limited, an inherited limit_req or not.
+ * Undefined for everything else, which stays where it is: nginx does not inherit proxy_pass (a
+ * content handler) or return (a rewrite directive), and default_type and access_log act in every
+ * location and are each location's own.
+ */
+function reachOf(name: string): 'proxied' | 'access' | undefined {
+  if (name === 'limit_req') return 'access';
+  if (name.startsWith('proxy_') && name !== 'proxy_pass') return 'proxied';
+  return undefined;
+}
+
+/** The name of a directive line: up to the first space or ";". */
+function directiveName(line: string): string {
+  let end = 0;
+  while (end < line.length && line[end] !== ' ' && line[end] !== ';') end++;
+  return line.slice(0, end);
+}
+
+/**
+ * Moves what the locations of one server set alike up into the server, where nginx's directive
+ * inheritance gives it back to each location that sets no directive of the same name. Per
+ * directive name, the lines a location has of it are taken as one value: for array directives
+ * (proxy_set_header, limit_req) nginx inherits the previous level's lines if and only if the
+ * location has none of them, so a location whose set differs keeps its whole set (all its
+ * headers, not only the one that differs); a scalar whose value differs is kept the same way.
+ *
+ * A directive moves only when every location it acts in ({@link reachOf}) sets it: a location
+ * without it wants nginx's default (or no limit at all), which no inherited value can give back
+ * (there is no `limit_req off`). The most common value moves; locations with another value keep
+ * theirs, and locations it does not act in keep whatever they have. Returns the server-level
+ * lines, in the order the locations first set them, and the locations without what they now
+ * inherit. Pure; every location's effective configuration is unchanged.
+ */
+export function inheritFromServer(locations: readonly NginxLocation[]): { shared: string[]; locations: NginxLocation[] } {
+  // Each location's lines by directive name, in the order it sets them.
+  const byName = locations.map((l) => {
+    const lines = new Map<string, string[]>();
+    for (const d of l.directives) {
+      const name = directiveName(d);
+      const same = lines.get(name);
+      if (same) same.push(d);
+      else lines.set(name, [d]);
+    }
+    return lines;
+  });
+  const proxied = byName.map((lines) => lines.has('proxy_pass'));
+  const reachesAccess = byName.map((lines) => !lines.has('return'));
+  const names = new Set<string>();
+  for (const lines of byName) for (const name of lines.keys()) if (reachOf(name)) names.add(name);
+
+  const shared: string[] = [];
+  const inherited = locations.map(() => new Set<string>());
+  for (const name of names) {
+    const acts = reachOf(name) === 'proxied' ? proxied : reachesAccess;
+    const actsIn = byName.flatMap((_, i) => (acts[i] ? [i] : []));
+    const values = actsIn.map((i) => byName[i].get(name));
+    if (values.length === 0 || values.some((v) => v === undefined)) continue;
+    const keys = values.map((v) => v!.join('\n'));
+    const counts = new Map<string, number>();
+    for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1);
+    let common = keys[0];
+    for (const [k, n] of counts) if (n > counts.get(common)!) common = k;
+    shared.push(...values[keys.indexOf(common)]!);
+    keys.forEach((k, j) => {
+      if (k === common) inherited[actsIn[j]].add(name);
+    });
+  }
+  return {
+    shared,
+    locations: locations.map((l, i) => (inherited[i].size === 0 ? { match: l.match, directives: [...l.directives] }
+      : { match: l.match, directives: l.directives.filter((d) => !inherited[i].has(directiveName(d))) })),
+  };
+}
+
+function healthLocation(s: Spec): NginxLocation {
+  return { match: `= ${s.healthPath}`, directives: ['access_log off;', 'default_type text/plain;', 'return 200 "ok\\n";'] };
+}
+
+/** Everything a route's location needs, as if it inherited nothing; inheritFromServer takes out what it can inherit. */
+function routeLocation(s: Spec, route: Route, limits: RateLimits): NginxLocation {
+  return { match: route.path, directives: [
+    ...limitReq(limits, route.rateLimit ?? s.defaultRateLimit),
     `proxy_pass http://${route.upstream};`,
     // HTTP/1.1 with an empty Connection header lets nginx reuse upstream keepalive connections.
     'proxy_http_version 1.1;',
@@ -183,7 +312,7 @@ function routeLocation(s: Spec, route: Route): string[] {
     'proxy_next_upstream error timeout http_502 http_503 http_504;',
     `proxy_next_upstream_tries ${s.retries.tries};`,
     `proxy_next_upstream_timeout ${nextUpstreamTimeoutSeconds(s)}s;`,
-  ]);
+  ] };
 }
 
 /**
@@ -200,13 +329,20 @@ function nextUpstreamTimeoutSeconds(s: Pick<Spec, 'timeouts' | 'retries'>): numb
   return Math.max(s.retries.timeoutSeconds, (s.retries.tries - 1) * attemptSeconds + 1);
 }
 
-function limitReq(s: Spec, name: string | undefined): string[] {
-  const limit = s.rateLimits.find((r) => r.name === name);
+/** The rate limits by name: a route per service, many with a zone of their own, looked up once each. */
+type RateLimits = ReadonlyMap<string, Spec['rateLimits'][number]>;
+
+function limitReq(limits: RateLimits, name: string | undefined): string[] {
+  const limit = name === undefined ? undefined : limits.get(name);
   if (!limit) return [];
   const mode = limit.nodelay ? ' nodelay' : limit.delay !== undefined ? ` delay=${limit.delay}` : '';
   return [`limit_req zone=${limit.name} burst=${limit.burst}${mode};`];
 }
 
-function block(header: string, body: string[]): string[] {
+function locationBlock(l: NginxLocation): string[] {
+  return block(`location ${l.match}`, l.directives);
+}
+
+function block(header: string, body: readonly string[]): string[] {
   return [`${header} {`, ...body.map((l) => (l ? `    ${l}` : l)), '}'];
 }

@@ -4,6 +4,7 @@ import { DeployedWorkload, DockerTarget, IWorkloadTarget, KubernetesTarget, OSLO
 import { NginxGateway, NginxGatewayOptions } from '../../lib/gateway/nginx-gateway';
 import { dockerFiles, dockerReplicas, findByName, newStack, resourcesOf, synthJson } from '../support/synth';
 import { userErrorOf } from '../support/errors';
+import { effectiveLocation } from './nginx-conf-tree';
 
 const CONF_KEY = 'etc_nginx_nginx.conf';
 const GATEWAY_SELECTOR = { pod_selector: { match_labels: { 'app.kubernetes.io/name': 'gateway' } } };
@@ -69,14 +70,18 @@ describe('NginxGateway on Kubernetes', () => {
     expect(conf).toContain('limit_req_zone $binary_remote_addr zone=route-v1-invoices:10m rate=60r/m;');
     expect(conf).toContain('proxy_http_version 1.1;');
     // One server per pod (the headless Service, re-resolved): max_fails can take a bad pod out.
-    expect(conf).toMatch(/upstream orders \{\n\s+zone upstream_orders 64k;\n\s+server orders-headless\.platform\.svc\.cluster\.local:8080 resolve max_fails=3 fail_timeout=10s;\n\s+keepalive 32;/);
+    expect(conf).toMatch(/upstream orders \{\n\s+zone upstream_orders 64k;\n\s+server orders-headless\.platform\.svc\.cluster\.local:8080 resolve max_fails=3;\n\s+keepalive 32;\n\s+\}/);
     expect(conf).toContain('resolver kube-dns.kube-system.svc.cluster.local valid=10s ipv6=off;');
     expect(conf).toContain('error_log /dev/stderr warn;');
     // The Service port (80), not the container port: Kubernetes Services listen on the service port.
     // Pods listen on the container port (8080), whatever port the Service maps (80).
-    expect(conf).toMatch(/upstream invoices \{\n\s+zone upstream_invoices 64k;\n\s+server invoices-headless\.platform\.svc\.cluster\.local:8080 resolve max_fails=3 fail_timeout=10s;\n\s+keepalive 32;/);
-    expect(conf).toMatch(/location \/v1\/orders \{\n\s+limit_req zone=gateway-default burst=20 nodelay;\n\s+proxy_pass http:\/\/orders;/);
-    expect(conf).toMatch(/location \/v1\/invoices \{\n\s+limit_req zone=route-v1-invoices burst=120 nodelay;\n\s+proxy_pass http:\/\/invoices;/);
+    expect(conf).toMatch(/upstream invoices \{\n\s+zone upstream_invoices 64k;\n\s+server invoices-headless\.platform\.svc\.cluster\.local:8080 resolve max_fails=3;\n\s+keepalive 32;\n\s+\}/);
+    // The gateway's limit and proxy settings are inherited from the server; a route's own limit replaces its limit.
+    expect(effectiveLocation(conf, 'location /v1/orders', (n) => n === 'limit_req' || n === 'proxy_pass'))
+      .toEqual(['limit_req zone=gateway-default burst=20 nodelay;', 'proxy_pass http://orders;']);
+    expect(effectiveLocation(conf, 'location /v1/invoices', (n) => n === 'limit_req' || n === 'proxy_pass'))
+      .toEqual(['limit_req zone=route-v1-invoices burst=120 nodelay;', 'proxy_pass http://invoices;']);
+    expect(effectiveLocation(conf, 'location /v1/invoices')).toContain('proxy_set_header X-Request-ID $gateway_request_id;');
     expect(conf).toContain('server_name api.example.no;');
     expect(conf).toContain('ssl_certificate /etc/nginx/tls/tls.crt;');
     expect(conf).toContain('ssl_certificate_key /etc/nginx/tls/tls.key;');
@@ -189,7 +194,7 @@ describe('NginxGateway on Docker', () => {
     const conf = dockerFiles(json, 'sovereign-gateway-0').find((u) => u.file === '/etc/nginx/nginx.conf')!;
     expect(conf.content).toBe(gateway.renderConfig());
     // Docker has no Service in front: the container listens on 8080 although the service port is 80.
-    expect(conf.content).toContain('server orders:8080 resolve max_fails=3 fail_timeout=10s;');
+    expect(conf.content).toContain('server orders:8080 resolve max_fails=3;');
     expect(conf.content).toContain('resolver 127.0.0.11 valid=10s ipv6=off;'); // Docker's embedded DNS
     // Clients reach the published 8443, not 443.
     expect(conf.content).toContain('return 301 https://$host:8443$request_uri;');

@@ -1,6 +1,9 @@
+import * as fc from 'fast-check';
 import { NginxConfSpec, NginxConfSpecSchema } from '../../lib/gateway/nginx-spec';
-import { renderNginxConf } from '../../lib/gateway/render-nginx-conf';
+import { NginxLocation, inheritFromServer, renderNginxConf } from '../../lib/gateway/render-nginx-conf';
 import { SovereignStackError } from '../../lib/util/errors';
+import { nginxSpec } from '../fuzz/generators';
+import { blocksOf, directiveName, effectiveDirectives, effectiveLocation, parseConf, routeDirective } from './nginx-conf-tree';
 
 const base: NginxConfSpec = {
   nginxVersion: '1.22.1',
@@ -93,9 +96,14 @@ describe('renderNginxConf: rate limits', () => {
     expect(conf).toContain('limit_req_zone $binary_remote_addr zone=api:10m rate=10r/s;');
     expect(conf).toContain('limit_req_zone $binary_remote_addr zone=login:1m rate=30r/m;');
     expect(conf).toContain('limit_req_zone $binary_remote_addr zone=bulk:10m rate=2r/s;');
-    expect(blockOf(conf, 'location /v1/orders')).toContain('limit_req zone=api burst=20 nodelay;');
+    // Each route is limited by exactly one zone: its own, or the default one it inherits.
+    const limits = (path: string) => effectiveLocation(conf, `location ${path}`, (n) => n === 'limit_req');
+    expect(limits('/v1/orders')).toEqual(['limit_req zone=api burst=20 nodelay;']);
+    expect(limits('/v1/login')).toEqual(['limit_req zone=login burst=6 delay=2;']);
+    expect(limits('/v1/export/')).toEqual(['limit_req zone=bulk burst=4;']);
+    // A route with a zone of its own sets it in its location, which replaces the inherited one.
     expect(blockOf(conf, 'location /v1/login')).toContain('limit_req zone=login burst=6 delay=2;');
-    expect(blockOf(conf, 'location /v1/export/')).toContain('limit_req zone=bulk burst=4;');
+    expect(blockOf(conf, 'location /v1/orders').some((l) => l.startsWith('limit_req'))).toBe(false);
   });
 
   it('never rate limits or logs the health endpoint', () => {
@@ -106,13 +114,13 @@ describe('renderNginxConf: rate limits', () => {
 
   it('leaves routes unlimited without a default or own limit', () => {
     const conf = renderNginxConf({ ...base, defaultRateLimit: undefined });
-    expect(blockOf(conf, 'location /v1/orders').some((l) => l.startsWith('limit_req'))).toBe(false);
+    expect(effectiveLocation(conf, 'location /v1/orders', (n) => n === 'limit_req')).toEqual([]);
     expect(conf).toContain('limit_req_zone $binary_remote_addr zone=api:10m rate=10r/s;');
   });
 });
 
 describe('renderNginxConf: upstreams and proxying', () => {
-  it('renders passive health checks (state shared by the workers) and keepalive per upstream, and no keepalive when 0', () => {
+  it('renders passive health checks (state shared by the workers) and keepalive per upstream, and no keepalive when 0; nginx defaults are left out', () => {
     const conf = renderNginxConf({
       ...base,
       upstreams: [
@@ -126,18 +134,19 @@ describe('renderNginxConf: upstreams and proxying', () => {
       // Without a zone each worker counts max_fails alone: a hung server would take maxFails
       // requests per worker before it is left out.
       'zone upstream_orders 64k;',
-      'server 10.0.0.1:8080 max_fails=3 fail_timeout=10s;',
-      'server 10.0.0.2:8081 max_fails=1 fail_timeout=30s;',
+      // nginx's defaults are max_fails=1 fail_timeout=10s: only what differs is written.
+      'server 10.0.0.1:8080 max_fails=3;',
+      'server 10.0.0.2:8081 fail_timeout=30s;',
       'keepalive 16;',
       'keepalive_requests 500;',
       'keepalive_timeout 20s;',
     ]);
-    expect(blockOf(conf, 'upstream legacy')).toEqual(['zone upstream_legacy 64k;', 'server legacy:80 max_fails=3 fail_timeout=10s;']);
+    expect(blockOf(conf, 'upstream legacy')).toEqual(['zone upstream_legacy 64k;', 'server legacy:80 max_fails=3;']);
     expect(blockOf(conf, 'location /legacy/')).toContain('proxy_pass http://legacy;');
   });
 
   it('proxies with HTTP/1.1, forwarding headers, timeouts and bounded retries (idempotent only)', () => {
-    const loc = blockOf(renderNginxConf({ ...base, timeouts: { connectSeconds: 3 }, retries: { tries: 3, timeoutSeconds: 5 } }), 'location /v1/orders');
+    const loc = effectiveLocation(renderNginxConf({ ...base, timeouts: { connectSeconds: 3 }, retries: { tries: 3, timeoutSeconds: 5 } }), 'location /v1/orders');
     for (const d of [
       'proxy_pass http://orders;',
       'proxy_http_version 1.1;',
@@ -162,7 +171,7 @@ describe('renderNginxConf: upstreams and proxying', () => {
 
   /** The rendered proxy timeouts of the route, in seconds. */
   function proxyTimeouts(spec: NginxConfSpec): { connect: number; read: number; send: number; tries: number; nextUpstream: number } {
-    const loc = blockOf(renderNginxConf(spec), 'location /v1/orders');
+    const loc = effectiveLocation(renderNginxConf(spec), 'location /v1/orders');
     const seconds = (directive: string): number => {
       const value = loc.map((l) => new RegExp(`^${directive} (\\d+)s?;$`).exec(l)?.[1]).find((v) => v !== undefined);
       if (value === undefined) throw new Error(`no ${directive} in ${loc.join('\n')}`);
@@ -209,7 +218,7 @@ describe('renderNginxConf: upstreams and proxying', () => {
   it('adds validated extra request and response headers', () => {
     const conf = renderNginxConf({ ...base, responseHeaders: { 'X-Frame-Options': 'DENY' }, requestHeaders: { 'X-Gateway': 'oslo-1' } });
     expect(conf).toContain('add_header X-Frame-Options "DENY" always;');
-    expect(blockOf(conf, 'location /v1/orders')).toContain('proxy_set_header X-Gateway "oslo-1";');
+    expect(effectiveLocation(conf, 'location /v1/orders')).toContain('proxy_set_header X-Gateway "oslo-1";');
   });
 });
 
@@ -225,8 +234,8 @@ describe('renderNginxConf: upstreams re-resolved while running (nginx >= 1.27.3)
     const conf = renderNginxConf(resolving);
     expect(blockOf(conf, 'upstream orders')).toEqual([
       'zone upstream_orders 64k;',
-      'server orders-headless.platform.svc.cluster.local:8080 resolve max_fails=3 fail_timeout=10s;',
-      'keepalive 32;', 'keepalive_requests 1000;', 'keepalive_timeout 60s;',
+      'server orders-headless.platform.svc.cluster.local:8080 resolve max_fails=3;',
+      'keepalive 32;',
     ]);
     expect(conf).toContain('resolver kube-dns.kube-system.svc.cluster.local valid=10s ipv6=off;');
     expect(conf).toContain('resolver_timeout 5s;');
@@ -236,8 +245,8 @@ describe('renderNginxConf: upstreams re-resolved while running (nginx >= 1.27.3)
     const conf = renderNginxConf(base);
     expect(blockOf(conf, 'upstream orders')).toEqual([
       'zone upstream_orders 64k;',
-      'server orders.platform.svc.cluster.local:8080 max_fails=3 fail_timeout=10s;',
-      'keepalive 32;', 'keepalive_requests 1000;', 'keepalive_timeout 60s;',
+      'server orders.platform.svc.cluster.local:8080 max_fails=3;',
+      'keepalive 32;',
     ]);
     expect(conf).not.toContain(' resolve');
     expect(conf).not.toContain('resolver');
@@ -304,6 +313,230 @@ describe('renderNginxConf: listeners and TLS', () => {
     expect(http).toContain('return 301 https://$host$request_uri;');
     expect(http).not.toContain('proxy_pass');
     expect(renderNginxConf({ ...base, tls: { ...tls, publicHttpsPort: 8443 } })).toContain('return 301 https://$host:8443$request_uri;');
+  });
+});
+
+/** A route's proxy directives and limit written out in full: what its location must get in effect. */
+function fullRouteDirectives(spec: NginxConfSpec, route: NginxConfSpec['routes'][number]): string[] {
+  const s = NginxConfSpecSchema.parse(spec);
+  const limit = s.rateLimits.find((r) => r.name === (route.rateLimit ?? s.defaultRateLimit));
+  const mode = limit?.nodelay ? ' nodelay' : limit?.delay !== undefined ? ` delay=${limit.delay}` : '';
+  const attemptSeconds = s.timeouts.connectSeconds + Math.max(s.timeouts.readSeconds, s.timeouts.sendSeconds);
+  return [
+    ...(limit ? [`limit_req zone=${limit.name} burst=${limit.burst}${mode};`] : []),
+    `proxy_pass http://${route.upstream};`,
+    'proxy_http_version 1.1;',
+    'proxy_set_header Connection "";',
+    'proxy_set_header Host $host;',
+    'proxy_set_header X-Real-IP $remote_addr;',
+    'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
+    'proxy_set_header X-Forwarded-Proto $scheme;',
+    'proxy_set_header X-Request-ID $gateway_request_id;',
+    ...Object.entries(s.requestHeaders).map(([name, value]) => `proxy_set_header ${name} "${value}";`),
+    `proxy_connect_timeout ${s.timeouts.connectSeconds}s;`,
+    `proxy_read_timeout ${s.timeouts.readSeconds}s;`,
+    `proxy_send_timeout ${s.timeouts.sendSeconds}s;`,
+    'proxy_next_upstream error timeout http_502 http_503 http_504;',
+    `proxy_next_upstream_tries ${s.retries.tries};`,
+    `proxy_next_upstream_timeout ${Math.max(s.retries.timeoutSeconds, (s.retries.tries - 1) * attemptSeconds + 1)}s;`,
+  ].sort();
+}
+
+/** How often `text` occurs in `conf`. */
+const occurrences = (conf: string, text: string): number => conf.split(text).length - 1;
+
+/** n services as the gateway renders them for nginx 1.27.3: one upstream each, re-resolved; every tenth route has a limit of its own. */
+function platformSpec(n: number): NginxConfSpec {
+  return {
+    nginxVersion: '1.27.3',
+    serverName: 'api.example.no',
+    tls,
+    resolver: { addresses: ['kube-dns.kube-system.svc.cluster.local'] },
+    rateLimits: [
+      { name: 'gateway-default', ratePerSecond: 10, burst: 20, nodelay: true },
+      ...Array.from({ length: Math.ceil(n / 10) }, (_, i) => ({ name: `route-v1-svc-${i * 10}`, ratePerMinute: 60, burst: 120, nodelay: true })),
+    ],
+    defaultRateLimit: 'gateway-default',
+    upstreams: Array.from({ length: n }, (_, i) => ({
+      name: `svc-${i}`,
+      servers: [{ host: `svc-${i}-headless.platform.svc.cluster.local`, port: 8080, resolve: true, maxFails: 3, failTimeoutSeconds: 10 }],
+    })),
+    routes: Array.from({ length: n }, (_, i) => ({ path: `/v1/svc-${i}`, upstream: `svc-${i}`, ...(i % 10 === 0 ? { rateLimit: `route-v1-svc-${i}` } : {}) })),
+  };
+}
+
+describe('renderNginxConf: what every route shares is written once and inherited', () => {
+  const many: NginxConfSpec = {
+    ...base,
+    requestHeaders: { 'X-Gateway': 'oslo-1' },
+    upstreams: Array.from({ length: 40 }, (_, i) => ({ name: `svc-${i}`, servers: [{ host: `svc-${i}`, port: 8080 }] })),
+    routes: Array.from({ length: 40 }, (_, i) => ({ path: `/v1/svc-${i}`, upstream: `svc-${i}` })),
+  };
+
+  it.each([['without TLS', many], ['with TLS', { ...many, tls }]])('%s: the proxy headers once, in the server; each route location holds only its proxy_pass', (_name, spec) => {
+    const conf = renderNginxConf(spec);
+    for (const line of fullRouteDirectives(spec, spec.routes[0]).filter((l) => !l.startsWith('proxy_pass'))) {
+      expect({ line, times: occurrences(conf, line) }).toEqual({ line, times: line.startsWith('limit_req') ? 2 : 1 }); // + the 404 fallback's own
+    }
+    const servers = blocksOf(parseConf(conf), 'server');
+    const routed = servers.find((s) => s.blocks.some((b) => b.header === 'location /v1/svc-0'))!;
+    expect(routed.directives).toEqual(expect.arrayContaining(['proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;', 'limit_req zone=api burst=20 nodelay;']));
+    for (const route of spec.routes) {
+      expect(blockOf(conf, `location ${route.path}`)).toEqual([`proxy_pass http://${route.upstream};`]);
+      expect(effectiveLocation(conf, `location ${route.path}`)).toEqual(fullRouteDirectives(spec, route));
+    }
+    // The plain-HTTP server of TLS mode proxies nothing and inherits nothing of the routes.
+    for (const other of servers.filter((s) => s !== routed)) expect(other.directives.filter((d) => routeDirective(directiveName(d)))).toEqual([]);
+    // Locations that inherit the limit without proxying answer with `return`, in the rewrite
+    // phase, before limit_req acts: the health endpoint stays unlimited (the live suite checks it).
+    for (const location of routed.blocks.filter((b) => !b.directives.some((d) => d.startsWith('proxy_pass ')))) {
+      expect(location.directives.some((d) => d.startsWith('return '))).toBe(true);
+    }
+  });
+
+  it('a route with a rate limit of its own sets it in its location (replacing the inherited one); the default stays in the server', () => {
+    const spec: NginxConfSpec = {
+      ...many,
+      rateLimits: [...base.rateLimits!, { name: 'login', ratePerMinute: 30, burst: 6 }],
+      routes: [...many.routes, { path: '/v1/login', upstream: 'svc-0', rateLimit: 'login' }],
+    };
+    const conf = renderNginxConf(spec);
+    expect(blockOf(conf, 'location /v1/login')).toEqual(['limit_req zone=login burst=6;', 'proxy_pass http://svc-0;']);
+    expect(effectiveLocation(conf, 'location /v1/login')).toEqual(fullRouteDirectives(spec, spec.routes.at(-1)!));
+    expect(effectiveLocation(conf, 'location /v1/svc-1')).toEqual(fullRouteDirectives(spec, spec.routes[1]));
+  });
+
+  it('never moves a limit into the server that a route without one would inherit', () => {
+    const spec: NginxConfSpec = { ...many, defaultRateLimit: undefined, routes: [{ ...many.routes[0], rateLimit: 'api' }, ...many.routes.slice(1)] };
+    const conf = renderNginxConf(spec);
+    expect(occurrences(conf, 'limit_req zone=')).toBe(1);
+    expect(blockOf(conf, 'location /v1/svc-0')).toContain('limit_req zone=api burst=20 nodelay;');
+    for (const route of spec.routes) expect(effectiveLocation(conf, `location ${route.path}`)).toEqual(fullRouteDirectives(spec, route));
+  });
+
+  it('gives every route of any valid spec exactly what it had written out in full, and the proxy headers once', () => {
+    const specs = nginxSpec({ versions: ['1.22.1', '1.27.3'], hosts: fc.constantFrom('10.0.0.1', 'backend'), ports: fc.integer({ min: 1, max: 65535 }) })
+      .filter((spec) => NginxConfSpecSchema.safeParse(spec).success);
+    fc.assert(fc.property(specs, (spec) => {
+      const conf = renderNginxConf(spec);
+      for (const route of spec.routes) expect(effectiveLocation(conf, `location ${route.path}`)).toEqual(fullRouteDirectives(spec, route));
+      expect(occurrences(conf, 'proxy_set_header X-Request-ID $gateway_request_id;')).toBe(1);
+    }), { seed: 20261130, numRuns: 300 });
+  });
+});
+
+describe('inheritFromServer: nginx inheritance for any set of locations', () => {
+  const HEADERS = ['proxy_set_header Host $host;', 'proxy_set_header X-Real-IP $remote_addr;'];
+  const proxied = (match: string, ...directives: string[]): NginxLocation => ({ match, directives: [`proxy_pass http://${match.slice(1)};`, ...directives] });
+
+  /** What each location gets in effect for `name`, under the server lines, as nginx merges them. */
+  function effective(result: ReturnType<typeof inheritFromServer>, name: string): string[][] {
+    const server = parseConf(['server {', ...result.shared, ...result.locations.flatMap((l) => [`location ${l.match} {`, ...l.directives, '}']), '}'].join('\n'));
+    return blocksOf(server, 'server')[0].blocks.map((b) => effectiveDirectives(b, (n) => n === name));
+  }
+
+  it('a location with a header of its own keeps the whole set: setting one proxy_set_header drops every inherited one', () => {
+    const extra = 'proxy_set_header X-Tenant "a";';
+    const result = inheritFromServer([proxied('/a', ...HEADERS), proxied('/b', ...HEADERS), proxied('/c', ...HEADERS, extra)]);
+    expect(result.shared).toEqual(HEADERS);
+    expect(result.locations.map((l) => l.directives)).toEqual([['proxy_pass http://a;'], ['proxy_pass http://b;'], ['proxy_pass http://c;', ...HEADERS, extra]]);
+    expect(effective(result, 'proxy_set_header')[2]).toEqual([...HEADERS, extra].sort());
+  });
+
+  it('moves the most common value of a scalar; a location with another value keeps its own', () => {
+    const result = inheritFromServer([proxied('/a', 'proxy_read_timeout 5s;'), proxied('/b', 'proxy_read_timeout 60s;'), proxied('/c', 'proxy_read_timeout 60s;')]);
+    expect(result.shared).toEqual(['proxy_read_timeout 60s;']);
+    expect(result.locations.map((l) => l.directives)).toEqual([['proxy_pass http://a;', 'proxy_read_timeout 5s;'], ['proxy_pass http://b;'], ['proxy_pass http://c;']]);
+  });
+
+  it('moves nothing that a location it acts in leaves unset (it wants nginx\'s default, or no limit)', () => {
+    const result = inheritFromServer([
+      proxied('/a', 'limit_req zone=z burst=1;', 'proxy_read_timeout 5s;', ...HEADERS),
+      proxied('/b', 'proxy_read_timeout 5s;'),
+    ]);
+    expect(result.shared).toEqual(['proxy_read_timeout 5s;']);
+    expect(result.locations[0].directives).toEqual(['proxy_pass http://a;', 'limit_req zone=z burst=1;', ...HEADERS]);
+  });
+
+  it('is not held back by locations a directive does not act in: proxy_* where nothing is proxied, limit_req where `return` answers first', () => {
+    const result = inheritFromServer([
+      { match: '= /healthz', directives: ['access_log off;', 'return 200 "ok\\n";'] },
+      proxied('/a', 'limit_req zone=z burst=1;', ...HEADERS),
+      proxied('/b', 'limit_req zone=z burst=1;', ...HEADERS),
+      { match: '/static', directives: ['limit_req zone=z burst=1;', 'root /srv;', 'proxy_read_timeout 9s;'] },
+    ]);
+    expect(result.shared).toEqual(['limit_req zone=z burst=1;', ...HEADERS]);
+    expect(result.locations.map((l) => l.directives)).toEqual([
+      ['access_log off;', 'return 200 "ok\\n";'], ['proxy_pass http://a;'], ['proxy_pass http://b;'], ['root /srv;', 'proxy_read_timeout 9s;'],
+    ]);
+    // A location without `return` that sets no limit would be limited by an inherited one: nothing moves.
+    const unlimited = inheritFromServer([proxied('/a', 'limit_req zone=z burst=1;'), { match: '/static', directives: ['root /srv;'] }]);
+    expect(unlimited.shared).toEqual([]);
+    // Never moved: content handlers, rewrite directives and what every location has of its own.
+    const fixed = inheritFromServer([proxied('/a', 'default_type text/plain;', 'return 404;'), proxied('/b', 'default_type text/plain;', 'return 404;')]);
+    expect(fixed.shared).toEqual([]);
+  });
+
+  it('keeps the effective configuration of every location, for any locations', () => {
+    const lines = {
+      proxy_set_header: ['proxy_set_header Host $host;', 'proxy_set_header X-A "1";', 'proxy_set_header X-B "2";'],
+      proxy_read_timeout: ['proxy_read_timeout 5s;', 'proxy_read_timeout 60s;'],
+      limit_req: ['limit_req zone=a burst=1;', 'limit_req zone=b burst=2;'],
+    };
+    const location = fc.record({
+      proxies: fc.boolean(),
+      returns: fc.boolean(),
+      headers: fc.subarray(lines.proxy_set_header),
+      timeout: fc.option(fc.constantFrom(...lines.proxy_read_timeout), { nil: undefined }),
+      limits: fc.subarray(lines.limit_req),
+    });
+    fc.assert(fc.property(fc.array(location, { minLength: 1, maxLength: 6 }), (generated) => {
+      const locations: NginxLocation[] = generated.map((g, i) => ({
+        match: `/l${i}`,
+        directives: [...g.limits, ...(g.proxies ? [`proxy_pass http://u${i};`] : []), ...g.headers, ...(g.timeout ? [g.timeout] : []), ...(g.returns ? ['return 404;'] : [])],
+      }));
+      const result = inheritFromServer(locations);
+      for (const name of Object.keys(lines)) {
+        const after = effective(result, name);
+        locations.forEach((l, i) => {
+          const acts = name === 'limit_req' ? !generated[i].returns : generated[i].proxies;
+          if (acts) expect({ location: l.match, name, lines: after[i] }).toEqual({ location: l.match, name, lines: l.directives.filter((d) => directiveName(d) === name).sort() });
+        });
+      }
+    }), { seed: 20261130, numRuns: 500 });
+  });
+});
+
+describe('renderNginxConf: size', () => {
+  it('renders 3,000 services (routes and upstreams) in well under the 1 MiB a ConfigMap holds, at most 275 bytes a service', () => {
+    const one = Buffer.byteLength(renderNginxConf(platformSpec(1)));
+    const conf = renderNginxConf(platformSpec(3000));
+    const bytes = Buffer.byteLength(conf);
+    const perService = (bytes - one) / 2999;
+    // Was ~1,040 bytes a service (3.1 MB at 3,000): every location repeated a dozen proxy
+    // directives and every upstream nginx's defaults.
+    expect(perService).toBeLessThanOrEqual(275);
+    expect(bytes).toBeLessThan(0.8 * 1024 * 1024);
+    expect(occurrences(conf, 'proxy_set_header Host $host;')).toBe(1);
+  });
+});
+
+describe('renderNginxConf: upstream keepalive defaults of the nginx version are left out', () => {
+  const keepaliveOf = (nginxVersion: string, u: Partial<NginxConfSpec['upstreams'][number]> = {}) =>
+    blockOf(renderNginxConf({ ...base, nginxVersion, upstreams: [{ ...base.upstreams[0], ...u }] }), 'upstream orders').filter((l) => l.startsWith('keepalive'));
+
+  it.each([
+    ['1.27.3', {}, ['keepalive 32;']],
+    ['1.19.10', {}, ['keepalive 32;']],
+    // keepalive_requests was 100 until 1.19.10.
+    ['1.19.9', {}, ['keepalive 32;', 'keepalive_requests 1000;']],
+    ['1.19.9', { keepaliveRequests: 100 }, ['keepalive 32;']],
+    ['1.22.1', { keepaliveRequests: 100, keepaliveTimeoutSeconds: 30 }, ['keepalive 32;', 'keepalive_requests 100;', 'keepalive_timeout 30s;']],
+    // Before 1.15.3 an upstream has neither directive: written as given, as always.
+    ['1.15.2', {}, ['keepalive 32;', 'keepalive_requests 1000;', 'keepalive_timeout 60s;']],
+    ['1.27.3', { keepalive: 0 }, []],
+  ])('nginx %s, %j: %j', (version, upstream, expected) => {
+    expect(keepaliveOf(version, upstream)).toEqual(expected);
   });
 });
 

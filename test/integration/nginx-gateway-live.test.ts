@@ -24,10 +24,10 @@ const PORTS = { orders: 0, invoices: 0, http: 0, https: 0 };
 
 interface Reply { status: number; body: string; headers: http.IncomingHttpHeaders }
 
-function request(url: string, agent?: http.Agent): Promise<Reply> {
+function request(url: string, agent?: http.Agent, headers?: http.OutgoingHttpHeaders): Promise<Reply> {
   const get = url.startsWith('https') ? https.get : http.get;
   return new Promise((resolve, reject) => {
-    get(url, { agent, rejectUnauthorized: false } as https.RequestOptions, (res) => {
+    get(url, { agent, headers, rejectUnauthorized: false } as https.RequestOptions, (res) => {
       let body = '';
       res.on('data', (c) => { body += c; });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
@@ -49,7 +49,11 @@ describeWithServer('nginx', findBinary(['/usr/sbin/nginx', 'nginx']), 'NginxGate
 
     // Two services answering with their own name.
     for (const name of ['orders', 'invoices'] as const) {
-      const backend = http.createServer((req, res) => res.end(`${name} ${req.url} ${req.headers['x-forwarded-proto']}`));
+      const backend = http.createServer((req, res) => {
+        // What the backend was sent, for the header check below.
+        res.setHeader('x-seen', JSON.stringify({ httpVersion: req.httpVersion, headers: req.headers }));
+        res.end(`${name} ${req.url} ${req.headers['x-forwarded-proto']}`);
+      });
       await new Promise<void>((r) => backend.listen(PORTS[name], '127.0.0.1', r));
       backends.push(backend);
     }
@@ -63,7 +67,8 @@ describeWithServer('nginx', findBinary(['/usr/sbin/nginx', 'nginx']), 'NginxGate
     });
     for (const name of ['orders', 'invoices']) {
       const service = new MicroService(stack, name, { target, name, image: `registry.example.no/${name}:1.0.0`, port: 8080 });
-      gateway.addRoute({ path: `/v1/${name}`, service: service.workload, port: 8080 });
+      // invoices with a rate limit of its own: its location sets limit_req, and inherits the rest.
+      gateway.addRoute({ path: `/v1/${name}`, service: service.workload, port: 8080, rateLimit: name === 'invoices' ? { perSecond: 100, burst: 50 } : undefined });
     }
     // The edges the gateway opened, as the target saw them.
     expect(target.realized.get('orders')!.ingress).toEqual([{ from: { workload: 'gateway' }, ports: [8080] }]);
@@ -99,6 +104,24 @@ describeWithServer('nginx', findBinary(['/usr/sbin/nginx', 'nginx']), 'NginxGate
     const unrouted = await request(`https://127.0.0.1:${PORTS.https}/v2/nothing`);
     expect(unrouted.status).toBe(404);
     expect(JSON.parse(unrouted.body)).toEqual({ error: 'no route for this path' });
+  });
+
+  it('sends every proxy header the routes inherit from the server, over HTTP/1.1 keepalive, on every route', async () => {
+    // The route locations set none of these themselves.
+    for (const name of ['orders', 'invoices']) {
+      const given = await request(`https://127.0.0.1:${PORTS.https}/v1/${name}`, undefined, { host: 'api.example.no', 'x-request-id': 'req-1', 'x-forwarded-for': '203.0.113.7' });
+      const minted = await request(`https://127.0.0.1:${PORTS.https}/v1/${name}`, undefined, { host: 'api.example.no' });
+      const [a, b] = [given, minted].map((r) => {
+        expect(r.status).toBe(200);
+        return JSON.parse(String(r.headers['x-seen'])) as { httpVersion: string; headers: http.IncomingHttpHeaders };
+      });
+      for (const seen of [a, b]) {
+        expect({ name, httpVersion: seen.httpVersion, connection: seen.headers.connection }).toEqual({ name, httpVersion: '1.1', connection: undefined });
+        expect({ name, ...seen.headers }).toMatchObject({ name, host: 'api.example.no', 'x-real-ip': '127.0.0.1', 'x-forwarded-proto': 'https' });
+      }
+      expect(a.headers).toMatchObject({ 'x-request-id': 'req-1', 'x-forwarded-for': '203.0.113.7, 127.0.0.1' });
+      expect(b.headers['x-request-id']).toMatch(/^[0-9a-f]{32}$/);
+    }
   });
 
   it('redirects plain HTTP to HTTPS, answers the probe on HTTP, and sends HSTS', async () => {

@@ -351,6 +351,80 @@ describeWithServer('nginx', findBinary(['/usr/sbin/nginx', 'nginx']), 'nginx ren
       // The health endpoint is never limited, even with the bucket empty.
       expect((await request({ port: httpPort, path: '/healthz' })).status).toBe(200);
     });
+
+    it('a route with a limit of its own is limited by it alone; the others by the default they inherit', async () => {
+      const api = await backend('own-limit-backend');
+      const httpPort = await port();
+      const dir = writeConf('rate-own', {
+        serverName: 'localhost', httpPort,
+        // The default lets 3 of 20 through, the route's own all 20: a route that also (or only)
+        // got the inherited default would answer 429 to most of them.
+        rateLimits: [{ name: 'strict', ratePerMinute: 1, burst: 2, nodelay: true }, { name: 'roomy', ratePerSecond: 1000, burst: 50, nodelay: true }],
+        defaultRateLimit: 'strict',
+        upstreams: [{ name: 'api', servers: [{ host: LOOPBACK, port: api.port }] }],
+        routes: [{ path: '/default/', upstream: 'api' }, { path: '/own/', upstream: 'api', rateLimit: 'roomy' }],
+      });
+      await start(dir, httpPort);
+      const own = await simultaneous(httpPort, '/own/x', 20);
+      const inherited = await simultaneous(httpPort, '/default/x', 20);
+      // eslint-disable-next-line no-console
+      console.log(`[nginx own limit] own zone: ${JSON.stringify(own.counts)}; inherited default: ${JSON.stringify(inherited.counts)}`);
+      expect(own.counts).toEqual({ 200: 20 });
+      expect(inherited.counts).toEqual({ 200: 3, 429: 17 });
+      expect((await request({ port: httpPort, path: '/own/y' })).status).toBe(200);
+      // The health endpoint inherits the default too, and answers before it acts.
+      for (let i = 0; i < 5; i++) expect((await request({ port: httpPort, path: '/healthz' })).status).toBe(200);
+    });
+  });
+
+  /**
+   * The route locations set none of the proxy directives: every one of them comes from the
+   * server. A location that lost them would send nginx's defaults instead (Host $proxy_host,
+   * Connection close over HTTP/1.0, no X-Forwarded-For or X-Request-ID), which this sees.
+   */
+  describe('proxy headers inherited by every route', () => {
+    /** What a backend saw of a request: its HTTP version and headers. */
+    interface Seen { httpVersion: string; headers: http.IncomingHttpHeaders }
+
+    it.each([['plain HTTP', false], ['TLS', true]])('%s: every route, with a limit of its own or not, sends every header over HTTP/1.1 keepalive', async (_name, secure) => {
+      const seen: Seen[] = [];
+      const api = await backend(`headers-${secure ? 'tls' : 'plain'}`, (req, res) => {
+        seen.push({ httpVersion: req.httpVersion, headers: req.headers });
+        req.resume();
+        res.end('seen');
+      });
+      const [httpPort, httpsPort] = await freePorts(2);
+      const dir = writeConf(`headers-${secure ? 'tls' : 'plain'}`, (d) => ({
+        serverName: 'api.example.no', httpPort, httpsPort,
+        ...(secure ? { tls: { ...selfSignedCert(d), publicHttpsPort: httpsPort } } : {}),
+        rateLimits: [{ name: 'api', ratePerSecond: 1000, burst: 100, nodelay: true }, { name: 'own', ratePerSecond: 1000, burst: 100 }],
+        defaultRateLimit: 'api',
+        requestHeaders: { 'X-Gateway': 'oslo-1' },
+        upstreams: [{ name: 'a', servers: [{ host: LOOPBACK, port: api.port }] }, { name: 'b', servers: [{ host: LOOPBACK, port: api.port }], keepalive: 8 }],
+        routes: [{ path: '/v1/a', upstream: 'a' }, { path: '/v1/b', upstream: 'b', rateLimit: 'own' }, { path: '/', upstream: 'a' }],
+      }));
+      const servedPort = secure ? httpsPort : httpPort;
+      await start(dir, servedPort);
+      const tls = secure ? { rejectUnauthorized: false, servername: 'api.example.no' } : {};
+      for (const urlPath of ['/v1/a/1', '/v1/b/2', '/other']) {
+        seen.length = 0;
+        const given = await request({ port: servedPort, path: urlPath, ...tls, headers: { host: 'api.example.no', 'x-request-id': 'req-1', 'x-forwarded-for': '203.0.113.7' } }, secure);
+        const minted = await request({ port: servedPort, path: urlPath, ...tls, headers: { host: 'api.example.no' } }, secure);
+        expect([given.status, minted.status]).toEqual([200, 200]);
+        expect(seen).toHaveLength(2);
+        for (const s of seen) {
+          expect({ urlPath, httpVersion: s.httpVersion }).toEqual({ urlPath, httpVersion: '1.1' });
+          expect({ urlPath, ...s.headers }).toMatchObject({
+            urlPath, host: 'api.example.no', 'x-real-ip': LOOPBACK, 'x-forwarded-proto': secure ? 'https' : 'http', 'x-gateway': 'oslo-1',
+          });
+          // Connection "" clears the header, so nginx can keep the upstream connection open.
+          expect({ urlPath, connection: s.headers.connection }).toEqual({ urlPath, connection: undefined });
+        }
+        expect(seen[0].headers).toMatchObject({ 'x-request-id': 'req-1', 'x-forwarded-for': `203.0.113.7, ${LOOPBACK}` });
+        expect(seen[1].headers['x-request-id']).toMatch(/^[0-9a-f]{32}$/);
+        expect(seen[1].headers['x-forwarded-for']).toBe(LOOPBACK);
+      }
+    });
   });
 
   describe('upstream keepalive', () => {
