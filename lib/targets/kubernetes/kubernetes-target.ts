@@ -589,7 +589,12 @@ export const MAX_CONFIG_MAP_BYTES = 1024 * 1024;
 
 /** An error when the files' resolved contents exceed what one ConfigMap may hold. */
 function configMapTooLarge(name: string, files: Workload['configFiles'], stack: TerraformStack): string[] {
-  const sizes = files.map((f) => ({ path: f.path, bytes: Buffer.byteLength(String(resolveAsStack(stack, f.content)), 'utf8') }));
+  let sizes: { path: string; bytes: number }[];
+  try {
+    sizes = files.map((f) => ({ path: f.path, bytes: Buffer.byteLength(String(resolveAsStack(stack, f.content)), 'utf8') }));
+  } catch {
+    return []; // a file that cannot be rendered yet (a gateway without routes) is reported by its own construct
+  }
   const total = sizes.reduce((sum, f) => sum + f.bytes, 0);
   if (total <= MAX_CONFIG_MAP_BYTES) return [];
   const largest = [...sizes].sort((a, b) => b.bytes - a.bytes)[0];
