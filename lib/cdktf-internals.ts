@@ -128,42 +128,50 @@ const MAX_DEPTH = 200; // cdktf's own guard against cycles: deeper values go to 
  * that may hold a token is resolved by cdktf's resolver with the path it would have had.
  */
 function leanStackResolve(scope: IConstruct, obj: unknown, preparing = false): unknown {
-  const delegate = (value: unknown, at: Path | undefined): unknown =>
-    privateResolveModule.resolve(value, { scope, preparing, resolver: TOKEN_RESOLVER, prefix: pathOf(at) });
+  // Where the walk is, as cdktf's path array (pushed and popped; copied only when a token needs it).
+  const at: string[] = [];
+  const delegate = (value: unknown): unknown =>
+    privateResolveModule.resolve(value, { scope, preparing, resolver: TOKEN_RESOLVER, prefix: [...at] });
+  const child = (value: unknown, key: string): unknown => {
+    at.push(key);
+    const r = walk(value);
+    at.pop(); // not in a finally: a throw ends this resolve, and `at` with it
+    return r;
+  };
 
-  const walk = (value: unknown, at: Path | undefined, depth: number): unknown => {
+  const walk = (value: unknown): unknown => {
     switch (typeof value) {
-      case 'string': return mayHoldToken(value) ? delegate(value, at) : value;
-      case 'number': return Math.abs(value) >= TOKEN_NUMBER_MAGNITUDE ? delegate(value, at) : value;
+      case 'string': return mayHoldToken(value) ? delegate(value) : value;
+      case 'number': return Math.abs(value) >= TOKEN_NUMBER_MAGNITUDE ? delegate(value) : value;
       case 'object': break;
-      case 'function': return delegate(value, at); // cdktf reports it
+      case 'function': return delegate(value); // cdktf reports it
       default: return value; // undefined, boolean, bigint, symbol
     }
     if (value === null || value instanceof Date) return value;
-    if (depth > MAX_DEPTH) return delegate(value, at);
+    if (at.length > MAX_DEPTH) return delegate(value);
     if (Array.isArray(value)) {
       if (value.some((x) => (typeof x === 'string' && x.includes('TfToken[')) || (typeof x === 'number' && Math.abs(x) >= TOKEN_NUMBER_MAGNITUDE))) {
-        return delegate(value, at); // list tokens resolve as a whole list
+        return delegate(value); // list tokens resolve as a whole list
       }
       // Copied only when something changes; cdktf drops undefined elements.
       let out: unknown[] | undefined;
       for (let i = 0; i < value.length; i++) {
-        const r = walk(value[i], { parent: at, key: String(i) }, depth + 1);
+        const r = child(value[i], String(i));
         if (out === undefined && (r !== value[i] || r === undefined)) out = value.slice(0, i);
         if (out !== undefined && r !== undefined) out.push(r);
       }
       return out ?? value;
     }
     const o = value as Record<string, unknown>;
-    if (typeof o.resolve === 'function' || isConstruct(o)) return delegate(value, at);
+    if (typeof o.resolve === 'function' || isConstruct(o)) return delegate(value);
     const keys = Object.keys(o);
-    if (keys.some((k) => k.includes('TfToken['))) return delegate(value, at);
+    if (keys.some((k) => k.includes('TfToken['))) return delegate(value);
     // Copied only when something changes; an undefined member must not reach deepMerge, which
     // deletes the key it names from the merged document.
     let out: Record<string, unknown> | undefined;
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i];
-      const r = walk(o[k], { parent: at, key: k }, depth + 1);
+      const r = child(o[k], k);
       if (out === undefined && (r !== o[k] || r === undefined)) {
         out = {};
         for (let j = 0; j < i; j++) out[keys[j]] = o[keys[j]];
@@ -172,16 +180,7 @@ function leanStackResolve(scope: IConstruct, obj: unknown, preparing = false): u
     }
     return out ?? o;
   };
-  return walk(obj, undefined, 0);
-}
-
-/** Where a value sits in the resolved object, built into cdktf's path array only when a token needs it. */
-interface Path { readonly parent: Path | undefined; readonly key: string }
-
-function pathOf(at: Path | undefined): string[] {
-  const keys: string[] = [];
-  for (let p = at; p; p = p.parent) keys.push(p.key);
-  return keys.reverse();
+  return walk(obj);
 }
 
 function isConstruct(x: Record<string, unknown>): boolean {
