@@ -68,7 +68,7 @@ describe('the plain-cdktf bench fixture synthesizes what ReferenceDeployment doe
     for (const s of [ours, plain]) {
       for (let i = 0; i < SERVICES; i++) {
         const configs = text(s, 'kubernetes_config_map_v1');
-        expect(configs).toContain(`location /v1/svc-${i} {`);
+        expect(configs).toContain(`proxy_pass http://svc-${i};`);
         expect(configs).toContain(`ensure_user 'svc-${i}'`);
         expect(configs).toMatch(new RegExp(`"name\\\\": \\\\"svc-${i}\\.svc-\\d+\\.changed\\\\"`));
         expect(text(s, 'kubernetes_secret_v1')).toContain(`"svc-${i}":"\${random_password.`);
