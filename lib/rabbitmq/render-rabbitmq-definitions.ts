@@ -79,5 +79,21 @@ export function renderRabbitMqDefinitions(input: RabbitMqDefinitionsSpecInput): 
         arguments: {},
       })),
   };
-  return `${JSON.stringify(definitions, null, 2)}\n`;
+  return jsonOneEntryPerLine(definitions);
+}
+
+/**
+ * JSON with each top-level key on its own line and each element of a top-level list on its own
+ * line, compact within: a plan's diff shows the queue or binding that changed, and a broker for
+ * thousands of services stays far below the 1 MiB a Kubernetes ConfigMap holds (indented JSON
+ * doubled it: ~380 bytes per service).
+ */
+function jsonOneEntryPerLine(value: Record<string, unknown>): string {
+  const entries = Object.entries(value).map(([key, v]) => {
+    const inner = Array.isArray(v) && v.length > 0
+      ? `[\n${v.map((e) => `    ${JSON.stringify(e)}`).join(',\n')}\n  ]`
+      : JSON.stringify(v);
+    return `  ${JSON.stringify(key)}: ${inner}`;
+  });
+  return `{\n${entries.join(',\n')}\n}\n`;
 }

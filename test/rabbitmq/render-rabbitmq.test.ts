@@ -126,6 +126,27 @@ describe('renderRabbitMqDefinitions', () => {
     expect(defs.bindings).toEqual([{ source: 'events', vhost: 'orders', destination: 'orders.created', destination_type: 'queue', routing_key: 'orders.*', arguments: {} }]);
   });
 
+  it('writes each queue and binding on a line of its own, compactly: a diff names what changed, 3,000 services fit a ConfigMap', () => {
+    const services = Array.from({ length: 3000 }, (_, i) => `svc-${i}`);
+    const json = renderRabbitMqDefinitions({
+      rabbitmqVersion: '3.13.7', queueMode: 'classic-mirrored', vhosts: ['platform'],
+      exchanges: [{ name: 'events', vhost: 'platform', type: 'topic' }],
+      queues: services.map((s, i) => ({ name: `${s}.svc-${(i + 1) % 3000}.changed`, vhost: 'platform' })),
+      bindings: services.map((s, i) => ({ vhost: 'platform', exchange: 'events', queue: `${s}.svc-${(i + 1) % 3000}.changed`, routingKey: `svc-${(i + 1) % 3000}.changed` })),
+    });
+    const defs = JSON.parse(json);
+    expect(defs.queues).toHaveLength(3000);
+    const lines = json.split('\n');
+    // Every queue and binding is one line that parses on its own.
+    const entries = lines.filter((l) => l.startsWith('    {')).map((l) => JSON.parse(l.replace(/,$/, '')));
+    expect(entries.filter((e) => e.destination_type === 'queue')).toEqual(defs.bindings);
+    expect(entries.filter((e) => e.durable !== undefined && e.type === undefined)).toEqual(defs.queues);
+    expect(lines.filter((l) => l.includes(`"destination":"svc-7.svc-8.changed"`))).toEqual([
+      '    {"source":"events","vhost":"platform","destination":"svc-7.svc-8.changed","destination_type":"queue","routing_key":"svc-8.changed","arguments":{}},',
+    ]);
+    expect(json.length / 3000).toBeLessThan(300); // indented, it was ~380 bytes per service
+  });
+
   it('quorum: no ha- anywhere, quorum queues, quorum default in vhost metadata', () => {
     const json = renderRabbitMqDefinitions({ ...topology, queueMode: 'quorum' });
     expect(json).not.toContain('ha-');
@@ -171,7 +192,8 @@ describe('version guard', () => {
   });
 
   it.each(['3.13.7', '3.13', '3.10.8'])('accepts classic mirroring on %s', (rabbitmqVersion) => {
-    expect(renderRabbitMqDefinitions({ ...topology, rabbitmqVersion, queueMode: 'classic-mirrored' })).toContain('"ha-mode": "all"');
+    const policies = JSON.parse(renderRabbitMqDefinitions({ ...topology, rabbitmqVersion, queueMode: 'classic-mirrored' })).policies;
+    expect(policies.map((p: { definition: object }) => p.definition)).toContainEqual({ 'ha-mode': 'all', 'ha-sync-mode': 'automatic' });
   });
 
   it('refuses text that names no version, and versions before quorum queues', () => {

@@ -600,7 +600,7 @@ function configMapTooLarge(name: string, files: Workload['configFiles'], stack: 
   const largest = [...sizes].sort((a, b) => b.bytes - a.bytes)[0];
   return [`ConfigMap "${name}" would hold ${total} bytes of config files (${largest.path}: ${largest.bytes}); ` +
     `Kubernetes refuses a ConfigMap over ${MAX_CONFIG_MAP_BYTES} bytes (1 MiB), so the apply would fail. ` +
-    'Split the workload (a gateway per group of routes) or shrink its files'];
+    'Split what the workload serves across more workloads (a second gateway or broker), or shrink its files'];
 }
 
 /** Policies match pod ports, not Service ports. */
