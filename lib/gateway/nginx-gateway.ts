@@ -7,7 +7,7 @@ import { coerceVersion, imageTagVersion, semver, strictVersion } from '../util/v
 import { parseComponentProps } from '../workload/component-props';
 import { DeployedWorkload, IWorkloadTarget, WorkloadTarget } from '../workload/target';
 import { ResourcesSchema, WorkloadPort, WorkloadProps, servicePortOf } from '../workload/workload';
-import { NginxConfSpec, NginxConfSpecSchema, RESOLVE_SINCE, TimeoutsSchema, nginxName, nginxSize, routePath } from './nginx-spec';
+import { NginxConfSpec, NginxConfSpecSchema, RESOLVE_SINCE, TimeoutsSchema, nginxName, nginxSize, routeKey, routePath } from './nginx-spec';
 import { renderNginxConf } from './render-nginx-conf';
 
 /** The image used when `image` is not set: nginx built to run as uid 101 on ports 8080/8443. */
@@ -86,11 +86,13 @@ const deployedWorkload = z.custom<DeployedWorkload>(
   { message: 'must be a deployed workload (what `target.deploy()` returns, or a component\'s `workload`)' },
 );
 
-/** A URI prefix the gateway forwards to a service. */
+/** A path the gateway forwards to a service. */
 export const GatewayRouteSchema = z.object({
   /**
-   * URI prefix (nginx prefix `location`): "/v1/orders" also matches "/v1/orders-export"; end it
-   * with "/" to match whole path segments only. Letters, digits and "._~/-" only.
+   * The path and its sub-paths: "/v1/orders" matches "/v1/orders", "/v1/orders/" and
+   * "/v1/orders/42?x=1", never "/v1/orders-export". A trailing slash changes nothing; "/" takes
+   * every path no other route matches; the longest matching route wins. Letters, digits and
+   * "._~/-" only.
    */
   path: routePath,
   /** The workload serving this route; it is told to admit the gateway on `port`. */
@@ -230,7 +232,7 @@ export interface NginxGatewayProps extends NginxGatewayOptions {
 
 /**
  * The platform's front door: nginx replicas that terminate TLS, rate-limit clients by address and
- * forward URI prefixes to services.
+ * forward paths (each with its sub-paths) to services, answering its own refusals as JSON.
  *
  * The gateway is one stateless, public workload (a LoadBalancer Service on Kubernetes, published
  * loopback ports on Docker) running the unprivileged nginx image as uid 101 on a read-only root
@@ -291,7 +293,7 @@ export class NginxGateway extends Construct {
       checkRoute(route, initialByPath, `${what}.routes[${i}]`, target, initialNames, traits, (routes) => gatewayConfSpec(o, traits, routes));
       initialNames.add(route, traits);
       initial.push(route);
-      initialByPath.set(route.path, route);
+      initialByPath.set(routeKey(route.path), route);
     });
 
     super(scope, id);
@@ -313,13 +315,13 @@ export class NginxGateway extends Construct {
     return [...this._routes];
   }
 
-  /** The route of exactly this path, if one was added. */
+  /** The route added with this path, if any (a trailing slash does not matter: "/a/" is the route "/a"). */
   public routeOf(path: string): GatewayRoute | undefined {
-    return this.byPath.get(path);
+    return this.byPath.get(routeKey(path));
   }
 
   /**
-   * Forwards requests whose path starts with `route.path` to `route.service` on `route.port`, and
+   * Forwards requests for `route.path` and its sub-paths to `route.service` on `route.port`, and
    * lets the service admit the gateway on that port. Validated now: a bad route throws a
    * SovereignStackError naming the prop, and is not added.
    */
@@ -347,7 +349,7 @@ export class NginxGateway extends Construct {
   private applyRoute(route: GatewayRoute): void {
     this.upstreamNames.add(route, this.traits);
     this._routes.push(route);
-    this.byPath.set(route.path, route);
+    this.byPath.set(routeKey(route.path), route);
     // The edge gateway -> service: on Kubernetes, the service's NetworkPolicy admits the gateway pods.
     route.service.allowFrom(this.workload, [route.port]);
   }
@@ -430,9 +432,12 @@ function checkRoute(
     throw new SovereignStackError(`invalid ${what}:\n  - ${what}.${prop}: ${message}`);
   };
   const service = route.service.workload;
-  const taken = existing.get(route.path);
-  if (taken) fail('path', `duplicate route path "${route.path}" (already routed to "${taken.service.workload.name}"); each path may be routed once`);
-  if (route.path === HEALTH_PATH) fail('path', `is the gateway's health endpoint (${HEALTH_PATH}); pick another path`);
+  const taken = existing.get(routeKey(route.path));
+  if (taken) {
+    const same = taken.path === route.path ? '' : `the same route as "${taken.path}", a trailing slash changes nothing; `;
+    fail('path', `duplicate route path "${route.path}" (${same}already routed to "${taken.service.workload.name}"); each path may be routed once`);
+  }
+  if (routeKey(route.path) === HEALTH_PATH) fail('path', `is the gateway's health endpoint (${HEALTH_PATH}); pick another path`);
   if (target instanceof WorkloadTarget && target.findWorkload(service.name) !== route.service) {
     fail('service', `"${service.name}" is not deployed on the gateway's target ${target.node.path}; deploy the service on the same target`);
   }

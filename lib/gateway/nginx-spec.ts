@@ -18,7 +18,7 @@ export const nginxName = boundedString(63, 'must be at most 63 characters')
     message: 'must start with a lower-case letter and contain only lower-case letters, digits, "_" and "-" (max 63)',
   });
 
-/** A URI prefix for a `location`: "/" followed by unreserved URI characters and "/". */
+/** A route's path: "/" followed by unreserved URI characters and "/". */
 export const routePath = boundedString(1024, 'must be at most 1024 characters')
   .regex(/^\/[A-Za-z0-9._~/-]*$/, { message: 'must be "/" followed only by letters, digits and "._~/-"' })
   .refine((p) => !p.split('/').includes('..'), { message: 'must not contain ".." segments' });
@@ -44,6 +44,23 @@ const positiveInt = (max: number) =>
   z.number().int({ message: 'must be an integer' }).min(1, { message: 'must be at least 1' }).max(max, { message: `must be at most ${max}` });
 const nonNegativeInt = (max: number) =>
   z.number().int({ message: 'must be an integer' }).min(0, { message: 'must be at least 0' }).max(max, { message: `must be at most ${max}` });
+
+/**
+ * What a route path matches, as rendered: the path itself and its sub-paths. Trailing slashes do
+ * not change that ("/v1/orders/" routes what "/v1/orders" routes), so two paths with the same key
+ * are the same route; "/" (or "//") is the catch-all.
+ */
+export function routeKey(path: string): string {
+  return path.replace(/\/+$/, '') || '/';
+}
+
+/**
+ * Retry-After (seconds) of a 503 the gateway answers itself: no backend of the route took the
+ * connection (every one refused it, or the passive health check has left them all out). Long
+ * enough that clients back off instead of spinning, short enough to come back soon after a pod
+ * restarts; the default health check tries a left-out server again after 10 s.
+ */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 
 /** Request headers the gateway sets itself; users may not override them. */
 const RESERVED_REQUEST_HEADERS = ['host', 'connection', 'x-real-ip', 'x-forwarded-for', 'x-forwarded-proto', 'x-request-id'];
@@ -157,11 +174,13 @@ export const UpstreamSchema = z.strictObject({
     .max(65536, { message: 'must be at most 65536' }).default(64),
 });
 
-/** A URI prefix routed to an upstream. */
+/** A path routed to an upstream. */
 export const RouteSchema = z.strictObject({
   /**
-   * URI prefix (nginx prefix `location`). "/v1/orders" also matches "/v1/orders-export"; end it
-   * with "/" to match whole path segments only.
+   * The path and its sub-paths: "/v1/orders" matches "/v1/orders", "/v1/orders/" and
+   * "/v1/orders/42?x=1", never "/v1/orders-export" (rendered as `location = /v1/orders` and
+   * `location /v1/orders/`). A trailing slash changes nothing; "/" routes every path no other
+   * route matches. The longest matching route wins.
    */
   path: routePath,
   /** Name of the upstream that serves this route. */
@@ -312,7 +331,7 @@ export const NginxConfSpecSchema = z
     defaultRateLimit: nginxName.optional(),
     /** Backend groups. */
     upstreams: z.array(UpstreamSchema).min(1, { message: 'must list at least one upstream' }),
-    /** URI prefixes and the upstream serving each. */
+    /** Paths (each with its sub-paths) and the upstream serving each. */
     routes: z.array(RouteSchema).min(1, { message: 'must list at least one route' }),
     /**
      * Backend timeouts.
@@ -369,7 +388,7 @@ export const NginxConfSpecSchema = z
     if (spec.defaultRateLimit !== undefined && !limits.has(spec.defaultRateLimit)) {
       ctx.addIssue({ code: 'custom', path: ['defaultRateLimit'], message: `names no rate limit in rateLimits (known: ${known(limits)})` });
     }
-    const paths = new Set<string>();
+    const paths = new Map<string, string>();
     spec.routes.forEach((route, i) => {
       if (!upstreams.has(route.upstream)) {
         ctx.addIssue({ code: 'custom', path: ['routes', i, 'upstream'], message: `names no upstream in upstreams (known: ${known(upstreams)})` });
@@ -377,11 +396,17 @@ export const NginxConfSpecSchema = z
       if (route.rateLimit !== undefined && !limits.has(route.rateLimit)) {
         ctx.addIssue({ code: 'custom', path: ['routes', i, 'rateLimit'], message: `names no rate limit in rateLimits (known: ${known(limits)})` });
       }
-      if (paths.has(route.path)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'path'], message: `duplicate route path "${route.path}"` });
-      if (route.path === spec.healthPath) {
+      const key = routeKey(route.path);
+      const same = paths.get(key);
+      if (same !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['routes', i, 'path'], message: same === route.path
+          ? `duplicate route path "${route.path}"`
+          : `duplicate route path "${route.path}": it routes the same paths as "${same}" (a trailing slash changes nothing)` });
+      }
+      if (key === spec.healthPath) {
         ctx.addIssue({ code: 'custom', path: ['routes', i, 'path'], message: `is the health endpoint (healthPath); pick another path or healthPath` });
       }
-      paths.add(route.path);
+      if (same === undefined) paths.set(key, route.path);
     });
     if (spec.tls && spec.httpPort === spec.httpsPort) {
       ctx.addIssue({ code: 'custom', path: ['httpsPort'], message: 'must differ from httpPort' });

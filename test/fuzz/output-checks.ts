@@ -28,21 +28,25 @@ export function checkNginxConf(conf: string, spec: NginxConfSpec): void {
       depth++;
       const head = line.split(' ')[0];
       if (head in counts) counts[head as keyof typeof counts]++;
-      else if (!['events', 'http', 'map'].includes(head)) fail(`nginx.conf opens an unexpected block: ${line}`, conf);
+      else if (!['events', 'http', 'map', 'if'].includes(head)) fail(`nginx.conf opens an unexpected block: ${line}`, conf);
       continue;
     }
     if (!line.endsWith(';')) fail(`nginx.conf has a line that is no statement: ${JSON.stringify(line)}`, conf);
     // One statement per line: no ";" "{" "}" inside it, except in the fixed log format and quoted 404 body.
     const inner = line.slice(0, -1);
     if (/[;{}]/.test(inner.replace(/'[^']*'/g, "''"))) fail(`nginx.conf has two statements on one line: ${line}`, conf);
-    if (!/^([a-z_0-9]+|"")(\s|$)/.test(line)) fail(`nginx.conf has a statement that starts with no directive name: ${line}`, conf);
+    if (!/^([a-z_0-9]+|"[^"]*")(\s|$)/.test(line)) fail(`nginx.conf has a statement that starts with no directive name: ${line}`, conf);
   }
   if (depth !== 0) fail('nginx.conf leaves a block open', conf);
   const tls = spec.tls !== undefined;
   if (counts.server !== (tls ? 2 : 1)) fail(`nginx.conf has ${counts.server} server blocks, expected ${tls ? 2 : 1}`, conf);
   if (counts.upstream !== spec.upstreams.length) fail(`nginx.conf has ${counts.upstream} upstreams, expected ${spec.upstreams.length}`, conf);
-  const fallback = spec.routes.some((r) => r.path === '/') ? 0 : 1;
-  const expected = spec.routes.length + 1 + fallback + (tls ? 2 : 0);
+  // Each route: `= /p` and `/p/` ("/" alone: one prefix); the health endpoint, the 404 fallback
+  // and the named locations of the JSON refusals (429 only with a rate limit).
+  const routeLocations = spec.routes.reduce((n, r) => n + ((r.path.replace(/\/+$/, '') || '/') === '/' ? 1 : 2), 0);
+  const fallback = spec.routes.some((r) => /^\/+$/.test(r.path)) ? 0 : 1;
+  const refusals = (spec.rateLimits?.length ? 1 : 0) + 2;
+  const expected = routeLocations + 1 + fallback + refusals + (tls ? 2 : 0);
   if (counts.location !== expected) fail(`nginx.conf has ${counts.location} locations, expected ${expected}`, conf);
   if (/burst=0\b|delay=0\b/.test(conf)) fail('nginx.conf has burst=0 or delay=0 (nginx -t refuses both)', conf);
 }

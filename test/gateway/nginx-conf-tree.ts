@@ -85,3 +85,16 @@ export function effectiveLocation(conf: string, header: string, only: (name: str
   if (found.length !== 1) throw new Error(`expected one block "${header}", found ${found.length} in:\n${conf}`);
   return effectiveDirectives(found[0], only);
 }
+
+/**
+ * What a route's locations get: the exact one (`= /v1/orders`) and the sub-path one
+ * (`/v1/orders/`), which must get the same; "/" has one prefix location. Throws if they differ.
+ */
+export function effectiveRoute(conf: string, routePath: string, only: (name: string) => boolean = routeDirective): string[] {
+  const key = routePath.replace(/\/+$/, '') || '/';
+  const [first, ...others] = (key === '/' ? ['location /'] : [`location = ${key}`, `location ${key}/`]).map((h) => ({ h, lines: effectiveLocation(conf, h, only) }));
+  for (const o of others) {
+    if (o.lines.join('\n') !== first.lines.join('\n')) throw new Error(`"${first.h}" and "${o.h}" differ:\n${first.lines.join('\n')}\n---\n${o.lines.join('\n')}`);
+  }
+  return first.lines;
+}

@@ -4,7 +4,7 @@ import { DeployedWorkload, DockerTarget, IWorkloadTarget, KubernetesTarget, OSLO
 import { NginxGateway, NginxGatewayOptions } from '../../lib/gateway/nginx-gateway';
 import { dockerFiles, dockerReplicas, findByName, newStack, resourcesOf, synthJson } from '../support/synth';
 import { userErrorOf } from '../support/errors';
-import { effectiveLocation } from './nginx-conf-tree';
+import { effectiveRoute } from './nginx-conf-tree';
 
 const CONF_KEY = 'etc_nginx_nginx.conf';
 const GATEWAY_SELECTOR = { pod_selector: { match_labels: { 'app.kubernetes.io/name': 'gateway' } } };
@@ -77,11 +77,11 @@ describe('NginxGateway on Kubernetes', () => {
     // Pods listen on the container port (8080), whatever port the Service maps (80).
     expect(conf).toMatch(/upstream invoices \{\n\s+zone upstream_invoices 64k;\n\s+server invoices-headless\.platform\.svc\.cluster\.local:8080 resolve max_fails=3;\n\s+keepalive 32;\n\s+\}/);
     // The gateway's limit and proxy settings are inherited from the server; a route's own limit replaces its limit.
-    expect(effectiveLocation(conf, 'location /v1/orders', (n) => n === 'limit_req' || n === 'proxy_pass'))
+    expect(effectiveRoute(conf, '/v1/orders', (n) => n === 'limit_req' || n === 'proxy_pass'))
       .toEqual(['limit_req zone=gateway-default burst=20 nodelay;', 'proxy_pass http://orders;']);
-    expect(effectiveLocation(conf, 'location /v1/invoices', (n) => n === 'limit_req' || n === 'proxy_pass'))
+    expect(effectiveRoute(conf, '/v1/invoices', (n) => n === 'limit_req' || n === 'proxy_pass'))
       .toEqual(['limit_req zone=route-v1-invoices burst=120 nodelay;', 'proxy_pass http://invoices;']);
-    expect(effectiveLocation(conf, 'location /v1/invoices')).toContain('proxy_set_header X-Request-ID $gateway_request_id;');
+    expect(effectiveRoute(conf, '/v1/invoices')).toContain('proxy_set_header X-Request-ID $gateway_request_id;');
     expect(conf).toContain('server_name api.example.no;');
     expect(conf).toContain('ssl_certificate /etc/nginx/tls/tls.crt;');
     expect(conf).toContain('ssl_certificate_key /etc/nginx/tls/tls.key;');
@@ -133,7 +133,8 @@ describe('NginxGateway on Kubernetes', () => {
       routes: [{ path: '/v1/orders', service: orders, port: 8080 }, { path: '/v2/orders/', service: orders, port: 8080 }],
     });
     const conf = gateway.renderConfig();
-    expect(conf.match(/^ {4}upstream /gm)).toHaveLength(1);
+    expect(conf.match(/^\tupstream /gm)).toHaveLength(1);
+    expect(conf).toContain('location = /v2/orders {');
     expect(conf).toContain('location /v2/orders/ {');
     expect(conf).not.toContain('limit_req zone'); // no rate limit asked for
     expect(conf).not.toContain('ssl_certificate');
@@ -291,6 +292,12 @@ describe('NginxGateway validation', () => {
     const orders = gateway.routes[0].service;
     expect(userErrorOf(() => gateway.addRoute({ path: '/v1/orders', service: orders, port: 8080 })))
       .toMatch(/route\.path: duplicate route path "\/v1\/orders" \(already routed to "orders"\)/);
+    // "/v1/orders/" routes the same paths as "/v1/orders": nginx would get the same two locations twice.
+    expect(userErrorOf(() => gateway.addRoute({ path: '/v1/orders/', service: orders, port: 8080 })))
+      .toMatch(/route\.path: duplicate route path "\/v1\/orders\/" \(the same route as "\/v1\/orders", a trailing slash changes nothing; already routed to "orders"\)/);
+    expect(gateway.routeOf('/v1/orders/')?.path).toBe('/v1/orders');
+    expect(userErrorOf(() => gateway.addRoute({ path: '/healthz/', service: orders, port: 8080 })))
+      .toMatch(/route\.path: is the gateway's health endpoint/);
     expect(userErrorOf(() => gateway.addRoute({ path: '/v1/other', service: orders, port: 9999 })))
       .toMatch(/route\.port: service "orders" has no port 9999 \(its ports: 8080\)/);
     expect(userErrorOf(() => gateway.addRoute({ path: '/healthz', service: orders, port: 8080 })))

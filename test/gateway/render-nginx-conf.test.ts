@@ -3,7 +3,7 @@ import { NginxConfSpec, NginxConfSpecSchema } from '../../lib/gateway/nginx-spec
 import { NginxLocation, inheritFromServer, renderNginxConf } from '../../lib/gateway/render-nginx-conf';
 import { SovereignStackError } from '../../lib/util/errors';
 import { nginxSpec } from '../fuzz/generators';
-import { blocksOf, directiveName, effectiveDirectives, effectiveLocation, parseConf, routeDirective } from './nginx-conf-tree';
+import { blocksOf, directiveName, effectiveDirectives, effectiveRoute, parseConf, routeDirective } from './nginx-conf-tree';
 
 const base: NginxConfSpec = {
   nginxVersion: '1.22.1',
@@ -97,13 +97,13 @@ describe('renderNginxConf: rate limits', () => {
     expect(conf).toContain('limit_req_zone $binary_remote_addr zone=login:1m rate=30r/m;');
     expect(conf).toContain('limit_req_zone $binary_remote_addr zone=bulk:10m rate=2r/s;');
     // Each route is limited by exactly one zone: its own, or the default one it inherits.
-    const limits = (path: string) => effectiveLocation(conf, `location ${path}`, (n) => n === 'limit_req');
+    const limits = (path: string) => effectiveRoute(conf, path, (n) => n === 'limit_req');
     expect(limits('/v1/orders')).toEqual(['limit_req zone=api burst=20 nodelay;']);
     expect(limits('/v1/login')).toEqual(['limit_req zone=login burst=6 delay=2;']);
     expect(limits('/v1/export/')).toEqual(['limit_req zone=bulk burst=4;']);
     // A route with a zone of its own sets it in its location, which replaces the inherited one.
-    expect(blockOf(conf, 'location /v1/login')).toContain('limit_req zone=login burst=6 delay=2;');
-    expect(blockOf(conf, 'location /v1/orders').some((l) => l.startsWith('limit_req'))).toBe(false);
+    for (const header of ['location = /v1/login', 'location /v1/login/']) expect(blockOf(conf, header)).toContain('limit_req zone=login burst=6 delay=2;');
+    expect(blockOf(conf, 'location = /v1/orders').some((l) => l.startsWith('limit_req'))).toBe(false);
   });
 
   it('never rate limits or logs the health endpoint', () => {
@@ -114,7 +114,7 @@ describe('renderNginxConf: rate limits', () => {
 
   it('leaves routes unlimited without a default or own limit', () => {
     const conf = renderNginxConf({ ...base, defaultRateLimit: undefined });
-    expect(effectiveLocation(conf, 'location /v1/orders', (n) => n === 'limit_req')).toEqual([]);
+    expect(effectiveRoute(conf, '/v1/orders', (n) => n === 'limit_req')).toEqual([]);
     expect(conf).toContain('limit_req_zone $binary_remote_addr zone=api:10m rate=10r/s;');
   });
 });
@@ -146,7 +146,7 @@ describe('renderNginxConf: upstreams and proxying', () => {
   });
 
   it('proxies with HTTP/1.1, forwarding headers, timeouts and bounded retries (idempotent only)', () => {
-    const loc = effectiveLocation(renderNginxConf({ ...base, timeouts: { connectSeconds: 3 }, retries: { tries: 3, timeoutSeconds: 5 } }), 'location /v1/orders');
+    const loc = effectiveRoute(renderNginxConf({ ...base, timeouts: { connectSeconds: 3 }, retries: { tries: 3, timeoutSeconds: 5 } }), '/v1/orders');
     for (const d of [
       'proxy_pass http://orders;',
       'proxy_http_version 1.1;',
@@ -171,7 +171,7 @@ describe('renderNginxConf: upstreams and proxying', () => {
 
   /** The rendered proxy timeouts of the route, in seconds. */
   function proxyTimeouts(spec: NginxConfSpec): { connect: number; read: number; send: number; tries: number; nextUpstream: number } {
-    const loc = effectiveLocation(renderNginxConf(spec), 'location /v1/orders');
+    const loc = effectiveRoute(renderNginxConf(spec), '/v1/orders');
     const seconds = (directive: string): number => {
       const value = loc.map((l) => new RegExp(`^${directive} (\\d+)s?;$`).exec(l)?.[1]).find((v) => v !== undefined);
       if (value === undefined) throw new Error(`no ${directive} in ${loc.join('\n')}`);
@@ -218,7 +218,7 @@ describe('renderNginxConf: upstreams and proxying', () => {
   it('adds validated extra request and response headers', () => {
     const conf = renderNginxConf({ ...base, responseHeaders: { 'X-Frame-Options': 'DENY' }, requestHeaders: { 'X-Gateway': 'oslo-1' } });
     expect(conf).toContain('add_header X-Frame-Options "DENY" always;');
-    expect(effectiveLocation(conf, 'location /v1/orders')).toContain('proxy_set_header X-Gateway "oslo-1";');
+    expect(effectiveRoute(conf, '/v1/orders')).toContain('proxy_set_header X-Gateway "oslo-1";');
   });
 });
 
@@ -289,7 +289,7 @@ describe('renderNginxConf: listeners and TLS', () => {
 
   it('moves routes to the https server with modern TLS and HSTS; plain http redirects except health', () => {
     const conf = renderNginxConf({ ...base, tls, listenAddress: '127.0.0.1' });
-    const servers = conf.split('\n    server {').slice(1);
+    const servers = conf.split('\n\tserver {').slice(1);
     expect(servers).toHaveLength(2);
     const [https, http] = servers;
     for (const d of [
@@ -301,7 +301,8 @@ describe('renderNginxConf: listeners and TLS', () => {
       'ssl_session_tickets off;',
       'ssl_session_timeout 1d;',
       'add_header Strict-Transport-Security "max-age=63072000" always;',
-      'location /v1/orders {',
+      'location = /v1/orders {',
+      'location /v1/orders/ {',
     ]) {
       expect(https).toContain(d);
     }
@@ -379,11 +380,11 @@ describe('renderNginxConf: what every route shares is written once and inherited
       expect({ line, times: occurrences(conf, line) }).toEqual({ line, times: line.startsWith('limit_req') ? 2 : 1 }); // + the 404 fallback's own
     }
     const servers = blocksOf(parseConf(conf), 'server');
-    const routed = servers.find((s) => s.blocks.some((b) => b.header === 'location /v1/svc-0'))!;
+    const routed = servers.find((s) => s.blocks.some((b) => b.header === 'location = /v1/svc-0'))!;
     expect(routed.directives).toEqual(expect.arrayContaining(['proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;', 'limit_req zone=api burst=20 nodelay;']));
     for (const route of spec.routes) {
-      expect(blockOf(conf, `location ${route.path}`)).toEqual([`proxy_pass http://${route.upstream};`]);
-      expect(effectiveLocation(conf, `location ${route.path}`)).toEqual(fullRouteDirectives(spec, route));
+      for (const header of [`location = ${route.path}`, `location ${route.path}/`]) expect(blockOf(conf, header)).toEqual([`proxy_pass http://${route.upstream};`]);
+      expect(effectiveRoute(conf, route.path)).toEqual(fullRouteDirectives(spec, route));
     }
     // The plain-HTTP server of TLS mode proxies nothing and inherits nothing of the routes.
     for (const other of servers.filter((s) => s !== routed)) expect(other.directives.filter((d) => routeDirective(directiveName(d)))).toEqual([]);
@@ -401,17 +402,21 @@ describe('renderNginxConf: what every route shares is written once and inherited
       routes: [...many.routes, { path: '/v1/login', upstream: 'svc-0', rateLimit: 'login' }],
     };
     const conf = renderNginxConf(spec);
-    expect(blockOf(conf, 'location /v1/login')).toEqual(['limit_req zone=login burst=6;', 'proxy_pass http://svc-0;']);
-    expect(effectiveLocation(conf, 'location /v1/login')).toEqual(fullRouteDirectives(spec, spec.routes.at(-1)!));
-    expect(effectiveLocation(conf, 'location /v1/svc-1')).toEqual(fullRouteDirectives(spec, spec.routes[1]));
+    // 30 r/m: its 429 says Retry-After 2 (one token), the server's 1.
+    for (const header of ['location = /v1/login', 'location /v1/login/']) {
+      expect(blockOf(conf, header)).toEqual(['limit_req zone=login burst=6;', 'set $gateway_retry_after 2;', 'proxy_pass http://svc-0;']);
+    }
+    expect(effectiveRoute(conf, '/v1/login')).toEqual(fullRouteDirectives(spec, spec.routes.at(-1)!));
+    expect(effectiveRoute(conf, '/v1/svc-1')).toEqual(fullRouteDirectives(spec, spec.routes[1]));
   });
 
   it('never moves a limit into the server that a route without one would inherit', () => {
     const spec: NginxConfSpec = { ...many, defaultRateLimit: undefined, routes: [{ ...many.routes[0], rateLimit: 'api' }, ...many.routes.slice(1)] };
     const conf = renderNginxConf(spec);
-    expect(occurrences(conf, 'limit_req zone=')).toBe(1);
-    expect(blockOf(conf, 'location /v1/svc-0')).toContain('limit_req zone=api burst=20 nodelay;');
-    for (const route of spec.routes) expect(effectiveLocation(conf, `location ${route.path}`)).toEqual(fullRouteDirectives(spec, route));
+    expect(occurrences(conf, 'limit_req zone=')).toBe(2); // the route's two locations
+    expect(blockOf(conf, 'location = /v1/svc-0')).toContain('limit_req zone=api burst=20 nodelay;');
+    expect(blockOf(conf, 'location /v1/svc-0/')).toContain('limit_req zone=api burst=20 nodelay;');
+    for (const route of spec.routes) expect(effectiveRoute(conf, route.path)).toEqual(fullRouteDirectives(spec, route));
   });
 
   it('gives every route of any valid spec exactly what it had written out in full, and the proxy headers once', () => {
@@ -419,7 +424,7 @@ describe('renderNginxConf: what every route shares is written once and inherited
       .filter((spec) => NginxConfSpecSchema.safeParse(spec).success);
     fc.assert(fc.property(specs, (spec) => {
       const conf = renderNginxConf(spec);
-      for (const route of spec.routes) expect(effectiveLocation(conf, `location ${route.path}`)).toEqual(fullRouteDirectives(spec, route));
+      for (const route of spec.routes) expect(effectiveRoute(conf, route.path)).toEqual(fullRouteDirectives(spec, route));
       expect(occurrences(conf, 'proxy_set_header X-Request-ID $gateway_request_id;')).toBe(1);
     }), { seed: 20261130, numRuns: 300 });
   });
@@ -508,15 +513,16 @@ describe('inheritFromServer: nginx inheritance for any set of locations', () => 
 });
 
 describe('renderNginxConf: size', () => {
-  it('renders 3,000 services (routes and upstreams) in well under the 1 MiB a ConfigMap holds, at most 275 bytes a service', () => {
+  it('renders 3,000 services (routes and upstreams) in well under the 1 MiB a ConfigMap holds, at most 295 bytes a service', () => {
     const one = Buffer.byteLength(renderNginxConf(platformSpec(1)));
     const conf = renderNginxConf(platformSpec(3000));
     const bytes = Buffer.byteLength(conf);
     const perService = (bytes - one) / 2999;
     // Was ~1,040 bytes a service (3.1 MB at 3,000): every location repeated a dozen proxy
-    // directives and every upstream nginx's defaults.
-    expect(perService).toBeLessThanOrEqual(275);
-    expect(bytes).toBeLessThan(0.8 * 1024 * 1024);
+    // directives and every upstream nginx's defaults. Then 269 with one prefix location a route;
+    // exact routes take two (`= /p` and `/p/`), ~292 with tab indentation (~340 with 4 spaces).
+    expect(perService).toBeLessThanOrEqual(295);
+    expect(bytes).toBeLessThan(0.85 * 1024 * 1024);
     expect(occurrences(conf, 'proxy_set_header Host $host;')).toBe(1);
   });
 });
@@ -584,5 +590,121 @@ describe('NginxConfSpecSchema: errors name the prop path', () => {
   it('reports every problem at once, one line each', () => {
     const message = errorOf({ ...base, httpPort: 0, routes: [{ path: 'no-slash', upstream: 'nope' }] });
     expect(message.split('\n').filter((l) => l.startsWith('  - '))).toHaveLength(3);
+  });
+});
+
+describe('renderNginxConf: a route matches its path and sub-paths only', () => {
+  /** The location headers of the server that proxies, in order. */
+  const locations = (conf: string) => blocksOf(parseConf(conf), 'server')[0].blocks.map((b) => b.header);
+
+  it('renders `= /p` and `/p/` with the same settings, and no bare prefix that would take "/pXYZ"', () => {
+    const conf = renderNginxConf({ ...base, routes: [{ path: '/v1/orders', upstream: 'orders' }, { path: '/v1/login', upstream: 'orders', rateLimit: 'api' }] });
+    expect(locations(conf).filter((h) => h.includes('/v1/'))).toEqual(['location = /v1/orders', 'location /v1/orders/', 'location = /v1/login', 'location /v1/login/']);
+    expect(conf).not.toMatch(/location \/v1\/orders \{/);
+    // effectiveRoute throws unless both locations get the same in effect.
+    expect(effectiveRoute(conf, '/v1/orders')).toContain('proxy_pass http://orders;');
+  });
+
+  it('ignores a trailing slash ("/v1/orders/" is the route "/v1/orders"), and renders "/" as one catch-all prefix', () => {
+    const slash = renderNginxConf({ ...base, routes: [{ path: '/v1/orders//', upstream: 'orders' }] });
+    expect(slash).toBe(renderNginxConf(base));
+    const root = renderNginxConf({ ...base, routes: [{ path: '/', upstream: 'orders' }, { path: '/v1/orders', upstream: 'orders' }] });
+    expect(locations(root)).toEqual(['location = /healthz', 'location /', 'location = /v1/orders', 'location /v1/orders/',
+      'location @gateway_too_many_requests', 'location @gateway_unavailable', 'location @gateway_timeout']);
+    expect(root).not.toContain('location = / {');
+  });
+
+  it('renders a route nested under another as locations of its own (the longer one wins in nginx)', () => {
+    const conf = renderNginxConf({ ...base, upstreams: [...base.upstreams, { name: 'admin', servers: [{ host: 'admin', port: 80 }] }],
+      routes: [{ path: '/v1/orders', upstream: 'orders' }, { path: '/v1/orders/admin', upstream: 'admin' }] });
+    expect(effectiveRoute(conf, '/v1/orders/admin', (n) => n === 'proxy_pass')).toEqual(['proxy_pass http://admin;']);
+    expect(effectiveRoute(conf, '/v1/orders', (n) => n === 'proxy_pass')).toEqual(['proxy_pass http://orders;']);
+  });
+
+  it.each([
+    ['the same path with a trailing slash', [{ path: '/v1/orders', upstream: 'orders' }, { path: '/v1/orders/', upstream: 'orders' }],
+      /nginxConf\.routes\[1\]\.path: duplicate route path "\/v1\/orders\/": it routes the same paths as "\/v1\/orders"/],
+    ['the health path with a trailing slash', [{ path: '/healthz/', upstream: 'orders' }], /nginxConf\.routes\[0\]\.path: is the health endpoint/],
+  ])('refuses %s (nginx would get one location twice)', (_name, routes, expected) => {
+    expect(errorOf({ ...base, routes })).toMatch(expected);
+  });
+});
+
+describe('renderNginxConf: refusals the gateway makes itself are JSON', () => {
+  const refusal = (conf: string, name: string) => blockOf(conf, `location @gateway_${name}`);
+  const bodyOf = (lines: string[], status: number) => {
+    const line = lines.find((l) => l.startsWith(`return ${status} `));
+    if (!line) throw new Error(`no return ${status} in ${lines.join('\n')}`);
+    return JSON.parse(/'(.*)'/.exec(line)![1]);
+  };
+
+  it('sends 429, 502, 503 and 504 to named locations that choose the status (`=`), in the server that proxies only', () => {
+    const conf = renderNginxConf({ ...base, tls });
+    const [https, redirect] = blocksOf(parseConf(conf), 'server');
+    expect(https.directives.filter((d) => d.startsWith('error_page'))).toEqual([
+      'error_page 429 = @gateway_too_many_requests;', 'error_page 502 503 = @gateway_unavailable;', 'error_page 504 = @gateway_timeout;',
+    ]);
+    expect(redirect.directives.some((d) => d.startsWith('error_page'))).toBe(false);
+    // A backend's own error responses pass through: nginx intercepts only its own.
+    expect(conf).not.toContain('proxy_intercept_errors');
+  });
+
+  it('answers {"error","status"} as application/json with the request id, keeping the server\'s headers (add_header here replaces them)', () => {
+    const conf = renderNginxConf({ ...base, tls, responseHeaders: { 'X-Frame-Options': 'DENY' } });
+    for (const [name, statuses] of [['too_many_requests', [429]], ['unavailable', [502, 503]], ['timeout', [504]]] as const) {
+      const lines = refusal(conf, name);
+      expect(lines).toEqual(expect.arrayContaining([
+        'default_type application/json;', 'add_header X-Request-ID $gateway_request_id always;',
+        'add_header Strict-Transport-Security "max-age=63072000" always;', 'add_header X-Frame-Options "DENY" always;',
+      ]));
+      for (const status of statuses) expect(bodyOf(lines, status)).toEqual({ error: expect.any(String), status });
+    }
+  });
+
+  it('503, not 502, when the last attempt reached no backend ($upstream_connect_time ends in "-"), with Retry-After then only', () => {
+    const conf = renderNginxConf(base);
+    expect(blockOf(conf, 'map $upstream_connect_time $gateway_backend_reached')).toEqual(['"~[0-9]$" 1;', 'default "";']);
+    expect(blockOf(conf, 'map $gateway_backend_reached $gateway_unavailable_retry_after')).toEqual(['"" 5;', 'default "";']);
+    const unavailable = blocksOf(parseConf(conf), 'location @gateway_unavailable')[0];
+    expect(unavailable.directives).toContain('add_header Retry-After $gateway_unavailable_retry_after always;');
+    expect(unavailable.directives.at(-1)).toBe(`return 503 '{"error":"service unavailable","status":503}';`);
+    expect(unavailable.blocks.map((b) => [b.header, b.directives])).toEqual([['if ($gateway_backend_reached)', [`return 502 '{"error":"bad gateway","status":502}';`]]]);
+    // The map's regex as nginx applies it to $upstream_connect_time values.
+    const reached = (v: string) => /[0-9]$/.test(v);
+    expect(['0.001', '-, 0.000', '0.004, 0.002'].map(reached)).toEqual([true, true, true]);
+    expect(['-', '0.001, -', '-, -', ''].map(reached)).toEqual([false, false, false, false]);
+  });
+
+  it.each([
+    ['10 r/s', { ratePerSecond: 10 }, 1],
+    ['1 r/s', { ratePerSecond: 1 }, 1],
+    ['60 r/m', { ratePerMinute: 60 }, 1],
+    ['30 r/m', { ratePerMinute: 30 }, 2],
+    ['7 r/m', { ratePerMinute: 7 }, 9],
+    ['1 r/m', { ratePerMinute: 1 }, 60],
+  ])('429 Retry-After is one token of the zone, rounded up: %s -> %ss', (_name, rate, seconds) => {
+    const conf = renderNginxConf({ ...base, rateLimits: [{ name: 'api', burst: 5, ...rate }] });
+    expect(refusal(conf, 'too_many_requests')).toContain(`add_header Retry-After ${seconds} always;`);
+    expect(conf).not.toContain('$gateway_retry_after');
+  });
+
+  it('a route whose zone asks for another Retry-After sets it in its locations; the server sets the default zone\'s', () => {
+    const conf = renderNginxConf({
+      ...base,
+      rateLimits: [...base.rateLimits!, { name: 'login', ratePerMinute: 6, burst: 2 }, { name: 'fast', ratePerSecond: 50 }],
+      routes: [{ path: '/v1/orders', upstream: 'orders' }, { path: '/v1/login', upstream: 'orders', rateLimit: 'login' }, { path: '/v1/fast', upstream: 'orders', rateLimit: 'fast' }],
+    });
+    expect(blocksOf(parseConf(conf), 'server')[0].directives).toContain('set $gateway_retry_after 1;');
+    expect(refusal(conf, 'too_many_requests')).toContain('add_header Retry-After $gateway_retry_after always;');
+    expect(blockOf(conf, 'location = /v1/login')).toContain('set $gateway_retry_after 10;');
+    expect(blockOf(conf, 'location /v1/login/')).toContain('set $gateway_retry_after 10;');
+    for (const header of ['location = /v1/orders', 'location = /v1/fast']) expect(blockOf(conf, header).some((l) => l.startsWith('set '))).toBe(false);
+  });
+
+  it('has no 429 page without rate limits (nothing answers 429)', () => {
+    const conf = renderNginxConf({ ...base, rateLimits: [], defaultRateLimit: undefined });
+    expect(conf).not.toContain('@gateway_too_many_requests');
+    expect(conf).not.toContain('error_page 429');
+    expect(conf).toContain('error_page 502 503 = @gateway_unavailable;');
   });
 });

@@ -104,6 +104,12 @@ describeWithServer('nginx', findBinary(['/usr/sbin/nginx', 'nginx']), 'NginxGate
     const unrouted = await request(`https://127.0.0.1:${PORTS.https}/v2/nothing`);
     expect(unrouted.status).toBe(404);
     expect(JSON.parse(unrouted.body)).toEqual({ error: 'no route for this path' });
+    // A route takes its path and sub-paths, not every path that starts with it.
+    expect(await request(`https://127.0.0.1:${PORTS.https}/v1/orders?page=2`)).toEqual(expect.objectContaining({ status: 200, body: 'orders /v1/orders?page=2 https' }));
+    for (const leak of ['/v1/ordersXYZ', '/v1/orders-evil', '/v1/invoices.csv']) {
+      const r = await request(`https://127.0.0.1:${PORTS.https}${leak}`);
+      expect({ leak, status: r.status, body: r.body }).toEqual({ leak, status: 404, body: '{"error":"no route for this path"}' });
+    }
   });
 
   it('sends every proxy header the routes inherit from the server, over HTTP/1.1 keepalive, on every route', async () => {
@@ -148,6 +154,13 @@ describeWithServer('nginx', findBinary(['/usr/sbin/nginx', 'nginx']), 'NginxGate
     expect(counts[200]).toBeGreaterThanOrEqual(21);
     expect(counts[200]).toBeLessThanOrEqual(21 + refills);
     expect(counts[429]).toBe(100 - counts[200]);
+    // Refused as JSON, with when to come back (10 r/s: a token a second, rounded up), the request
+    // id and the server's HSTS.
+    for (const r of replies.filter((x) => x.status === 429)) {
+      expect({ body: JSON.parse(r.body), type: r.headers['content-type'], retryAfter: r.headers['retry-after'], hsts: r.headers['strict-transport-security'] })
+        .toEqual({ body: { error: 'too many requests', status: 429 }, type: 'application/json', retryAfter: '1', hsts: 'max-age=63072000' });
+      expect(r.headers['x-request-id']).toMatch(/^[0-9a-f]{32}$/);
+    }
   });
 });
 

@@ -143,18 +143,18 @@ async function timed(options: https.RequestOptions): Promise<Timed> {
  * first, then every request is written in the same tick. Returns the statuses counted, and how
  * long nginx had at most to work through them (first write to last reply).
  */
-async function simultaneous(port: number, urlPath: string, n: number): Promise<{ counts: Record<number, number>; spanMs: number }> {
+async function simultaneous(port: number, urlPath: string, n: number): Promise<{ counts: Record<number, number>; spanMs: number; replies: Reply[] }> {
   const sockets = await Promise.all(Array.from({ length: n }, () => new Promise<net.Socket>((resolve, reject) => {
     const socket = net.connect(port, LOOPBACK, () => resolve(socket));
     socket.once('error', reject);
   })));
   const started = performance.now();
-  const statuses = await Promise.all(sockets.map((socket) =>
-    request({ port, path: urlPath, headers: { connection: 'close' }, createConnection: () => socket }).then((r) => r.status)));
+  const replies = await Promise.all(sockets.map((socket) =>
+    request({ port, path: urlPath, headers: { connection: 'close' }, createConnection: () => socket })));
   const spanMs = performance.now() - started;
   const counts: Record<number, number> = {};
-  for (const s of statuses) counts[s] = (counts[s] ?? 0) + 1;
-  return { counts, spanMs };
+  for (const { status } of replies) counts[status] = (counts[status] ?? 0) + 1;
+  return { counts, spanMs, replies };
 }
 
 describeWithServer('nginx', findBinary(['/usr/sbin/nginx', 'nginx']), 'nginx renders run on the real server', (nginx) => {
@@ -665,6 +665,183 @@ describeWithServer('nginx', findBinary(['/usr/sbin/nginx', 'nginx']), 'nginx ren
       expect(posts.filter((s) => s === 502)).toHaveLength(maxFails);
       expect(posts.filter((s) => s === 200)).toHaveLength(10 - maxFails);
       expect(crashing.requests).toBe(2 * maxFails);
+    });
+  });
+
+  /**
+   * A route takes its path and the sub-paths under it, nothing else: `location = /p` and
+   * `location /p/`. A bare prefix `location /p` (what was rendered before) sends "/pXYZ" there too.
+   */
+  describe('exact routes', () => {
+    it('a route answers its path, its sub-paths (query strings kept) and nothing else; a longer route under it wins its own sub-paths', async () => {
+      const echo = (name: string): Parameters<typeof startBackend>[2] => (req, res) => {
+        req.resume();
+        res.setHeader('content-type', 'text/plain');
+        res.end(`${name} ${req.url}`);
+      };
+      const orders = await backend('orders', echo('orders'));
+      const admin = await backend('admin', echo('admin'));
+      const httpPort = await port();
+      const dir = writeConf('exact-routes', {
+        serverName: 'localhost', httpPort,
+        upstreams: [{ name: 'orders', servers: [{ host: LOOPBACK, port: orders.port }] }, { name: 'admin', servers: [{ host: LOOPBACK, port: admin.port }] }],
+        // "/v1/export/" with its trailing slash is the same route as "/v1/export".
+        routes: [{ path: '/v1/orders', upstream: 'orders' }, { path: '/v1/orders/admin', upstream: 'admin' }, { path: '/v1/export/', upstream: 'orders' }],
+      });
+      await start(dir, httpPort);
+      const cases: Array<[string, string]> = [
+        ['/v1/orders', '200 orders /v1/orders'],
+        ['/v1/orders/', '200 orders /v1/orders/'],
+        ['/v1/orders/123?x=1', '200 orders /v1/orders/123?x=1'],
+        ['/v1/orders?x=1&y=2', '200 orders /v1/orders?x=1&y=2'],
+        ['/v1/ordersXYZ', '404'],
+        ['/v1/orders-evil', '404'],
+        ['/v1/orders.json', '404'],
+        ['/v1/orders/admin', '200 admin /v1/orders/admin'],
+        ['/v1/orders/admin/7?full=1', '200 admin /v1/orders/admin/7?full=1'],
+        // Not under "/v1/orders/admin/": a sub-path of "/v1/orders".
+        ['/v1/orders/adminXYZ', '200 orders /v1/orders/adminXYZ'],
+        // No 301 to "/v1/export/": the exact location answers the path itself.
+        ['/v1/export', '200 orders /v1/export'],
+        ['/v1/export/2026', '200 orders /v1/export/2026'],
+        ['/v1/exportXYZ', '404'],
+      ];
+      const got: Array<[string, string]> = [];
+      for (const [urlPath] of cases) {
+        const r = await request({ port: httpPort, path: urlPath });
+        if (r.status === 404) {
+          expect({ urlPath, type: r.headers['content-type'], body: JSON.parse(r.body) }).toEqual({ urlPath, type: 'application/json', body: { error: 'no route for this path' } });
+          got.push([urlPath, '404']);
+        } else {
+          got.push([urlPath, `${r.status} ${r.body}`]);
+        }
+      }
+      // eslint-disable-next-line no-console
+      console.log(`[nginx exact routes] ${got.map(([p, r]) => `${p} -> ${r.split(' ').slice(0, 2).join(' ')}`).join('; ')}`);
+      expect(got).toEqual(cases);
+      expect(orders.requests + admin.requests).toBe(cases.filter(([, r]) => r !== '404').length);
+    });
+  });
+
+  /**
+   * What nginx answers itself is JSON, {"error","status"} with the request id; a backend's own
+   * answers pass through as they are. Each case here would get nginx's HTML page, or the wrong
+   * status, if the error_page wiring or its maps were rendered wrong.
+   */
+  describe('machine-readable refusals', () => {
+    const expectRefusal = (r: Reply, status: number, retryAfter: string | undefined) => {
+      expect({ status: r.status, type: r.headers['content-type'], body: JSON.parse(r.body), retryAfter: r.headers['retry-after'] })
+        .toEqual({ status, type: 'application/json', body: { error: expect.any(String), status }, retryAfter });
+      expect(r.headers['x-request-id']).toMatch(/^[0-9a-f]{32}$|^req-/);
+    };
+
+    it('429 beyond the rate limit: JSON with Retry-After of one token of the zone, after which a request passes again', async () => {
+      const api = await backend('refusal-429');
+      const httpPort = await port();
+      const dir = writeConf('refusal-429', {
+        serverName: 'localhost', httpPort, responseHeaders: { 'X-Content-Type-Options': 'nosniff' },
+        rateLimits: [{ name: 'fast', ratePerSecond: 10, burst: 5, nodelay: true }, { name: 'slow', ratePerMinute: 20, burst: 2, nodelay: true }],
+        defaultRateLimit: 'fast',
+        upstreams: [{ name: 'api', servers: [{ host: LOOPBACK, port: api.port }] }],
+        routes: [{ path: '/fast', upstream: 'api' }, { path: '/slow', upstream: 'api', rateLimit: 'slow' }],
+      });
+      await start(dir, httpPort);
+      const fast = await simultaneous(httpPort, '/fast/x', 40);
+      const slow = await simultaneous(httpPort, '/slow/x', 20);
+      const refusedFast = fast.replies.filter((r) => r.status === 429);
+      const refusedSlow = slow.replies.filter((r) => r.status === 429);
+      // 20 r/m: a token every 3 s. Retry-After says so; one request passes after it, none before.
+      const early = await request({ port: httpPort, path: '/slow/early' });
+      await sleep(Number(refusedSlow[0]?.headers['retry-after'] ?? 0) * 1000 + 100);
+      const after = await request({ port: httpPort, path: '/slow/after', headers: { 'x-request-id': 'req-after' } });
+      const again = await request({ port: httpPort, path: '/slow/again', headers: { 'x-request-id': 'req-again' } });
+      // eslint-disable-next-line no-console
+      console.log(`[nginx 429 JSON] fast zone ${JSON.stringify(fast.counts)} Retry-After ${refusedFast[0]?.headers['retry-after']}; ` +
+        `slow zone ${JSON.stringify(slow.counts)} Retry-After ${refusedSlow[0]?.headers['retry-after']}; right after: ${early.status}, ` +
+        `after Retry-After: ${after.status}, then ${again.status}; body ${refusedFast[0]?.body}`);
+      expect(refusedFast.length).toBeGreaterThanOrEqual(30);
+      expect(refusedSlow.length).toBe(17);
+      for (const r of refusedFast) expectRefusal(r, 429, '1');
+      for (const r of refusedSlow) expectRefusal(r, 429, '3');
+      // The server's own response headers stay on the refusal (add_header there replaces them).
+      expect(refusedFast[0].headers['x-content-type-options']).toBe('nosniff');
+      expect(early.status).toBe(429);
+      expect(after.status).toBe(200);
+      expectRefusal(again, 429, '3');
+      expect(again.headers['x-request-id']).toBe('req-again');
+    });
+
+    it('503 with Retry-After when no backend takes the connection (nothing listening), at once and once the health check left them all out; POST too', async () => {
+      const [downA, downB, downC] = await freePorts(3); // registered, never listened on
+      const httpPort = await port();
+      const dir = writeConf('refusal-503', {
+        serverName: 'localhost', httpPort,
+        upstreams: [
+          { name: 'pair', servers: [downA, downB].map((p) => ({ host: LOOPBACK, port: p, maxFails: 1, failTimeoutSeconds: 60 })) },
+          { name: 'single', servers: [{ host: LOOPBACK, port: downC }] },
+        ],
+        routes: [{ path: '/pair', upstream: 'pair' }, { path: '/single', upstream: 'single' }],
+      });
+      await start(dir, httpPort);
+      let logged = accessLog(dir).length;
+      const pair: Reply[] = [];
+      for (let i = 0; i < 4; i++) pair.push(await request({ port: httpPort, path: `/pair/${i}` }));
+      const pairLog = await accessLogAfter(dir, logged, 4);
+      logged = accessLog(dir).length;
+      const single: Reply[] = [];
+      for (let i = 0; i < 3; i++) single.push(await request({ port: httpPort, path: `/single/${i}` }));
+      const post = await request({ port: httpPort, path: '/single/post', method: 'POST', headers: { 'x-request-id': 'req-post' } });
+      await accessLogAfter(dir, logged, 4);
+      // eslint-disable-next-line no-console
+      console.log(`[nginx 503 JSON] two servers down: ${pair.map((r) => r.status).join(' ')} (upstream_addr ${pairLog.map((l) => l.upstream_addr).join(' | ')}); ` +
+        `one server down: ${single.map((r) => r.status).join(' ')}; POST ${post.status}; Retry-After ${pair[0].headers['retry-after']}; body ${pair[0].body}`);
+      // The first request tried both servers (each refused); after that the health check left
+      // both out and nginx found no live upstream (it logs the group's name as the address).
+      expect(pairLog.map(attempts)).toEqual([[`${LOOPBACK}:${downA}`, `${LOOPBACK}:${downB}`], ['pair'], ['pair'], ['pair']]);
+      for (const r of [...pair, ...single, post]) expectRefusal(r, 503, '5');
+      expect(post.headers['x-request-id']).toBe('req-post');
+    });
+
+    it('502 JSON (no Retry-After) when a backend took the request and broke its response; a backend\'s own 502 passes through untouched', async () => {
+      const crashing = await backend('refusal-crash', (req) => req.socket.destroy());
+      const own = await backend('refusal-own-502', (req, res) => {
+        req.resume();
+        res.statusCode = 502;
+        res.setHeader('content-type', 'text/plain');
+        res.setHeader('x-backend', 'own');
+        res.end('the backend says: upstream payment provider failed');
+      });
+      const httpPort = await port();
+      const dir = writeConf('refusal-502', {
+        serverName: 'localhost', httpPort,
+        upstreams: [{ name: 'crash', servers: [{ host: LOOPBACK, port: crashing.port }] }, { name: 'own', servers: [{ host: LOOPBACK, port: own.port }] }],
+        routes: [{ path: '/crash', upstream: 'crash' }, { path: '/own', upstream: 'own' }],
+      });
+      await start(dir, httpPort);
+      const broken = await request({ port: httpPort, path: '/crash/1' });
+      const passed = await request({ port: httpPort, path: '/own/1' });
+      // eslint-disable-next-line no-console
+      console.log(`[nginx 502] broken response: ${broken.status} ${broken.body}; backend's own: ${passed.status} ${passed.headers['content-type']} "${passed.body}"`);
+      expectRefusal(broken, 502, undefined);
+      expect({ status: passed.status, type: passed.headers['content-type'], backend: passed.headers['x-backend'], body: passed.body, retryAfter: passed.headers['retry-after'] })
+        .toEqual({ status: 502, type: 'text/plain', backend: 'own', body: 'the backend says: upstream payment provider failed', retryAfter: undefined });
+    });
+
+    it('504 JSON when the backend does not answer within the read timeout', async () => {
+      const silent = await backend('refusal-silent', (req) => req.resume()); // never answers
+      const httpPort = await port();
+      const dir = writeConf('refusal-504', {
+        serverName: 'localhost', httpPort, timeouts: { connectSeconds: 1, readSeconds: 1, sendSeconds: 1 },
+        upstreams: [{ name: 'silent', servers: [{ host: LOOPBACK, port: silent.port }] }],
+        routes: [{ path: '/silent', upstream: 'silent' }],
+      });
+      await start(dir, httpPort);
+      const r = await timed({ port: httpPort, path: '/silent/1', headers: { 'x-request-id': 'req-timeout' } });
+      // eslint-disable-next-line no-console
+      console.log(`[nginx 504 JSON] ${r.status} after ${Math.round(r.ms)} ms: ${r.body}`);
+      expectRefusal(r, 504, undefined);
+      expect(r.headers['x-request-id']).toBe('req-timeout');
+      expect(r.ms).toBeGreaterThanOrEqual(950);
     });
   });
 

@@ -14,7 +14,8 @@ describe('client stacks extend the reference deployment', () => {
     expect(edges).toEqual(expect.arrayContaining(['gateway -> search:9000', 'search -> search-db:5432', 'search -> rabbitmq:5672']));
     expect(edges).not.toContain('search -> orders-db:5432');
     const conf: string = findByName(json, 'kubernetes_config_map_v1', 'gateway-config').data['etc_nginx_nginx.conf'];
-    expect(conf).toMatch(/location \/v1\/search \{/);
+    expect(conf).toMatch(/location = \/v1\/search \{/);
+    expect(conf).toMatch(/location \/v1\/search\/ \{/);
     expect(conf).toContain('server search-headless.platform.svc.cluster.local:9000 resolve');
     expect(Object.keys(findByName(json, 'kubernetes_secret_v1', 'rabbitmq-users').data).sort()).toEqual(['orders', 'search']);
   });

@@ -61,8 +61,11 @@ describe('ReferenceDeployment wiring', () => {
   it('routes every path to the upstream of the right service', () => {
     const conf: string = findByName(json, 'kubernetes_config_map_v1', 'gateway-config').data['etc_nginx_nginx.conf'];
     for (const s of EXAMPLE_SERVICES) {
-      const location = new RegExp(`location ${s.routes![0]} \\{[^}]*proxy_pass http://([a-z0-9_-]+);`, 's').exec(conf);
+      // The path itself and its sub-paths, both to the same upstream.
+      const path = s.routes![0].replace(/\/+$/, '');
+      const location = new RegExp(`location = ${path} \\{[^}]*proxy_pass http://([a-z0-9_-]+);`, 's').exec(conf);
       expect(location).not.toBeNull();
+      expect(new RegExp(`location ${path}/ \\{[^}]*proxy_pass http://([a-z0-9_-]+);`, 's').exec(conf)?.[1]).toBe(location![1]);
       const upstream = new RegExp(`upstream ${location![1]} \\{([^}]*)\\}`, 's').exec(conf);
       expect(upstream![1]).toContain(`server ${s.name}-headless.platform.svc.cluster.local:8080 resolve max_fails=3`);
       expect(upstream![1]).toContain('keepalive');
