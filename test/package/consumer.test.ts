@@ -143,7 +143,7 @@ describe('the package, installed as a user installs it', () => {
       expect(names('kubernetes_deployment_v1')).toEqual(['gateway', 'invoices', 'orders', 'search']);
       const nginxConf = Object.values<any>(tf.resource.kubernetes_config_map_v1)
         .flatMap((c) => Object.entries<string>(c.data ?? {})).find(([key]) => key.endsWith('nginx.conf'))?.[1];
-      for (const route of ['/v1/orders', '/v1/invoices', '/v1/search', '/v2/search']) expect(nginxConf).toContain(`location ${route} `);
+      for (const route of ['/v1/orders', '/v1/invoices', '/v1/search', '/v2/search']) expect(nginxConf).toContain(`location = ${route} `);
       expect(tf.terraform.backend.s3).toEqual(expect.objectContaining({ bucket: 'platform-tfstate', endpoints: { s3: 'https://objects.example.no' } }));
       // The escape hatch landed.
       const ordersDb = Object.values<any>(tf.resource.kubernetes_stateful_set_v1).find((s) => (s.metadata[0]?.name ?? s.metadata.name) === 'orders-db');
