@@ -23,6 +23,24 @@ const RUNTIME_DIR = '/tmp';
 const HEALTH_PATH = '/healthz';
 /** Largest burst nginx accepts in our renderer. */
 const MAX_BURST = 100000;
+
+/** The gateway's default upstream keepalive_timeout: below the 5 s idle timeout of Node.js and uvicorn. */
+export const UPSTREAM_KEEPALIVE_TIMEOUT_SECONDS = 4;
+
+/**
+ * How long nginx trusts a DNS answer for a service's pods (`resolver ... valid=`): a pod removed
+ * from its Service's endpoints may still get requests for this long.
+ */
+export const GATEWAY_RESOLVER_VALID_SECONDS = 10;
+
+/** How long the cluster DNS may keep answering with a removed pod (CoreDNS's kubernetes TTL, 5 s). */
+const CLUSTER_DNS_TTL_SECONDS = 5;
+
+/**
+ * How long a service's pod keeps serving after it is told to stop (its preStop pause): until the
+ * gateway can no longer be sending it requests, the resolver validity plus the DNS TTL (15 s).
+ */
+export const SERVICE_STOP_DELAY_SECONDS = GATEWAY_RESOLVER_VALID_SECONDS + CLUSTER_DNS_TTL_SECONDS;
 /** Name of the rate-limit zone of `props.rateLimit`. */
 const DEFAULT_ZONE = 'gateway-default';
 
@@ -183,6 +201,15 @@ export const NginxGatewayOptionsSchema = z.object({
    */
   upstreamKeepalive: z.number().int({ message: 'must be an integer' }).min(0, { message: 'must be at least 0' })
     .max(10000, { message: 'must be at most 10000' }).default(32),
+  /**
+   * Seconds an idle keepalive connection to a service stays open. Keep it below the services' own
+   * idle timeout: a request nginx sends on a connection the service is closing fails, and a POST
+   * is then answered 502 (nginx never re-sends one the service may have received). The default is
+   * below the 5 s of Node.js and uvicorn; set it lower for servers that close sooner (gunicorn: 2).
+   * @default 4
+   */
+  upstreamKeepaliveTimeoutSeconds: z.number().int({ message: 'must be an integer' }).min(1, { message: 'must be at least 1' })
+    .max(3600, { message: 'must be at most 3600' }).default(UPSTREAM_KEEPALIVE_TIMEOUT_SECONDS),
   /**
    * Backend connect / read / send timeouts of every route.
    * @default { connectSeconds: 5, readSeconds: 60, sendSeconds: 60 }
@@ -545,6 +572,7 @@ function gatewayConfSpec(o: ResolvedOptions, t: TargetTraits, routes: readonly G
         name: upstream,
         servers: [{ host: endpoint.host, port: connectPort, maxFails: 3, failTimeoutSeconds: 10, resolve: perPod }],
         keepalive: o.upstreamKeepalive,
+        keepaliveTimeoutSeconds: o.upstreamKeepaliveTimeoutSeconds,
       });
     }
     let rateLimit: string | undefined;
@@ -567,7 +595,7 @@ function gatewayConfSpec(o: ResolvedOptions, t: TargetTraits, routes: readonly G
     runtimeDir: RUNTIME_DIR,
     // Container logs go to the runtime's log collection, not a file inside the pod.
     errorLogPath: '/dev/stderr',
-    resolver: perPod && upstreams.length > 0 ? { addresses: [t.dnsResolver] } : undefined,
+    resolver: perPod && upstreams.length > 0 ? { addresses: [t.dnsResolver], validSeconds: GATEWAY_RESOLVER_VALID_SECONDS } : undefined,
     clientMaxBodySize: o.clientMaxBodySize,
     healthPath: HEALTH_PATH,
     rateLimits,

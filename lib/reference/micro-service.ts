@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
+import { SERVICE_STOP_DELAY_SECONDS } from '../gateway/nginx-gateway';
 import { SovereignStackError, parseProps, requireProps } from '../util/errors';
 import { boundedString, cpuQuantity, dnsLabel, envName, imageRef, memoryQuantity, memoryToMi, port } from '../util/schemas';
 import { parseComponentProps } from '../workload/component-props';
@@ -31,11 +32,14 @@ export const MicroServiceOptionsSchema = z.object({
   /** Seconds the service gets to finish in-flight requests after SIGTERM. @default 30 */
   gracePeriodSeconds: z.number().int().min(1).max(3600).default(30),
   /**
-   * Seconds to keep serving after the pod is told to stop, so load balancers stop sending first
-   * (a preStop `sh -c "sleep N"`). Set 0 for images without a shell (distroless).
-   * @default 5
+   * Seconds to keep serving after the pod is told to stop, so the gateway stops sending first (a
+   * preStop `sh -c "sleep N"`): nginx keeps a pod's address for its resolver validity (10 s) after
+   * the pod leaves the endpoints, and the cluster DNS may answer with it for its TTL (5 s) more.
+   * Shorter, the gateway routes requests to a pod that has stopped. Set 0 for images without a
+   * shell (distroless).
+   * @default 15
    */
-  preStopDelaySeconds: z.number().int().min(0).max(120).default(5),
+  preStopDelaySeconds: z.number().int().min(0).max(120).default(SERVICE_STOP_DELAY_SECONDS),
 }).strict();
 
 export type MicroServiceOptions = z.input<typeof MicroServiceOptionsSchema>;

@@ -70,12 +70,13 @@ describe('NginxGateway on Kubernetes', () => {
     expect(conf).toContain('limit_req_zone $binary_remote_addr zone=route-v1-invoices:10m rate=60r/m;');
     expect(conf).toContain('proxy_http_version 1.1;');
     // One server per pod (the headless Service, re-resolved): max_fails can take a bad pod out.
-    expect(conf).toMatch(/upstream orders \{\n\s+zone upstream_orders 64k;\n\s+server orders-headless\.platform\.svc\.cluster\.local:8080 resolve max_fails=3;\n\s+keepalive 32;\n\s+\}/);
+    // Idle connections close after 4 s, before a Node.js or uvicorn service closes them (5 s).
+    expect(conf).toMatch(/upstream orders \{\n\s+zone upstream_orders 64k;\n\s+server orders-headless\.platform\.svc\.cluster\.local:8080 resolve max_fails=3;\n\s+keepalive 32;\n\s+keepalive_timeout 4s;\n\s+\}/);
     expect(conf).toContain('resolver kube-dns.kube-system.svc.cluster.local valid=10s ipv6=off;');
     expect(conf).toContain('error_log /dev/stderr warn;');
     // The Service port (80), not the container port: Kubernetes Services listen on the service port.
     // Pods listen on the container port (8080), whatever port the Service maps (80).
-    expect(conf).toMatch(/upstream invoices \{\n\s+zone upstream_invoices 64k;\n\s+server invoices-headless\.platform\.svc\.cluster\.local:8080 resolve max_fails=3;\n\s+keepalive 32;\n\s+\}/);
+    expect(conf).toMatch(/upstream invoices \{\n\s+zone upstream_invoices 64k;\n\s+server invoices-headless\.platform\.svc\.cluster\.local:8080 resolve max_fails=3;\n\s+keepalive 32;\n\s+keepalive_timeout 4s;\n\s+\}/);
     // The gateway's limit and proxy settings are inherited from the server; a route's own limit replaces its limit.
     expect(effectiveRoute(conf, '/v1/orders', (n) => n === 'limit_req' || n === 'proxy_pass'))
       .toEqual(['limit_req zone=gateway-default burst=20 nodelay;', 'proxy_pass http://orders;']);
@@ -141,6 +142,20 @@ describe('NginxGateway on Kubernetes', () => {
     const json = synthJson(stack);
     expect(findByName(json, 'kubernetes_service_v1', 'gateway').spec.port).toEqual([{ name: 'http', port: 80, target_port: 'http', protocol: 'TCP' }]);
     expect(findByName(json, 'kubernetes_network_policy_v1', 'orders').spec.ingress).toHaveLength(1);
+  });
+
+  it('closes idle upstream connections after upstreamKeepaliveTimeoutSeconds (default 4, below the services\' own idle timeout)', () => {
+    const timeoutOf = (o: { upstreamKeepaliveTimeoutSeconds?: number }) => {
+      const { stack, target, orders } = kubernetes();
+      const gateway = new NginxGateway(stack, 'gateway', { target, serverName: 'api.example.no', routes: [{ path: '/v1/orders', service: orders, port: 8080 }], ...o });
+      return /^\t\tkeepalive_timeout (\d+)s;$/m.exec(gateway.renderConfig())?.[1];
+    };
+    expect(timeoutOf({})).toBe('4');
+    expect(timeoutOf({ upstreamKeepaliveTimeoutSeconds: 2 })).toBe('2');
+    expect(timeoutOf({ upstreamKeepaliveTimeoutSeconds: 60 })).toBeUndefined(); // nginx's own default: left out
+    const { stack, target } = kubernetes();
+    expect(userErrorOf(() => new NginxGateway(stack, 'gateway', { target, serverName: 'api.example.no', upstreamKeepaliveTimeoutSeconds: 0 })))
+      .toMatch(/upstreamKeepaliveTimeoutSeconds: must be at least 1/);
   });
 
   it('has no disruption budget with a single replica (it could never be drained otherwise)', () => {

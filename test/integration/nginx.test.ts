@@ -9,6 +9,7 @@ import * as http from 'http';
 import * as https from 'https';
 import * as net from 'net';
 import * as path from 'path';
+import { GATEWAY_RESOLVER_VALID_SECONDS, SERVICE_STOP_DELAY_SECONDS, UPSTREAM_KEEPALIVE_TIMEOUT_SECONDS } from '../../lib/gateway/nginx-gateway';
 import { NginxConfSpec } from '../../lib/gateway/nginx-spec';
 import { renderNginxConf } from '../../lib/gateway/render-nginx-conf';
 import { coerceVersion, semver } from '../../lib/util/versions';
@@ -842,6 +843,165 @@ describeWithServer('nginx', findBinary(['/usr/sbin/nginx', 'nginx']), 'nginx ren
       expectRefusal(r, 504, undefined);
       expect(r.headers['x-request-id']).toBe('req-timeout');
       expect(r.ms).toBeGreaterThanOrEqual(950);
+    });
+  });
+
+  /**
+   * Issue 16, item 4: rollouts without 502s. The gateway's upstream idle timeout is below the
+   * services' own, and a service's pod keeps serving (preStop) until the gateway can no longer be
+   * sending it requests.
+   */
+  describe('no failed requests during rollouts', () => {
+    /**
+     * A backend whose idle timeout is 5 s, with the race made certain: a connection idle for 5 s
+     * is closed as the next request on it arrives (the backend's FIN crosses nginx's request, the
+     * worst case of the race between the two idle timers). Such a request gets no answer.
+     */
+    async function idleClosingBackend(name: string, idleMs: number): Promise<Backend & { dropped: number }> {
+      const idleSince = new WeakMap<net.Socket, number>();
+      const b = await backend(name, (req, res) => {
+        const since = idleSince.get(req.socket);
+        if (since !== undefined && performance.now() - since >= idleMs) {
+          dropped.dropped++;
+          req.socket.destroy();
+          return;
+        }
+        req.resume();
+        res.on('finish', () => idleSince.set(req.socket, performance.now()));
+        res.end(`${name} ${req.method}`);
+      });
+      const dropped = Object.assign(b, { dropped: 0 });
+      return dropped;
+    }
+
+    it(`the default upstream keepalive_timeout (${UPSTREAM_KEEPALIVE_TIMEOUT_SECONDS} s) closes idle connections before a service with a 5 s idle timeout does: a POST after a pause is answered (nginx's 60 s: 502)`, async () => {
+      const idleMs = 5000;
+      const run = async (name: string, keepaliveTimeoutSeconds: number) => {
+        const svc = await idleClosingBackend(`idle-${name}`, idleMs);
+        const httpPort = await port();
+        const dir = writeConf(`idle-${name}`, {
+          serverName: 'localhost', httpPort,
+          upstreams: [{ name: 'svc', servers: [{ host: LOOPBACK, port: svc.port }], keepaliveTimeoutSeconds }],
+          routes: [{ path: '/svc', upstream: 'svc' }],
+        });
+        await start(dir, httpPort);
+        // One worker may hold the connection: send everything on one client connection.
+        const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+        try {
+          const warm = await request({ port: httpPort, path: '/svc/warm', agent });
+          await sleep(idleMs + 500);
+          const post = await request({ port: httpPort, path: '/svc/order', method: 'POST', agent });
+          await sleep(idleMs + 500);
+          const get = await request({ port: httpPort, path: '/svc/list', agent });
+          return { warm: warm.status, post: post.status, get: get.status, dropped: svc.dropped, connections: svc.connections };
+        } finally {
+          agent.destroy();
+        }
+      };
+      const [ours, nginxDefault] = await Promise.all([run('ours', UPSTREAM_KEEPALIVE_TIMEOUT_SECONDS), run('nginx-default', 60)]);
+      // eslint-disable-next-line no-console
+      console.log(`[nginx upstream idle timeout] backend closes idle connections at 5 s; keepalive_timeout ${UPSTREAM_KEEPALIVE_TIMEOUT_SECONDS}s: ${JSON.stringify(ours)}; 60s: ${JSON.stringify(nginxDefault)}`);
+      expect(ours).toEqual({ warm: 200, post: 200, get: 200, dropped: 0, connections: 3 });
+      // The control: nginx reuses the connection the backend is closing, and does not re-send the
+      // POST the backend may have received: 502. (That connection is gone then: the GET opens a new one.)
+      expect(nginxDefault).toEqual({ warm: 200, post: 502, get: 200, dropped: 1, connections: 2 });
+    });
+
+    /**
+     * A rolling replacement of a service's pods, as Kubernetes does it, on the time scale of the
+     * constants divided by 10: a new pod starts; the old one leaves the endpoints and begins its
+     * preStop pause (SERVICE_STOP_DELAY_SECONDS); nginx learns the new addresses at the latest
+     * its resolver validity later (GATEWAY_RESOLVER_VALID_SECONDS; nginx 1.22 has no upstream
+     * `resolve`, so a reload with the new server list stands in for the re-resolution); after the
+     * pause the old pod gets SIGTERM and closes (in-flight requests finish, idle connections close).
+     */
+    it('a rolling replacement of every pod under steady GET and POST traffic: no request fails, none is sent to a stopped pod', async () => {
+      const scale = 0.1;
+      const validMs = GATEWAY_RESOLVER_VALID_SECONDS * 1000 * scale;
+      const preStopMs = SERVICE_STOP_DELAY_SECONDS * 1000 * scale;
+      interface Pod { name: string; port: number; server: http.Server; stopped: boolean; handled: number; afterStop: number }
+      const pods: Pod[] = [];
+      const startPod = async (name: string): Promise<Pod> => {
+        const podPort = await port();
+        const pod: Pod = { name, port: podPort, server: http.createServer((req, res) => {
+          pod.handled++;
+          if (pod.stopped) pod.afterStop++;
+          req.resume();
+          res.end(name);
+        }), stopped: false, handled: 0, afterStop: 0 };
+        pod.server.keepAliveTimeout = 5000; // Node's default
+        await new Promise<void>((resolve) => pod.server.listen(podPort, LOOPBACK, resolve));
+        pods.push(pod);
+        return pod;
+      };
+      // SIGTERM: stop accepting, finish in-flight requests, close idle connections; what is still
+      // open after the grace period (30 s, scaled) is cut, as the kubelet's SIGKILL would.
+      const stopPod = async (pod: Pod) => {
+        pod.stopped = true;
+        const closed = new Promise<void>((resolve) => pod.server.close(() => resolve()));
+        pod.server.closeIdleConnections();
+        await Promise.race([closed, sleep(30_000 * scale)]);
+        pod.server.closeAllConnections();
+        await closed;
+      };
+      const httpPort = await port();
+      const spec = (live: Pod[]): TestSpec => ({
+        serverName: 'localhost', httpPort,
+        upstreams: [{ name: 'svc', servers: live.map((p) => ({ host: LOOPBACK, port: p.port, maxFails: 3, failTimeoutSeconds: 10 })), keepaliveTimeoutSeconds: UPSTREAM_KEEPALIVE_TIMEOUT_SECONDS }],
+        routes: [{ path: '/svc', upstream: 'svc' }],
+      });
+      let live = [await startPod('old-1'), await startPod('old-2')];
+      const dir = writeConf('rollout', spec(live));
+      const confPath = path.join(dir, 'nginx.conf');
+      await start(dir, httpPort);
+      const reload = () => {
+        fs.writeFileSync(confPath, renderNginxConf({ nginxVersion, listenAddress: LOOPBACK, runtimeDir: dir, accessLogPath: path.join(dir, 'access.log'), ...spec(live) }));
+        const r = spawnSync(nginx, ['-p', dir, '-c', confPath, '-s', 'reload'], { encoding: 'utf8' });
+        if (r.status !== 0) throw new Error(`nginx -s reload failed: ${r.stderr}`);
+      };
+
+      // Steady traffic: 4 clients, each alternating GET and POST, a connection per request.
+      const replies: Array<{ method: string; status: number; body: string }> = [];
+      let rolling = true;
+      const client = async () => {
+        for (let i = 0; rolling; i++) {
+          const method = i % 2 ? 'POST' : 'GET';
+          const r = await request({ port: httpPort, path: `/svc/${i}`, method, agent: false }).catch((e: Error) => ({ status: 0, body: e.message, headers: {} }));
+          replies.push({ method, status: r.status, body: r.body });
+          await sleep(5);
+        }
+      };
+      const logged = accessLog(dir).length;
+      const clients = Array.from({ length: 4 }, client);
+      await sleep(300);
+      for (const [i, old] of [...live].entries()) {
+        const next = await startPod(`new-${i + 1}`);
+        // The old pod leaves the endpoints and starts its preStop pause; nginx sees the change at
+        // the latest validMs later.
+        const stopping = sleep(preStopMs).then(() => stopPod(old));
+        live = [...live.filter((p) => p !== old), next];
+        await sleep(validMs);
+        reload();
+        await stopping;
+        await sleep(300);
+      }
+      rolling = false;
+      await Promise.all(clients);
+      const lines = await accessLogAfter(dir, logged, replies.length);
+      const failed = replies.filter((r) => r.status !== 200);
+      const retried = lines.filter((l) => attempts(l).length > 1);
+      const by = (m: string) => replies.filter((r) => r.method === m).length;
+      // eslint-disable-next-line no-console
+      console.log(`[nginx rollout] preStop ${preStopMs} ms, resolver validity ${validMs} ms (constants / 10): ${by('GET')} GETs and ${by('POST')} POSTs while 2 pods were replaced; ` +
+        `failed ${failed.length}, 502 ${failed.filter((r) => r.status === 502).length}, retried ${retried.length}; served ${pods.map((p) => `${p.name} ${p.handled}${p.afterStop ? ` (${p.afterStop} after stop)` : ''}`).join(', ')}`);
+      expect(by('GET')).toBeGreaterThan(50);
+      expect(by('POST')).toBeGreaterThan(50);
+      expect(failed).toEqual([]);
+      // No attempt went to a pod that had stopped (it would have been refused and retried), and the new pods took over.
+      expect(retried.map((l) => l.upstream_addr)).toEqual([]);
+      expect(pods.map((p) => p.afterStop)).toEqual(pods.map(() => 0));
+      expect(pods.filter((p) => p.name.startsWith('new-')).every((p) => p.handled > 0)).toBe(true);
+      await Promise.all(pods.filter((p) => !p.stopped).map(stopPod));
     });
   });
 

@@ -1,4 +1,4 @@
-import { KubernetesTarget, MicroService, OSLO_REGION } from '../../lib';
+import { GATEWAY_RESOLVER_VALID_SECONDS, KubernetesTarget, MicroService, OSLO_REGION, SERVICE_STOP_DELAY_SECONDS } from '../../lib';
 import { userErrorOf } from '../support/errors';
 import { findByName, newStack, synthJson } from '../support/synth';
 
@@ -14,8 +14,12 @@ describe('MicroService', () => {
     const d = service();
     const pod = d.spec.template.spec;
     expect(d.spec.replicas).toBe('2');
-    expect(pod.container[0].lifecycle.pre_stop).toEqual([{ exec: { command: ['sh', '-c', 'sleep 5'] } }]);
-    expect(pod.termination_grace_period_seconds).toBe(35); // 5 s drain + 30 s for in-flight requests
+    // The gateway may route to a pod for its resolver validity (10 s) plus the DNS TTL (5 s) after
+    // the pod leaves the endpoints: the pod keeps serving that long before it gets SIGTERM.
+    expect(pod.container[0].lifecycle.pre_stop).toEqual([{ exec: { command: ['sh', '-c', 'sleep 15'] } }]);
+    expect(GATEWAY_RESOLVER_VALID_SECONDS).toBe(10);
+    expect(SERVICE_STOP_DELAY_SECONDS).toBeGreaterThanOrEqual(GATEWAY_RESOLVER_VALID_SECONDS + 5);
+    expect(pod.termination_grace_period_seconds).toBe(45); // 15 s drain + 30 s for in-flight requests
     expect(pod.container[0].readiness_probe.tcp_socket).toEqual([{ port: '8080' }]);
     expect(pod.container[0].security_context.read_only_root_filesystem).toBe(true);
   });
