@@ -158,31 +158,19 @@ function median(values: number[]): number {
   return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-interface Summary {
-  readonly case: CaseName;
-  readonly services: number;
+/** A case's medians: the measured fields of CaseResult, and rates derived per run. */
+interface Summary extends Pick<CaseResult,
+  'case' | 'services' | 'resources' | 'outputs' | 'loadMs' | 'loadCpuMs' | 'constructMs' | 'synthMs' | 'wallMs' | 'cpuMs'
+  | 'peakRssMb' | 'largestConfigMapBytes' | 'resourcesByType' | 'heapLimitMb'> {
   readonly runs: number;
-  readonly resources: number;
-  readonly outputs: number;
-  readonly loadMs: number;
-  readonly loadCpuMs: number;
-  readonly constructMs: number;
-  readonly synthMs: number;
-  readonly wallMs: number;
-  readonly cpuMs: number;
   /** resources / wall (construct + synth). */
   readonly resourcesPerSecond: number;
   /** resources / (module load + construct + synth). */
   readonly resourcesPerSecondWithLoad: number;
   /** resources / CPU (construct + synth): steadier than wall time on a busy machine. */
   readonly resourcesPerCpuSecond: number;
-  readonly peakRssMb: number;
   readonly kbPeakRssPerResource: number;
   readonly jsonBytesPerResource: number;
-  readonly largestConfigMapBytes: number;
-  /** Of the first run (the same in every run). */
-  readonly resourcesByType: Record<string, number>;
-  readonly heapLimitMb: number;
 }
 
 /** Medians over the repetitions; derived rates are the medians of each run's rate. */
