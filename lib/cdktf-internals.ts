@@ -8,7 +8,7 @@
  * ("CDK Terrain (cdktn)"). test/package/cdktf-internals.test.ts keeps every other file free of
  * `cdktf/lib/...` imports and fails when the pinned internals below change shape.
  *
- * Three reaches:
+ * Four reaches:
  * 1. `addCustomSynthesis`: the only way to write a file beside a stack's cdk.tf.json (the
  *    residency report).
  * 2. Token stack capture: every token cdktf creates (each provider resource builds dozens for its
@@ -22,10 +22,21 @@
  *    hands every value that holds a token (strings with token markers, token numbers, lazy values,
  *    map-token keys, list tokens) to cdktf's own resolver, with the same path: the output is the
  *    same, byte for byte, as the tests compare on every example stack.
+ * 4. Writing cdk.tf.json: cdktf's StackSynthesizer writes it with json-stable-stringify, which
+ *    cost ~0.8 s of a 500-service synthesis. `leanTokens` wraps the stack's synthesizer (the
+ *    public `stack.synthesizer`) so that cdktf still runs every step of its synthesis (aspects,
+ *    validations, custom synthesis, annotations) and the document is then written by
+ *    `stableJson`, which writes the same bytes (lib/util/stable-json.ts).
  */
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
 import type { IConstruct } from 'constructs';
-import { App, DefaultTokenResolver, IResolveContext, ISynthesisSession, ITokenResolver, StringConcat } from 'cdktf';
-import { addCustomSynthesis as cdktfAddCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
+import {
+  App, DefaultTokenResolver, IResolveContext, IStackSynthesizer, ISynthesisSession, ITokenResolver, StringConcat, TerraformStack,
+} from 'cdktf';
+import { StackSynthesizer, addCustomSynthesis as cdktfAddCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
+import { stableJson } from './util/stable-json';
 
 type Resolve = (scope: IConstruct, obj: unknown, preparing?: boolean) => unknown;
 type CaptureStackTrace = (below?: unknown) => string[];
@@ -71,9 +82,12 @@ const TOKEN_RESOLVER = new DefaultTokenResolver(new StringConcat());
  * The source of what we replace, as cdktf 0.21.0 ships it (whitespace removed). When a release
  * changes either, `leanTokens` leaves cdktf alone and the adapter test fails.
  */
-export const PINNED_INTERNALS: Readonly<Record<'captureStackTrace' | 'stackResolve', string>> = Object.freeze({
+export const PINNED_INTERNALS: Readonly<Record<'captureStackTrace' | 'stackResolve' | 'stackSynthesizeSha256', string>> = Object.freeze({
   captureStackTrace: 'functioncaptureStackTrace(below){below=below||captureStackTrace;//hidemyselfifnothingelseconstobject={stack:""};constpreviousLimit=Error.stackTraceLimit;try{Error.stackTraceLimit=Number.MAX_SAFE_INTEGER;Error.captureStackTrace(object,below);}finally{Error.stackTraceLimit=previousLimit;}if(!object.stack){return[];}returnobject.stack.split("\\n").slice(1).map((s)=>s.replace(/^\\s*at\\s+/,""));}',
   stackResolve: 'functionresolve(scope,obj,preparing=false){returntokens_1.Tokenization.resolve(obj,{scope,preparing,resolver:TOKEN_RESOLVER,});}',
+  // StackSynthesizer.synthesize (1.9 KB): it calls `this.stack.toTerraform()` once and writes the
+  // result with json-stable-stringify `{ space: 2 }` to the stack manifest's synthesizedStackPath.
+  stackSynthesizeSha256: 'de8c7da9c0d47f2092a6c8762d65527f545c70cbb9cf8a395a7a39b1bbd74ca2',
 });
 
 const squeeze = (f: (...args: never[]) => unknown): string => f.toString().replace(/\s+/g, '');
@@ -82,7 +96,8 @@ const squeeze = (f: (...args: never[]) => unknown): string => f.toString().repla
 export function internalsMatchPin(): boolean {
   return squeeze(original.captureStackTrace) === PINNED_INTERNALS.captureStackTrace
     && squeeze(original.resolve) === PINNED_INTERNALS.stackResolve
-    && typeof privateResolveModule.resolve === 'function';
+    && typeof privateResolveModule.resolve === 'function'
+    && createHash('sha256').update(squeeze(StackSynthesizer.prototype.synthesize)).digest('hex') === PINNED_INTERNALS.stackSynthesizeSha256;
 }
 
 const noStackTrace: CaptureStackTrace = () => [];
@@ -101,6 +116,43 @@ export function leanTokens(scope: IConstruct): void {
   const tracesWanted = process.env[TOKEN_TRACES_ENV] === '1' || !app || app.node.tryGetContext(NO_STACK_TRACES_CONTEXT) !== true;
   stackTraceModule.captureStackTrace = tracesWanted ? original.captureStackTrace : noStackTrace;
   stackTokensModule.resolve = leanStackResolve;
+  const stack = TerraformStack.of(scope);
+  // Only cdktf's own synthesizer: one the user set is theirs.
+  if (stack.synthesizer.constructor === StackSynthesizer) stack.synthesizer = new LeanStackSynthesizer(stack, stack.synthesizer);
+}
+
+/**
+ * cdktf's synthesizer, run as shipped, except that the document it would write with
+ * json-stable-stringify is written by `stableJson` (the same bytes, ~4x sooner). The stack's
+ * `toTerraform` is shadowed for the duration of the call: cdktf writes a stand-in `{}`, which is
+ * then replaced by the document. HCL output never asks for the document and is left as written.
+ */
+class LeanStackSynthesizer implements IStackSynthesizer {
+  constructor(private readonly stack: TerraformStack, private readonly shipped: IStackSynthesizer) {}
+
+  public synthesize(session: ISynthesisSession): void {
+    if (asShipped) {
+      this.shipped.synthesize(session);
+      return;
+    }
+    const stack = this.stack;
+    const toTerraform = stack.toTerraform; // the class's, or a subclass's override
+    const own = Object.getOwnPropertyDescriptor(stack, 'toTerraform');
+    let document: { value: unknown } | undefined;
+    stack.toTerraform = () => {
+      document = { value: toTerraform.call(stack) };
+      return {};
+    };
+    try {
+      this.shipped.synthesize(session);
+    } finally {
+      if (own) Object.defineProperty(stack, 'toTerraform', own);
+      else delete (stack as { toTerraform?: unknown }).toTerraform;
+    }
+    if (!document) return;
+    const file = path.join(session.outdir, session.manifest.forStack(stack).synthesizedStackPath);
+    fs.writeFileSync(file, stableJson(document.value) as string);
+  }
 }
 
 /** Whether token creation stacks are being captured now (for tests and the README's switch). */
