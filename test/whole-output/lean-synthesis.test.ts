@@ -102,7 +102,7 @@ describe('lean synthesis', () => {
   it('runs against the cdktf internals it was written for', () => {
     // If this fails, cdktf changed: review lib/cdktf-internals.ts against the new source, then re-pin.
     expect(internalsMatchPin()).toBe(true);
-    expect(Object.keys(PINNED_INTERNALS).sort()).toEqual(['captureStackTrace', 'stackResolve', 'stackSynthesizeSha256']);
+    expect(Object.keys(PINNED_INTERNALS).sort()).toEqual(['captureStackTrace', 'prepareStack', 'stackResolve', 'stackSynthesizeSha256']);
   });
 
   it.each(Object.keys(BUILDERS))('writes %s byte for byte as cdktf does', (name) => {
@@ -179,6 +179,26 @@ describe('lean synthesis', () => {
     } finally {
       delete process.env.SOVEREIGN_STACK_TOKEN_TRACES;
     }
+  });
+
+  it('skips the prepare resolve only for an app with a single stack, which has no references between stacks', () => {
+    const producedIn = (stacks: number, shipped: boolean): { calls: number; backends: number } => {
+      let calls = 0;
+      let backends = 0;
+      const files = synthesizedFiles((app) => {
+        for (let i = 0; i < stacks; i++) {
+          const stack = new TerraformStack(app, `s${i}`);
+          ResidencyGuard.of(stack).useStateLocation(OSLO_REGION);
+          new KubernetesTarget(stack, 'cluster', { region: OSLO_REGION });
+          new ConfigMapV1(stack, 'counted', { metadata: { name: 'counted' }, data: { n: Lazy.stringValue({ produce: () => `${++calls > 0}` }) } });
+        }
+      }, shipped);
+      for (const [file, content] of files) if (file.endsWith('cdk.tf.json')) backends += JSON.parse(content).terraform.backend.local ? 1 : 0;
+      return { calls, backends };
+    };
+    expect(producedIn(1, true)).toEqual({ calls: 2, backends: 1 }); // cdktf: prepare pass + synthesis
+    expect(producedIn(1, false)).toEqual({ calls: 1, backends: 1 }); // lean: synthesis only, backend still ensured
+    expect(producedIn(2, false)).toEqual({ calls: 4, backends: 2 }); // several stacks: the prepare pass is kept
   });
 });
 
