@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, Aspects, IAspect, S3Backend, TerraformStack, Testing } from 'cdktf';
+import { App, Aspects, IAspect, Lazy, S3Backend, TerraformStack, Testing } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import {
   Datastore, DatastoreLocation, DockerTarget, KubernetesTarget, OSLO_REGION, PostgresDatabase, RabbitMqCluster,
@@ -111,6 +111,17 @@ describe('residency: the guard judges what is synthesized', () => {
     const named = database();
     statefulSet(named.db).addOverride('spec.template.spec.node_name', 'us-node-1');
     expect(synthError(named.stack)).toContain('node_name "us-node-1"');
+  });
+
+  it('judges overrides whose values are lazy, at the placement or above it', () => {
+    const usEast = { node_affinity: { required_during_scheduling_ignored_during_execution: { node_selector_term: [{ match_expressions: [{ key: 'topology.kubernetes.io/region', operator: 'In', values: ['us-east-1'] }] }] } } };
+    const lazyAffinity = database();
+    statefulSet(lazyAffinity.db).addOverride('spec.template.spec.affinity', Lazy.anyValue({ produce: () => usEast }));
+    expect(synthError(lazyAffinity.stack)).toContain('does not require topology.kubernetes.io/region=oslo-1');
+
+    const lazyTemplate = database();
+    statefulSet(lazyTemplate.db).addOverride('spec.template', Lazy.anyValue({ produce: () => ({ spec: { affinity: usEast } }) }));
+    expect(synthError(lazyTemplate.stack)).toContain('does not require topology.kubernetes.io/region=oslo-1');
   });
 
   it('refuses an aspect that widens the pin after construction', () => {

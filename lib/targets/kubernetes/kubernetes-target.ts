@@ -26,7 +26,7 @@ import { terraformLiterals } from '../../util/terraform-literal';
 import { DeployedWorkload, WorkloadTarget } from '../../workload/target';
 import { IngressRule, Workload, retainsData, servicePortOf } from '../../workload/workload';
 import { configHash } from '../common/config-hash';
-import { asList, synthesizedBody } from '../common/synthesized';
+import { asList, synthesizedBlock } from '../common/synthesized';
 import { generateSecretValue, generateSecretValues, generatedSecretOf } from '../common/generated-secrets';
 import { CsiProvisionerTopology, provisionerTopology } from './csi-provisioners';
 import { REGION_LABEL, configKey, podTemplate } from './pod-template';
@@ -485,8 +485,8 @@ export class KubernetesTarget extends WorkloadTarget {
   protected placementEvidence(realized: Omit<DeployedWorkload, 'datastores'>, location: RegionRef): PlacementEvidence {
     const expected = this.datastorePlacement(location);
     const statefulSet = realized.resources.statefulSet;
-    const body = statefulSet ? synthesizedBody(statefulSet) : undefined;
-    const pod = body?.spec?.[0]?.template?.[0]?.spec?.[0] ?? body?.spec?.template?.spec;
+    // Only the pod spec's placement is resolved: judging a database never renders its config files.
+    const pod = statefulSet ? synthesizedBlock(statefulSet, ['spec', 'template', 'spec'], ['affinity', 'node_name']) : undefined;
     const terms: any[] = asList(asList(pod?.affinity)[0]?.node_affinity)[0]
       ?.required_during_scheduling_ignored_during_execution?.node_selector_term ?? [];
     const problems: string[] = [];
