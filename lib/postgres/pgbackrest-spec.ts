@@ -95,6 +95,12 @@ export const WalSpoolSpecSchema = z.strictObject({
   stanza: stanzaName,
   /** Seconds the push loop sleeps when the spool is empty. @default 5 */
   intervalSeconds: z.number().int().min(1).max(300).default(5),
+  /**
+   * Run `stanza-upgrade` rather than `stanza-create` at start: the cluster was re-initialised for a
+   * new PostgreSQL major version on purpose.
+   * @default false
+   */
+  upgradeStanza: z.boolean().default(false),
 });
 
 export type WalSpoolSpec = z.input<typeof WalSpoolSpecSchema>;

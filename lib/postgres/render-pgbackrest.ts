@@ -85,8 +85,9 @@ export function renderWalPushScript(spec: WalSpoolSpec): string {
     'set -u',
     "trap 'exit 0' TERM INT",
     `mkdir -p ${s.spoolDir}`,
-    // stanza-create is idempotent: it checks an existing stanza against this cluster.
-    `until ${pgbackrest} stanza-create; do sleep ${s.intervalSeconds}; done`,
+    // stanza-create is idempotent: it checks an existing stanza against this cluster. After a
+    // declared major-version upgrade the stanza is moved to the new cluster instead.
+    `until ${pgbackrest} ${s.upgradeStanza ? 'stanza-upgrade' : 'stanza-create'}; do sleep ${s.intervalSeconds}; done`,
     'while :; do',
     `  for f in $(ls ${s.spoolDir} | grep -v '[.]part$' | sort); do`,
     `    ${pgbackrest} archive-push "${s.spoolDir}/$f" || break`,
