@@ -381,10 +381,14 @@ export class PostgresConnection implements PostgresConnectionProps {
  * forever. Shutdown is fast (SIGINT on Docker; a `pg_ctl stop --mode=fast` preStop on Kubernetes,
  * whose pods have no stop signal field) with 120 s for the final checkpoint.
  *
+ * Backups (`backup`): pgBackRest archives the WAL continuously (a sidecar pushes what
+ * archive_command spools on the data volume) and CronJobs take weekly full and daily differential
+ * base backups to an S3-compatible object store, whose location the residency guard judges as a
+ * `backup` copy. The image's major version must match `dataMajorVersion`.
+ *
  * What high availability would add, not built here: streaming replicas on other nodes with
- * automated failover and fencing, a Service following the primary, and backups with WAL archiving
- * for point-in-time recovery, usually through an operator such as CloudNativePG or through Patroni.
- * Backups in another location must be declared to the residency guard like the primary.
+ * automated failover and fencing and a Service following the primary, usually through an operator
+ * such as CloudNativePG or through Patroni.
  *
  * @example
  * const db = new PostgresDatabase(stack, 'orders-db', { target, serviceName: 'orders', storageGi: 20 });
