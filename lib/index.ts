@@ -25,6 +25,8 @@ export * from './gateway/nginx-gateway';
 export * from './postgres/postgres-spec';
 export * from './postgres/render-postgres-conf';
 export * from './postgres/postgres-database';
+export * from './postgres/pgbackrest-spec';
+export * from './postgres/render-pgbackrest';
 export * from './rabbitmq/rabbitmq-spec';
 export * from './rabbitmq/render-rabbitmq-conf';
 export * from './rabbitmq/render-rabbitmq-definitions';

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { RegionRef } from '../residency/region-ref';
+import { RegionRef, RegionRefSchema } from '../residency/region-ref';
 import { cpuQuantity, dnsLabel, dnsSubdomain, imageRef, memoryQuantity, memoryToMi } from '../util/schemas';
 import { imageTagVersion } from '../util/versions';
 import { parseComponentProps } from '../workload/component-props';
@@ -16,6 +16,8 @@ import {
 } from './postgres-spec';
 import { renderPgHba, renderPostgresConf } from './render-postgres-conf';
 import { renderInitOwnerScript } from './render-init-owner';
+import { PGBACKREST_S3_KEY_ENV, PGBACKREST_S3_KEY_SECRET_ENV, S3RepositorySchema } from './pgbackrest-spec';
+import { pgBackRestBackupCommand, renderPgBackRestConf, renderWalPushScript, renderWalSpoolCommand } from './render-pgbackrest';
 
 /** The official image the database runs by default (Debian-based; its postgres user is uid 999). */
 export const DEFAULT_POSTGRES_IMAGE = 'postgres:17.2';
@@ -52,6 +54,29 @@ const OWNER_PASSWORD_ENV = 'OWNER_PASSWORD';
 const SUPERUSER = 'postgres';
 /** WAL may grow past max_wal_size (2GB by default) under load; a full WAL volume stops the server. */
 const MIN_WAL_STORAGE_GI = 4;
+/**
+ * The PostgreSQL major version of a data directory unless `dataMajorVersion` says otherwise: the
+ * default image's. Deliberately a constant, never read from `image`: changing the image to another
+ * major must not silently change what the data on the volume is assumed to be.
+ */
+export const DEFAULT_DATA_MAJOR_VERSION = 17;
+/** pgbackrest.conf, in a directory of its own (Docker mounts config files by directory). */
+const PGBACKREST_CONF = '/etc/pgbackrest/pgbackrest.conf';
+/** The WAL archiver's loop, run by `sh` in the sidecar. */
+const WAL_PUSH_SCRIPT = '/etc/pgbackrest/wal-push.sh';
+/**
+ * Backups: WAL segments wait for the archiver in a spool on the data volume (not an emptyDir: a
+ * segment PostgreSQL counts as archived must survive a pod restart), pgBackRest's locks live there
+ * too (shared by the archiver and the backup job), and PostgreSQL makes a second unix socket at
+ * the volume's root, which always exists, so a backup job in another pod on the same node reaches
+ * the server (pgBackRest connects over a socket only).
+ */
+const WAL_SPOOL_DIR = `${DATA_MOUNT}/wal-spool`;
+const PGBACKREST_LOCK_DIR = `${DATA_MOUNT}/pgbackrest-lock`;
+const BACKUP_SOCKET_DIR = DATA_MOUNT;
+/** Keys of the object-store credentials Secret. */
+const BACKUP_ACCESS_KEY = 'access-key-id';
+const BACKUP_SECRET_KEY = 'secret-access-key';
 /** Workload names carry a "-db" suffix and may be at most 40 characters. */
 const MAX_SERVICE_NAME_LENGTH = 37;
 
@@ -64,6 +89,61 @@ export function postgresMajorOfImage(image: string): number | undefined {
 export function postgresNameOf(serviceName: string): string {
   return serviceName.replace(/-/g, '_');
 }
+
+/** Five cron fields, in UTC. */
+const cron = z.string().max(100).regex(/^[0-9*][0-9*,/-]*( [0-9*][0-9*,/-]*){4}$/, {
+  message: 'must be a cron schedule of five fields such as "0 1 * * 0" (minute hour day month weekday, in UTC)',
+});
+
+/**
+ * Continuous WAL archiving and scheduled base backups with pgBackRest to an S3-compatible object
+ * store. The store's location is a `backup` copy of the data: the residency guard judges it.
+ */
+export const PostgresBackupOptionsSchema = z.object({
+  /**
+   * Where the object store is: a catalogue id (`upcloud:no-svg1`) or a Region from `defineRegion`.
+   * Checked by the residency guard like the database itself.
+   */
+  location: RegionRefSchema,
+  /** The S3-compatible object store: bucket, endpoint (host name), signing region, and optionally port, uriStyle, path. */
+  objectStore: S3RepositorySchema.omit({ type: true }),
+  /**
+   * An image with pgBackRest (2.45 or later) and, for restores, the database's PostgreSQL major:
+   * `FROM postgres:17.2` + `apt-get install pgbackrest` (README, Backups). It runs the WAL archiver
+   * beside PostgreSQL and the backup jobs, as the database's uid.
+   */
+  image: imageRef,
+  /**
+   * Existing Secret with the object store's keys under `access-key-id` and `secret-access-key`
+   * (handed to pgBackRest as environment variables). On Docker each key is a sensitive Terraform variable.
+   * @default '<serviceName>-db-backup-credentials'
+   */
+  existingSecret: dnsSubdomain.optional(),
+  /** When full backups run (cron, UTC). @default '0 1 * * 0' (Sundays 01:00) */
+  fullSchedule: cron.default('0 1 * * 0'),
+  /** When differential backups run (cron, UTC). @default '0 1 * * 1-6' (the other days 01:00) */
+  differentialSchedule: cron.default('0 1 * * 1-6'),
+  /**
+   * Full backups kept; older ones, their differentials and their WAL expire. With weekly fulls, 4
+   * keeps point-in-time recovery to any moment of the last 3 to 4 weeks.
+   * @default 4
+   */
+  retentionFull: z.number().int().min(1).max(365).default(4),
+  /**
+   * archive_timeout: a quiet database still archives its WAL this often, the most a restore can
+   * lose besides the segment being written.
+   * @default 60
+   */
+  archiveTimeoutSeconds: z.number().int().min(10).max(86400).default(60),
+  /**
+   * Addresses the object store's S3 API has; the database pod and the backup jobs may reach them
+   * on the store's port (Kubernetes network policy). Narrow it to the store's addresses.
+   * @default ['0.0.0.0/0']
+   */
+  objectStoreCidrs: z.array(z.string().regex(/^[0-9a-fA-F.:]+\/[0-9]{1,3}$/, { message: 'must be a CIDR block such as "192.0.2.0/24"' })).min(1).default(['0.0.0.0/0']),
+}).strict();
+
+export type PostgresBackupOptions = z.input<typeof PostgresBackupOptionsSchema>;
 
 export const PostgresDatabaseOptionsSchema = z.object({
   /**
@@ -141,6 +221,29 @@ export const PostgresDatabaseOptionsSchema = z.object({
    * @default ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] (RFC 1918, where pod networks live)
    */
   clientCidrs: z.array(z.string()).optional(),
+  /**
+   * Backups and point-in-time recovery with pgBackRest to an S3-compatible object store (README,
+   * Backups). The store's location is judged by the residency guard as a `backup` copy.
+   * @default undefined (no backups: losing the node's disk loses the data)
+   */
+  backup: PostgresBackupOptionsSchema.optional(),
+  /**
+   * The PostgreSQL major version of the data directory on the volume. The image's major must equal
+   * it: a server of another major cannot start on the data (it crash-loops). Never derived from
+   * `image`, so changing the image's major is refused until the change is declared here (with
+   * `majorVersionUpgrade`) or by a new deployment.
+   * @default 17
+   */
+  dataMajorVersion: z.number().int().optional(),
+  /**
+   * Declares a major-version upgrade of existing data: the data directory was `fromMajorVersion`'s.
+   * PostgreSQL then initialises a fresh data directory `pgdata-<dataMajorVersion>` beside the old
+   * one (kept untouched for pg_upgrade or a rollback), and the backup stanza is upgraded. Load the
+   * data with pg_dump/pg_restore or pg_upgrade (README, Upgrading PostgreSQL). Keep it declared
+   * afterwards: it names where the data now is.
+   * @default undefined (no upgrade)
+   */
+  majorVersionUpgrade: z.object({ fromMajorVersion: z.number().int() }).strict().optional(),
 }).strict().superRefine((o, ctx) => {
   // The image tag's major version selects the configuration.
   const major = postgresMajorOfImage(o.image);
@@ -153,6 +256,25 @@ export const PostgresDatabaseOptionsSchema = z.object({
     ctx.addIssue({
       code: 'custom', path: ['image'],
       message: `"${o.image}" is PostgreSQL ${major}; supported major versions are ${SUPPORTED_POSTGRES_VERSIONS.join(', ')} (for example "${DEFAULT_POSTGRES_IMAGE}")`,
+    });
+  }
+  // A server of another major cannot start on the data directory: refuse it before deployment.
+  const dataMajor = o.dataMajorVersion ?? DEFAULT_DATA_MAJOR_VERSION;
+  if (o.dataMajorVersion !== undefined && !(SUPPORTED_POSTGRES_VERSIONS as readonly number[]).includes(o.dataMajorVersion)) {
+    ctx.addIssue({ code: 'custom', path: ['dataMajorVersion'], message: `must be a supported PostgreSQL major version: ${SUPPORTED_POSTGRES_VERSIONS.join(', ')}` });
+  } else if (major !== undefined && (SUPPORTED_POSTGRES_VERSIONS as readonly number[]).includes(major) && major !== dataMajor) {
+    ctx.addIssue({
+      code: 'custom', path: ['image'],
+      message: `"${o.image}" is PostgreSQL ${major} but the data directory is PostgreSQL ${dataMajor} (dataMajorVersion` +
+        `${o.dataMajorVersion === undefined ? `, default ${DEFAULT_DATA_MAJOR_VERSION}` : ''}): a server of another major version cannot start on it. ` +
+        `For a new database set dataMajorVersion: ${major}; to upgrade existing data set dataMajorVersion: ${major} and ` +
+        `majorVersionUpgrade: { fromMajorVersion: ${dataMajor} } and follow README "Upgrading PostgreSQL"`,
+    });
+  }
+  if (o.majorVersionUpgrade && o.majorVersionUpgrade.fromMajorVersion >= dataMajor) {
+    ctx.addIssue({
+      code: 'custom', path: ['majorVersionUpgrade', 'fromMajorVersion'],
+      message: `must be below dataMajorVersion (${dataMajor}): PostgreSQL upgrades only to a newer major; restore a backup to go back`,
     });
   }
   const name = postgresNameOf(o.serviceName);
@@ -259,10 +381,14 @@ export class PostgresConnection implements PostgresConnectionProps {
  * forever. Shutdown is fast (SIGINT on Docker; a `pg_ctl stop --mode=fast` preStop on Kubernetes,
  * whose pods have no stop signal field) with 120 s for the final checkpoint.
  *
+ * Backups (`backup`): pgBackRest archives the WAL continuously (a sidecar pushes what
+ * archive_command spools on the data volume) and CronJobs take weekly full and daily differential
+ * base backups to an S3-compatible object store, whose location the residency guard judges as a
+ * `backup` copy. The image's major version must match `dataMajorVersion`.
+ *
  * What high availability would add, not built here: streaming replicas on other nodes with
- * automated failover and fencing, a Service following the primary, and backups with WAL archiving
- * for point-in-time recovery, usually through an operator such as CloudNativePG or through Patroni.
- * Backups in another location must be declared to the residency guard like the primary.
+ * automated failover and fencing and a Service following the primary, usually through an operator
+ * such as CloudNativePG or through Patroni.
  *
  * @example
  * const db = new PostgresDatabase(stack, 'orders-db', { target, serviceName: 'orders', storageGi: 20 });
@@ -285,6 +411,10 @@ export class PostgresDatabase extends Construct {
   public readonly serviceName: string;
   /** Host name clients connect to (the Service on Kubernetes, the container on Docker). */
   public readonly host: string;
+  /** Where the backups are (the object store's location), or undefined without backups. */
+  public readonly backupLocation?: RegionRef;
+  /** The PostgreSQL major version of the data directory. */
+  public readonly dataMajorVersion: number;
   /** The Secret holding the passwords (keys `password` and `superuser-password`): generated, or `existingSecret`. */
   public readonly credentialsSecretName: string;
 
@@ -301,6 +431,10 @@ export class PostgresDatabase extends Construct {
     const uid = tag.includes('alpine') ? 70 : 999;
     const memoryMi = memoryToMi(o.memoryLimit);
     const isReady = ['pg_isready', '-U', SUPERUSER, '-h', SOCKET_DIR];
+    // After a declared major upgrade the new major initialises directories of its own beside the old.
+    const pgdata = o.majorVersionUpgrade ? `${PGDATA}-${version}` : PGDATA;
+    const walDir = o.majorVersionUpgrade ? `${WAL_DIR}-${version}` : WAL_DIR;
+    const backup = o.backup && this.backupParts(o.backup, { workloadName, pgdata, uid, upgrade: !!o.majorVersionUpgrade });
 
     const workload: WorkloadProps = {
       name: workloadName,
@@ -312,7 +446,7 @@ export class PostgresDatabase extends Construct {
       args: ['-c', `config_file=${CONF_FILE}`],
       ports: [{ name: 'postgres', containerPort: POSTGRES_PORT }],
       env: [
-        { name: 'PGDATA', value: PGDATA },
+        { name: 'PGDATA', value: pgdata },
         { name: 'POSTGRES_USER', value: SUPERUSER },
         // Files, not env (see CREDENTIALS_DIR). The image's entrypoint reads POSTGRES_PASSWORD_FILE
         // for initdb; the init script reads OWNER_PASSWORD_FILE.
@@ -320,9 +454,9 @@ export class PostgresDatabase extends Construct {
         { name: `${OWNER_PASSWORD_ENV}_FILE`, value: `${CREDENTIALS_DIR}/${PostgresDatabase.PASSWORD_KEY}` },
         // Page checksums catch storage corruption; they can only be chosen at initdb.
         { name: 'POSTGRES_INITDB_ARGS', value: '--data-checksums' },
-        ...(o.walStorageGi ? [{ name: 'POSTGRES_INITDB_WALDIR', value: WAL_DIR }] : []),
+        ...(o.walStorageGi ? [{ name: 'POSTGRES_INITDB_WALDIR', value: walDir }] : []),
       ],
-      secrets: [o.existingSecret
+      secrets: [...(backup?.secrets ?? []), o.existingSecret
         ? { source: 'existing', name: secretName, keys: [PostgresDatabase.PASSWORD_KEY, PostgresDatabase.SUPERUSER_PASSWORD_KEY] }
         : {
           source: 'generated',
@@ -339,8 +473,10 @@ export class PostgresDatabase extends Construct {
           content: renderPostgresConf({
             version, memoryLimit: o.memoryLimit, maxConnections: o.maxConnections,
             port: POSTGRES_PORT, unixSocketDirectory: SOCKET_DIR, hbaFile: HBA_FILE,
+            ...backup?.conf,
           }),
         },
+        ...(backup?.configFiles ?? []),
         { path: HBA_FILE, content: renderPgHba({ database: name, user: name, clientCidrs: o.clientCidrs }) },
         { path: INIT_SCRIPT, content: renderInitOwnerScript({ role: name, database: name, passwordEnv: OWNER_PASSWORD_ENV }) },
       ],
@@ -385,11 +521,18 @@ export class PostgresDatabase extends Construct {
         gracePeriodSeconds: 120,
       },
       retainData: o.retainOnDelete,
+      sidecars: backup?.sidecars ?? [],
+      scheduledJobs: backup?.scheduledJobs ?? [],
+      externalEgress: backup?.externalEgress ?? [],
     };
 
     this.serviceName = o.serviceName;
     this.version = version;
     this.workload = target.deploy(this, workload, { location });
+    // The object store holds every row too: the guard judges it as a backup copy of each volume.
+    if (o.backup) for (const d of this.workload.datastores) d.addLocation('backup', o.backup.location);
+    this.backupLocation = o.backup?.location;
+    this.dataMajorVersion = o.dataMajorVersion ?? DEFAULT_DATA_MAJOR_VERSION;
     this.host = this.workload.host;
     this.credentialsSecretName = secretName;
     this.connection = new PostgresConnection({
@@ -400,6 +543,49 @@ export class PostgresDatabase extends Construct {
       secretName,
       passwordKey: PostgresDatabase.PASSWORD_KEY,
     });
+  }
+
+  /** The WAL archiver sidecar, the backup jobs, pgbackrest.conf and the archiving settings. */
+  private backupParts(b: z.output<typeof PostgresBackupOptionsSchema>, c: { workloadName: string; pgdata: string; uid: number; upgrade: boolean }) {
+    const stanza = c.workloadName;
+    const secret = b.existingSecret ?? `${c.workloadName}-backup-credentials`;
+    const credentials: EnvVar[] = [
+      { name: PGBACKREST_S3_KEY_ENV, secretRef: { secret, key: BACKUP_ACCESS_KEY } },
+      { name: PGBACKREST_S3_KEY_SECRET_ENV, secretRef: { secret, key: BACKUP_SECRET_KEY } },
+    ];
+    const job = (name: string, schedule: string, type: 'full' | 'diff') => ({
+      name, schedule, image: b.image,
+      command: pgBackRestBackupCommand({ configPath: PGBACKREST_CONF, stanza, type }),
+      env: credentials,
+      resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '1Gi' } },
+    });
+    return {
+      secrets: [{ source: 'existing' as const, name: secret, keys: [BACKUP_ACCESS_KEY, BACKUP_SECRET_KEY] }],
+      conf: {
+        archive: { command: renderWalSpoolCommand({ spoolDir: WAL_SPOOL_DIR }), timeoutSeconds: b.archiveTimeoutSeconds },
+        extraSocketDirectories: [BACKUP_SOCKET_DIR],
+      },
+      configFiles: [{
+        path: WAL_PUSH_SCRIPT,
+        content: renderWalPushScript({ spoolDir: WAL_SPOOL_DIR, configPath: PGBACKREST_CONF, stanza, upgradeStanza: c.upgrade }),
+      }, {
+        path: PGBACKREST_CONF,
+        content: renderPgBackRestConf({
+          stanza, pgPath: c.pgdata, pgSocketPath: BACKUP_SOCKET_DIR, pgPort: POSTGRES_PORT, lockPath: PGBACKREST_LOCK_DIR,
+          repository: { type: 's3', ...b.objectStore },
+          retentionFull: b.retentionFull,
+        }),
+      }],
+      sidecars: [{
+        name: 'wal-archiver',
+        image: b.image,
+        command: ['sh', WAL_PUSH_SCRIPT],
+        env: credentials,
+        resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+      }],
+      scheduledJobs: [job('full-backup', b.fullSchedule, 'full'), job('diff-backup', b.differentialSchedule, 'diff')],
+      externalEgress: [{ cidrs: b.objectStoreCidrs, ports: [b.objectStore.port ?? 443] }],
+    };
   }
 
   /** Admits exactly `owner`'s pods on 5432 (network policy; Docker cannot enforce it). */

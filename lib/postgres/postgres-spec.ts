@@ -135,6 +135,20 @@ export const PostgresSslSchema = z.strictObject({
   minProtocolVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
 });
 
+/** WAL archiving: the command is single-quoted in postgresql.conf, so it may hold no quote or newline. */
+export const PostgresArchiveSchema = z.strictObject({
+  /** archive_command: `%p` is the segment's path, `%f` its file name. */
+  command: boundedString(1024, 'must be at most 1024 characters')
+    .regex(/^[^'\\\n\r\0]+$/, { message: 'must not contain quotes, backslashes or newlines' })
+    .refine((c) => c.includes('%p') || c.includes('%f'), { message: 'must use %p (the segment path) or %f (its file name)' }),
+  /**
+   * archive_timeout in seconds: a quiet server still closes and archives a segment this often, which
+   * bounds what a restore can lose. 0 turns it off.
+   * @default 60
+   */
+  timeoutSeconds: intBetween(0, 86400).default(60),
+});
+
 /** Memory settings in kB (PostgreSQL's kB = 1024 bytes, so 1 MB here = 1 Mi in Kubernetes). */
 export interface PostgresMemory {
   readonly memoryLimitKb: number;
@@ -304,6 +318,17 @@ const PostgresConfSpecObject = z.strictObject({
    * @default 600
    */
   idleInTransactionTimeoutSeconds: intBetween(0, 86400).default(600),
+  /**
+   * WAL archiving for backups and point-in-time recovery: `archive_mode = on` with this command.
+   * @default undefined (no archiving)
+   */
+  archive: PostgresArchiveSchema.optional(),
+  /**
+   * Further directories PostgreSQL creates its unix socket in (a backup job in another pod reaches
+   * the server through one on a shared volume).
+   * @default []
+   */
+  extraSocketDirectories: z.array(absolutePath).max(2).default([]),
 });
 
 type PostgresConfSpecParsed = z.output<typeof PostgresConfSpecObject>;
@@ -318,13 +343,15 @@ const MAX_SOCKET_PATH = 107;
 
 function checkCombinations(spec: PostgresConfSpecParsed, ctx: z.RefinementCtx): void {
   const limitKb = quantityToKb(spec.memoryLimit);
-  const socketPath = `${spec.unixSocketDirectory}${SOCKET_FILE_PREFIX}${spec.port}`;
-  if (socketPath.length > MAX_SOCKET_PATH) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['unixSocketDirectory'],
-      message: `gives the socket path "${socketPath.slice(0, 40)}..." of ${socketPath.length} bytes; PostgreSQL refuses more than ${MAX_SOCKET_PATH}: use a shorter directory`,
-    });
+  for (const [i, dir] of [spec.unixSocketDirectory, ...spec.extraSocketDirectories].entries()) {
+    const socketPath = `${dir}${SOCKET_FILE_PREFIX}${spec.port}`;
+    if (socketPath.length > MAX_SOCKET_PATH) {
+      ctx.addIssue({
+        code: 'custom',
+        path: i === 0 ? ['unixSocketDirectory'] : ['extraSocketDirectories', i - 1],
+        message: `gives the socket path "${socketPath.slice(0, 40)}..." of ${socketPath.length} bytes; PostgreSQL refuses more than ${MAX_SOCKET_PATH}: use a shorter directory`,
+      });
+    }
   }
   if (spec.sharedBuffers && quantityToKb(spec.sharedBuffers) >= limitKb) {
     ctx.addIssue({

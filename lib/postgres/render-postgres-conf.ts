@@ -45,7 +45,7 @@ export function renderPostgresConf(spec: PostgresConfSpec): string {
       ['listen_addresses', s.listenAddresses.join(',')],
       ['port', s.port],
       ['max_connections', s.maxConnections],
-      ['unix_socket_directories', s.unixSocketDirectory],
+      ['unix_socket_directories', [s.unixSocketDirectory, ...s.extraSocketDirectories].join(',')],
       // Only the postgres OS user (the server's own uid) may use the socket; pg_hba.conf trusts it.
       ['unix_socket_permissions', new Raw('0700')],
       ['hba_file', s.hbaFile],
@@ -86,6 +86,14 @@ export function renderPostgresConf(spec: PostgresConfSpec): string {
       ['max_wal_size', formatPostgresSize(quantityToKb(s.maxWalSize))],
       ['min_wal_size', formatPostgresSize(quantityToKb(s.minWalSize))],
     ]),
+    ...(s.archive
+      ? [section('WAL archiving (backups and point-in-time recovery)', [
+        ['wal_level', 'replica'],
+        ['archive_mode', true],
+        ['archive_command', s.archive.command],
+        ['archive_timeout', `${s.archive.timeoutSeconds}s`],
+      ])]
+      : []),
     section('logging (to stderr: the container runtime collects it)', [
       ['log_destination', 'stderr'],
       ['logging_collector', false],

@@ -165,6 +165,53 @@ export const ApiAccessRuleSchema = z.object({
   verbs: z.array(z.enum(['get', 'list', 'watch', 'create', 'update', 'patch'])).min(1),
 }).strict();
 
+/**
+ * A container beside the workload's main container in every replica (a log shipper, a WAL
+ * archiver). It shares the replica's persistent volumes, config files and secret mounts, runs with
+ * the workload's security context, and has its own image, command, env and resources.
+ */
+export const SidecarSchema = z.object({
+  /** Unique among the workload's containers (the main one is named after `component`). */
+  name: dnsLabel.max(40),
+  image: imageRef,
+  command: argv.optional(),
+  args: argv.optional(),
+  /** @default [] */
+  env: z.array(EnvVarSchema).default([]),
+  resources: ResourcesSchema,
+}).strict();
+
+/** Five cron fields (minute hour day-of-month month day-of-week), numbers, ranges, lists and steps. */
+const cronField = '[0-9*][0-9*,/-]*';
+const cronSchedule = z.string().max(100, { message: 'must be at most 100 characters', abort: true })
+  .regex(new RegExp(`^${cronField}( ${cronField}){4}$`), { message: 'must be a cron schedule of five fields such as "0 1 * * 0" (minute hour day month weekday, in UTC)' });
+
+/**
+ * A command run on a schedule against the workload's data (a base backup). Each run mounts the
+ * persistent volumes of replica 0, the config files and the secret mounts, runs with the
+ * workload's security context, and never overlaps the previous run.
+ */
+export const ScheduledJobSchema = z.object({
+  /** Unique within the workload; the job is `<workload>-<name>`. */
+  name: dnsLabel.max(20),
+  /** When it runs, in UTC. */
+  schedule: cronSchedule,
+  /** @default the workload's image */
+  image: imageRef.optional(),
+  command: argv,
+  /** @default [] */
+  env: z.array(EnvVarSchema).default([]),
+  resources: ResourcesSchema,
+  /** A run still going after this many seconds is stopped (and counts as failed). @default 21600 (6 h) */
+  activeDeadlineSeconds: z.number().int().min(60).max(7 * 86400).default(21600),
+}).strict();
+
+/** Addresses outside the platform the workload's pods (and its scheduled jobs) may reach. */
+export const ExternalEgressSchema = z.object({
+  cidrs: z.array(z.string().regex(/^[0-9a-fA-F.:]+\/[0-9]{1,3}$/, { message: 'must be a CIDR block such as "0.0.0.0/0"' })).min(1),
+  ports: z.array(port).min(1),
+}).strict();
+
 export const WorkloadSchema = z.object({
   /** Unique within the target; becomes object names and host names. */
   name: dnsLabel.max(40, { message: 'must be at most 40 characters (room for replica and volume suffixes)' }),
@@ -210,6 +257,12 @@ export const WorkloadSchema = z.object({
   apiAccess: z.array(ApiAccessRuleSchema).default([]),
   /** Protect the workload's data from `terraform destroy` (prevent_destroy). @default true for stateful */
   retainData: z.boolean().optional(),
+  /** Containers beside the main one in every replica. @default [] */
+  sidecars: z.array(SidecarSchema).default([]),
+  /** Commands run on a schedule against replica 0's volumes (stateful only). @default [] */
+  scheduledJobs: z.array(ScheduledJobSchema).default([]),
+  /** Destinations outside the platform its pods and jobs may reach (Kubernetes network policy). @default [] */
+  externalEgress: z.array(ExternalEgressSchema).default([]),
 }).strict().superRefine((w, ctx) => {
   if (w.kind === 'stateless' && w.volumes.length > 0) {
     ctx.addIssue({ code: 'custom', path: ['volumes'], message: 'only stateful workloads may have persistent volumes; use kind "stateful"' });
@@ -225,6 +278,14 @@ export const WorkloadSchema = z.object({
   unique(w.env.map((e) => e.name), 'env', 'environment variable');
   unique([...w.volumes.map((v) => v.name), ...w.scratch.map((v) => v.name)], 'volumes', 'volume name');
   unique(w.configFiles.map((f) => f.path), 'configFiles', 'config file path');
+  unique(w.sidecars.map((c) => c.name), 'sidecars', 'sidecar name');
+  w.sidecars.forEach((c, i) => {
+    if (c.name === w.component) ctx.addIssue({ code: 'custom', path: ['sidecars', i, 'name'], message: `must differ from "${w.component}", the main container's name` });
+  });
+  unique(w.scheduledJobs.map((j) => j.name), 'scheduledJobs', 'scheduled job name');
+  if (w.scheduledJobs.length > 0 && (w.kind !== 'stateful' || w.replicas !== 1)) {
+    ctx.addIssue({ code: 'custom', path: ['scheduledJobs'], message: 'only single-replica stateful workloads may have scheduled jobs (a job mounts replica 0\'s volumes)' });
+  }
   if (w.disruptionBudget && 'minAvailable' in w.disruptionBudget && w.disruptionBudget.minAvailable >= w.replicas) {
     ctx.addIssue({ code: 'custom', path: ['disruptionBudget', 'minAvailable'], message: `must be below replicas (${w.replicas}), or no node can ever be drained` });
   }
@@ -240,6 +301,8 @@ export type SecretSpec = z.output<typeof SecretSpecSchema>;
 export type Probe = z.output<typeof ProbeSchema>;
 export type IngressRule = z.output<typeof IngressRuleSchema>;
 export type PersistentVolume = z.output<typeof PersistentVolumeSchema>;
+export type Sidecar = z.output<typeof SidecarSchema>;
+export type ScheduledJob = z.output<typeof ScheduledJobSchema>;
 
 /** The port other workloads use to reach `p`. */
 export function servicePortOf(p: WorkloadPort): number {

@@ -252,7 +252,9 @@ describe('fuzz: constructs refuse with the prop named, or synthesize', () => {
         existingSecret: fc.option(label, { nil: undefined }),
         retainOnDelete: fc.option(fc.boolean(), { nil: undefined }),
         clientCidrs: fc.option(fc.constantFrom(['10.0.0.0/8'], ['10.42.0.0/16', 'fd00::/8']), { nil: undefined }),
-      }).map(strip),
+      }).map(strip)
+        // The data directory's major must match the image's (a new database declares it).
+        .map((p) => (p.image ? { ...p, dataMajorVersion: Number(/^postgres:(\d+)/.exec(String(p.image))![1]) } : p)),
       docker: fc.boolean(),
     });
     const mutations: ReadonlyArray<readonly [Path, fc.Arbitrary<unknown>]> = [

@@ -154,7 +154,7 @@ describeWithServer('PostgreSQL 15', findBinary([`${BIN_DIR}/postgres`]), 'Postgr
     const { stack } = newStack();
     const target = new KubernetesTarget(stack, 'cluster', { region: OSLO_REGION });
     new PostgresDatabase(stack, 'orders-db', {
-      target, serviceName: 'orders', image: 'postgres:15.8', memoryLimit: '1Gi', clientCidrs: ['127.0.0.1/32'], walStorageGi: 4,
+      target, serviceName: 'orders', image: 'postgres:15.8', dataMajorVersion: 15, memoryLimit: '1Gi', clientCidrs: ['127.0.0.1/32'], walStorageGi: 4,
     });
     const json = synthJson(stack);
     const data = findByName(json, 'kubernetes_config_map_v1', 'orders-db-config').data;

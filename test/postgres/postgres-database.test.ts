@@ -271,7 +271,7 @@ describe('PostgresDatabase on Kubernetes', () => {
 
   it('derives the version and the memory settings from the props', () => {
     const { stack, target } = kubernetes();
-    const db = new PostgresDatabase(stack, 'db', { target, serviceName: 'orders', image: 'postgres:15.8-alpine', memoryLimit: '1Gi', maxConnections: 50, cpu: '2' });
+    const db = new PostgresDatabase(stack, 'db', { target, serviceName: 'orders', image: 'postgres:15.8-alpine', dataMajorVersion: 15, memoryLimit: '1Gi', maxConnections: 50, cpu: '2' });
     expect(db.version).toBe(15);
     const json = synthJson(stack);
     const conf = findByName(json, 'kubernetes_config_map_v1', 'orders-db-config').data['etc_postgresql_postgresql.conf'];

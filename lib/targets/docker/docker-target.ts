@@ -169,6 +169,25 @@ export class DockerTarget extends WorkloadTarget {
       })
       : undefined;
     if (files) resources.files = files;
+    const envOf = (env: Workload['env']) => env.map((e) => 'value' in e
+      ? `${e.name}=${e.value}`
+      : `${e.name}=${Lazy.stringValue({ produce: () => this.secretValue(w, e.secretRef.secret, e.secretRef.key) })}`);
+    // Every container of the workload (replicas, sidecars, scheduled jobs) runs hardened alike.
+    const hardening = {
+      user: sc.runAsUser ? `${sc.runAsUser}:${sc.runAsGroup ?? sc.runAsUser}` : undefined,
+      // The Docker stand-in for Kubernetes' fsGroup on a Secret volume: the one group that owns
+      // the (root-owned, 0440) secret files. Only when the workload mounts secrets.
+      groupAdd: w.secretMounts.length > 0 ? [SECRET_READER_GROUP] : undefined,
+      readOnly: sc.readOnlyRootFilesystem,
+      capabilities: { drop: ['ALL'] },
+      securityOpts: ['no-new-privileges:true'],
+    };
+    const labelsOf = (role?: string) => [
+      { label: 'sovereign-stack.io/workload', value: w.name },
+      { label: 'sovereign-stack.io/component', value: w.component },
+      ...(role ? [{ label: 'sovereign-stack.io/role', value: role }] : []),
+    ];
+    const filesVolume = files ? [{ fromContainer: `${files.id}:ro` }] : [];
 
     for (let i = 0; i < w.replicas; i++) {
       const host = `${w.name}-${i}`;
@@ -188,9 +207,7 @@ export class DockerTarget extends WorkloadTarget {
         image: image.imageId,
         command: w.args,
         entrypoint: w.command,
-        env: w.env.map((e) => 'value' in e
-          ? `${e.name}=${e.value}`
-          : `${e.name}=${Lazy.stringValue({ produce: () => this.secretValue(w, e.secretRef.secret, e.secretRef.key) })}`),
+        env: envOf(w.env),
         upload: hasUploads && !files ? upload : undefined,
         // The id (not the name): a new files container replaces the replicas too.
         volumes: files ? [...volumes, { fromContainer: `${files.id}:ro` }] : volumes,
@@ -201,13 +218,7 @@ export class DockerTarget extends WorkloadTarget {
         ports: w.public
           ? w.ports.map((p) => ({ internal: p.containerPort, external: port(p) + i, ip: this.publishAddress }))
           : undefined,
-        user: sc.runAsUser ? `${sc.runAsUser}:${sc.runAsGroup ?? sc.runAsUser}` : undefined,
-        // The Docker stand-in for Kubernetes' fsGroup on a Secret volume: the one group that owns
-        // the (root-owned, 0440) secret files. Only when the workload mounts secrets.
-        groupAdd: w.secretMounts.length > 0 ? [SECRET_READER_GROUP] : undefined,
-        readOnly: sc.readOnlyRootFilesystem,
-        capabilities: { drop: ['ALL'] },
-        securityOpts: ['no-new-privileges:true'],
+        ...hardening,
         memory: Math.floor(memoryToMi(w.resources.limits.memory)),
         cpus: w.resources.limits.cpu ? cpus(w.resources.limits.cpu) : undefined,
         healthcheck: healthcheck(w.probes.readiness ?? w.probes.liveness),
@@ -222,6 +233,44 @@ export class DockerTarget extends WorkloadTarget {
         ],
       });
       resources[`container${i}`] = container;
+      // Sidecars share the replica's volumes and files (not its tmpfs scratch) and its network.
+      for (const c of w.sidecars) {
+        resources[`sidecar-${c.name}-${i}`] = new Container(scope, `sidecar-${c.name}-${i}`, {
+          name: `${this.prefix}-${host}-${c.name}`,
+          image: this.image(c.image).imageId,
+          entrypoint: c.command,
+          command: c.args,
+          env: envOf(c.env),
+          volumes: [...volumes, ...filesVolume],
+          networksAdvanced: [{ name: this.network.name }],
+          ...hardening,
+          memory: Math.floor(memoryToMi(c.resources.limits.memory)),
+          restart: 'unless-stopped',
+          labels: labelsOf(`sidecar-${c.name}`),
+        });
+      }
+    }
+    // Docker has no scheduler: each scheduled job is a container created stopped, with replica 0's
+    // volumes, for the host's cron or systemd timer to run (`docker start -a <name>`) on its
+    // schedule (recorded in a label).
+    for (const job of w.scheduledJobs) {
+      resources[`job-${job.name}`] = new Container(scope, `job-${job.name}`, {
+        name: `${this.prefix}-${w.name}-${job.name}`,
+        image: this.image(job.image ?? w.image).imageId,
+        entrypoint: job.command,
+        env: envOf(job.env),
+        volumes: [
+          ...w.volumes.map((v) => ({ volumeName: (resources[`volume-${v.name}-0`] as Volume).name, containerPath: v.mountPath })),
+          ...filesVolume,
+        ],
+        networksAdvanced: [{ name: this.network.name }],
+        ...hardening,
+        memory: Math.floor(memoryToMi(job.resources.limits.memory)),
+        start: false,
+        mustRun: false,
+        restart: 'no',
+        labels: [...labelsOf(`job-${job.name}`), { label: 'sovereign-stack.io/schedule', value: `${job.schedule} UTC` }],
+      });
     }
 
     return {

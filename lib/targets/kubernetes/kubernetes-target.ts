@@ -2,6 +2,7 @@ import { Lazy, TerraformResource, TerraformStack } from 'cdktf';
 import { resolveAsStack } from '../../cdktf-internals';
 import { Construct } from 'constructs';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
+import { CronJobV1 } from '@cdktf/provider-kubernetes/lib/cron-job-v1';
 import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
 import {
@@ -24,12 +25,12 @@ import { SovereignStackError, parseProps, requireProps } from '../../util/errors
 import { dnsLabel, dnsSubdomain, port } from '../../util/schemas';
 import { terraformLiterals } from '../../util/terraform-literal';
 import { DeployedWorkload, WorkloadTarget } from '../../workload/target';
-import { IngressRule, Workload, retainsData, servicePortOf } from '../../workload/workload';
+import { IngressRule, ScheduledJob, Workload, retainsData, servicePortOf } from '../../workload/workload';
 import { configHash } from '../common/config-hash';
 import { asList, synthesizedBlock } from '../common/synthesized';
 import { generateSecretValue, generateSecretValues, generatedSecretOf } from '../common/generated-secrets';
 import { CsiProvisionerTopology, provisionerTopology } from './csi-provisioners';
-import { REGION_LABEL, configKey, podTemplate } from './pod-template';
+import { REGION_LABEL, configKey, podTemplate, scheduledJobPodSpec } from './pod-template';
 
 /**
  * Node labels our datastore pods require besides the region. They use the
@@ -448,6 +449,8 @@ export class KubernetesTarget extends WorkloadTarget {
       dependsOn,
     });
 
+    for (const job of w.scheduledJobs) this.scheduledJob(scope, w, job, { configMapName, placement, resources, dependsOn });
+
     if (w.disruptionBudget) {
       resources.podDisruptionBudget = new PodDisruptionBudgetV1(scope, 'disruption-budget', {
         metadata: meta(w.name),
@@ -513,6 +516,61 @@ export class KubernetesTarget extends WorkloadTarget {
     };
   }
 
+  /**
+   * A CronJob running `job` against replica 0's volumes (claim `<volume>-<workload>-0`, so its pods
+   * land on the node holding them), with a network policy of its own: no ingress, egress to DNS
+   * and the workload's external destinations only.
+   */
+  private scheduledJob(scope: Construct, w: Workload, job: ScheduledJob, ctx: {
+    configMapName?: string; placement?: Record<string, string>; resources: Record<string, TerraformResource>; dependsOn?: TerraformResource[];
+  }): void {
+    const ns = this.namespace;
+    const name = `${w.name}-${job.name}`;
+    const selector = { 'app.kubernetes.io/name': name };
+    const labels = {
+      ...selector,
+      'app.kubernetes.io/component': `${w.component}-${job.name}`,
+      'app.kubernetes.io/part-of': this.partOf,
+      'app.kubernetes.io/managed-by': 'sovereign-stack',
+    };
+    const pod = scheduledJobPodSpec(w, job, {
+      labels, selector, annotations: {}, serviceAccountName: w.name, configMapName: ctx.configMapName,
+      requiredNodeLabels: ctx.placement ?? {}, claimName: (volume) => `${volume}-${w.name}-0`,
+    });
+    ctx.resources[`cronJob:${job.name}`] = new CronJobV1(scope, `cron-job-${job.name}`, {
+      metadata: { name, namespace: ns, labels },
+      spec: {
+        schedule: job.schedule,
+        timezone: 'Etc/UTC',
+        // A run never overlaps the previous one; a missed run starts late within an hour, not never.
+        concurrencyPolicy: 'Forbid',
+        startingDeadlineSeconds: 3600,
+        successfulJobsHistoryLimit: 3,
+        failedJobsHistoryLimit: 3,
+        jobTemplate: {
+          metadata: { labels },
+          spec: {
+            backoffLimit: 1,
+            activeDeadlineSeconds: job.activeDeadlineSeconds,
+            // The CronJob's generated pod structs are twins of the StatefulSet's, but typed apart.
+            template: { metadata: { labels }, spec: pod as any },
+          },
+        },
+      },
+      dependsOn: ctx.dependsOn,
+    });
+    const jobWorkload: Workload = { ...w, name, apiAccess: [] };
+    ctx.resources[`networkPolicy:${job.name}`] = new NetworkPolicyV1(scope, `network-policy-${job.name}`, {
+      metadata: { name, namespace: ns, labels },
+      spec: {
+        podSelector: { matchLabels: selector },
+        policyTypes: ['Ingress', 'Egress'],
+        egress: this.egressRules(jobWorkload, []),
+      },
+      dependsOn: ctx.dependsOn,
+    });
+  }
+
   /** The client `from` may now reach `to`'s pods on these (service) ports. */
   private addEgress(from: string, to: Workload, servicePorts: readonly number[]): void {
     const edges = this.egressOf(from);
@@ -543,6 +601,12 @@ export class KubernetesTarget extends WorkloadTarget {
     for (const e of edges) {
       rules.push({
         to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': e.to } } }],
+        ports: e.ports.map((port) => ({ port: String(port), protocol: 'TCP' })),
+      });
+    }
+    for (const e of w.externalEgress) {
+      rules.push({
+        to: e.cidrs.map((cidr) => ({ ipBlock: { cidr } })),
         ports: e.ports.map((port) => ({ port: String(port), protocol: 'TCP' })),
       });
     }

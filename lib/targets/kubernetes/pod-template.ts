@@ -8,8 +8,10 @@ import type {
   StatefulSetV1SpecTemplateSpecContainerLivenessProbe,
   StatefulSetV1SpecTemplateSpecVolume,
   StatefulSetV1SpecTemplateSpecContainerVolumeMount,
+  StatefulSetV1SpecTemplateSpecContainer,
+  StatefulSetV1SpecTemplateSpecSecurityContext,
 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
-import { Probe, Workload } from '../../workload/workload';
+import { Probe, ScheduledJob, Workload } from '../../workload/workload';
 
 export const REGION_LABEL = 'topology.kubernetes.io/region';
 const HOSTNAME_TOPOLOGY = 'kubernetes.io/hostname';
@@ -36,13 +38,14 @@ export function configKey(path: string): string {
 /** Both StatefulSet and Deployment accept this shape (their template types are twins). */
 export type PodTemplate = StatefulSetV1SpecTemplate & Required<Pick<StatefulSetV1SpecTemplate, 'metadata' | 'spec'>>;
 
-export function podTemplate(w: Workload, ctx: PodTemplateContext): PodTemplate {
-  const sc = w.securityContext;
+/** The pod volumes and the main container's mounts: config files, secrets, scratch, persistent volumes. */
+function volumesAndMounts(w: Workload, configMapName: string | undefined): {
+  volumes: StatefulSetV1SpecTemplateSpecVolume[]; mounts: StatefulSetV1SpecTemplateSpecContainerVolumeMount[]; shared: StatefulSetV1SpecTemplateSpecContainerVolumeMount[];
+} {
   const volumes: StatefulSetV1SpecTemplateSpecVolume[] = [];
   const mounts: StatefulSetV1SpecTemplateSpecContainerVolumeMount[] = [];
-
-  if (w.configFiles.length > 0 && ctx.configMapName) {
-    volumes.push({ name: 'config', configMap: { name: ctx.configMapName, defaultMode: '0444' } });
+  if (w.configFiles.length > 0 && configMapName) {
+    volumes.push({ name: 'config', configMap: { name: configMapName, defaultMode: '0444' } });
     // One subPath mount per file: a directory mount would hide the image's other files there.
     for (const f of w.configFiles) {
       mounts.push({ name: 'config', mountPath: f.path, subPath: configKey(f.path), readOnly: true });
@@ -52,13 +55,70 @@ export function podTemplate(w: Workload, ctx: PodTemplateContext): PodTemplate {
     volumes.push({ name: `secret-${i}`, secret: { secretName: s.secret, defaultMode: '0440' } });
     mounts.push({ name: `secret-${i}`, mountPath: s.mountPath, readOnly: true });
   });
+  const persistent = w.volumes.map((v) => ({ name: v.name, mountPath: v.mountPath }));
+  // Sidecars and scheduled jobs share the config, the secrets and the persistent volumes, not the scratch.
+  const shared = [...mounts, ...persistent];
   for (const s of w.scratch) {
     volumes.push({ name: s.name, emptyDir: { sizeLimit: `${s.sizeMi}Mi`, medium: s.memory ? 'Memory' : undefined } });
     mounts.push({ name: s.name, mountPath: s.mountPath });
   }
   // Persistent volumes come from the StatefulSet's claim templates, mounted by name.
-  for (const v of w.volumes) mounts.push({ name: v.name, mountPath: v.mountPath });
+  mounts.push(...persistent);
+  return { volumes, mounts, shared };
+}
 
+/** What a container of the workload runs: the main one, a sidecar or a scheduled job. */
+interface ContainerSpec {
+  readonly name: string;
+  readonly image: string;
+  readonly command?: string[];
+  readonly args?: string[];
+  readonly env: Workload['env'];
+  readonly resources: Workload['resources'];
+}
+
+function container(w: Workload, c: ContainerSpec, mounts: StatefulSetV1SpecTemplateSpecContainerVolumeMount[]): StatefulSetV1SpecTemplateSpecContainer {
+  const sc = w.securityContext;
+  return {
+    name: c.name,
+    image: c.image,
+    imagePullPolicy: 'IfNotPresent',
+    command: c.command,
+    args: c.args,
+    env: c.env.map((e) => 'value' in e
+      ? { name: e.name, value: e.value }
+      : { name: e.name, valueFrom: { secretKeyRef: { name: e.secretRef.secret, key: e.secretRef.key } } }),
+    resources: {
+      requests: { cpu: c.resources.requests.cpu, memory: c.resources.requests.memory },
+      limits: { memory: c.resources.limits.memory, ...(c.resources.limits.cpu ? { cpu: c.resources.limits.cpu } : {}) },
+    },
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      readOnlyRootFilesystem: sc.readOnlyRootFilesystem,
+      runAsNonRoot: sc.runAsNonRoot,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+    volumeMount: mounts,
+  };
+}
+
+function podSecurityContext(w: Workload): StatefulSetV1SpecTemplateSpecSecurityContext {
+  const sc = w.securityContext;
+  return {
+    runAsNonRoot: sc.runAsNonRoot,
+    runAsUser: sc.runAsUser?.toString(),
+    runAsGroup: sc.runAsGroup?.toString(),
+    fsGroup: (sc.fsGroup ?? sc.runAsGroup)?.toString(),
+    fsGroupChangePolicy: 'OnRootMismatch',
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
+export function podTemplate(w: Workload, ctx: PodTemplateContext): PodTemplate {
+  const { volumes, mounts, shared } = volumesAndMounts(w, ctx.configMapName);
+  const main = container(w, { ...w, name: w.component }, mounts);
   return {
     metadata: { labels: ctx.labels, annotations: ctx.annotations },
     spec: {
@@ -66,48 +126,44 @@ export function podTemplate(w: Workload, ctx: PodTemplateContext): PodTemplate {
       automountServiceAccountToken: w.apiAccess.length > 0,
       enableServiceLinks: false,
       terminationGracePeriodSeconds: w.shutdown.gracePeriodSeconds,
-      securityContext: {
-        runAsNonRoot: sc.runAsNonRoot,
-        runAsUser: sc.runAsUser?.toString(),
-        runAsGroup: sc.runAsGroup?.toString(),
-        fsGroup: (sc.fsGroup ?? sc.runAsGroup)?.toString(),
-        fsGroupChangePolicy: 'OnRootMismatch',
-        seccompProfile: { type: 'RuntimeDefault' },
-      },
+      securityContext: podSecurityContext(w),
       affinity: affinity(w, ctx),
       topologySpreadConstraint: w.replicas > 1 && w.placement.spreadAcrossNodes === 'preferred'
         ? [{ maxSkew: 1, topologyKey: HOSTNAME_TOPOLOGY, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: [{ matchLabels: ctx.selector }] }]
         : undefined,
-      container: [{
-        name: w.component,
-        image: w.image,
-        imagePullPolicy: 'IfNotPresent',
-        command: w.command,
-        args: w.args,
-        port: w.ports.map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: 'TCP' })),
-        env: w.env.map((e) => 'value' in e
-          ? { name: e.name, value: e.value }
-          : { name: e.name, valueFrom: { secretKeyRef: { name: e.secretRef.secret, key: e.secretRef.key } } }),
-        resources: {
-          requests: { cpu: w.resources.requests.cpu, memory: w.resources.requests.memory },
-          limits: { memory: w.resources.limits.memory, ...(w.resources.limits.cpu ? { cpu: w.resources.limits.cpu } : {}) },
+      container: [
+        {
+          ...main,
+          port: w.ports.map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: 'TCP' })),
+          readinessProbe: w.probes.readiness && probe(w.probes.readiness),
+          livenessProbe: w.probes.liveness && probe(w.probes.liveness),
+          startupProbe: w.probes.startup && probe(w.probes.startup),
+          lifecycle: w.shutdown.preStop ? { preStop: [{ exec: { command: w.shutdown.preStop } }] } : undefined,
         },
-        securityContext: {
-          allowPrivilegeEscalation: false,
-          privileged: false,
-          readOnlyRootFilesystem: sc.readOnlyRootFilesystem,
-          runAsNonRoot: sc.runAsNonRoot,
-          capabilities: { drop: ['ALL'] },
-          seccompProfile: { type: 'RuntimeDefault' },
-        },
-        readinessProbe: w.probes.readiness && probe(w.probes.readiness),
-        livenessProbe: w.probes.liveness && probe(w.probes.liveness),
-        startupProbe: w.probes.startup && probe(w.probes.startup),
-        lifecycle: w.shutdown.preStop ? { preStop: [{ exec: { command: w.shutdown.preStop } }] } : undefined,
-        volumeMount: mounts,
-      }],
+        ...w.sidecars.map((c) => container(w, c, shared)),
+      ],
       volume: volumes,
     },
+  };
+}
+
+/**
+ * The pod of one run of a scheduled job: the job's container with the workload's config files,
+ * secrets and replica 0's persistent volumes (by claim name, so the pod lands on the node that
+ * holds them), the workload's security context and node pin, and no retries in place.
+ */
+export function scheduledJobPodSpec(w: Workload, job: ScheduledJob, ctx: PodTemplateContext & { claimName: (volume: string) => string }) {
+  const { volumes, shared } = volumesAndMounts(w, ctx.configMapName);
+  const claims = w.volumes.map((v) => ({ name: v.name, persistentVolumeClaim: { claimName: ctx.claimName(v.name) } }));
+  return {
+    serviceAccountName: ctx.serviceAccountName,
+    automountServiceAccountToken: false,
+    enableServiceLinks: false,
+    restartPolicy: 'Never',
+    securityContext: podSecurityContext(w),
+    affinity: affinity({ ...w, replicas: 1 }, ctx),
+    container: [container(w, { ...job, image: job.image ?? w.image }, shared)],
+    volume: [...volumes.filter((v) => v.name === 'config' || (v.name ?? '').startsWith('secret-')), ...claims],
   };
 }
 

@@ -1,0 +1,106 @@
+/**
+ * Pure renderers for backups with pgBackRest: pgbackrest.conf, the archive_command that spools
+ * WAL segments, and the loop that pushes them to the repository.
+ *
+ * Why a spool: the official `postgres` image has no pgBackRest, and archive_command runs inside
+ * the PostgreSQL container. So archive_command only copies each finished segment (durably: sync
+ * before rename) into a spool directory on the data volume, with tools every image has (cp, sync,
+ * mv), and a sidecar running an image with pgBackRest pushes the spool to the repository
+ * (`pgbackrest archive-push`), removing a segment only once the repository has it. A segment
+ * PostgreSQL counts as archived is therefore always on the data volume or in the repository.
+ */
+import { z } from 'zod';
+import { parseProps } from '../util/errors';
+import {
+  PgBackRestConfSpec, PgBackRestConfSpecSchema, WalSpoolSpec, WalSpoolSpecSchema,
+} from './pgbackrest-spec';
+
+/** Renders pgbackrest.conf: a [global] section for the repository, one section for the stanza. */
+export function renderPgBackRestConf(spec: PgBackRestConfSpec): string {
+  const s = parseProps(PgBackRestConfSpecSchema, spec, 'pgBackRestConf');
+  const r = s.repository;
+  const repository: Array<[string, string | number]> = r.type === 's3'
+    ? [
+      ['repo1-type', 's3'],
+      ['repo1-path', r.path],
+      ['repo1-s3-bucket', r.bucket],
+      ['repo1-s3-endpoint', r.endpoint],
+      ['repo1-s3-port', r.port],
+      ['repo1-s3-region', r.region],
+      ['repo1-s3-uri-style', r.uriStyle],
+      // Certificates are always verified: the repository holds every row of the database.
+      ['repo1-storage-verify-tls', 'y'],
+    ]
+    : [['repo1-type', 'posix'], ['repo1-path', r.path]];
+  const global: Array<[string, string | number]> = [
+    ...repository,
+    ['repo1-retention-full-type', 'count'],
+    ['repo1-retention-full', s.retentionFull],
+    ['compress-type', s.compressType],
+    ['process-max', s.processMax],
+    // A backup starts with an immediate checkpoint, not after up to checkpoint_timeout.
+    ['start-fast', 'y'],
+    ['lock-path', s.lockPath],
+    // Logs go to stderr (the container runtime collects them); no log files on a read-only root.
+    ['log-level-console', 'info'],
+    ['log-level-stderr', 'warn'],
+    ['log-level-file', 'off'],
+  ];
+  const stanza: Array<[string, string | number]> = [
+    ['pg1-path', s.pgPath],
+    ['pg1-port', s.pgPort],
+    ['pg1-socket-path', s.pgSocketPath],
+    ['pg1-user', s.pgUser],
+  ];
+  const lines = (entries: Array<[string, string | number]>) => entries.map(([k, v]) => `${k}=${v}`).join('\n');
+  return [
+    '# pgbackrest.conf rendered by sovereign-stack. S3 credentials come from the environment',
+    '# (PGBACKREST_REPO1_S3_KEY, PGBACKREST_REPO1_S3_KEY_SECRET), never from this file.',
+    '[global]', lines(global), '', `[${s.stanza}]`, lines(stanza), '',
+  ].join('\n');
+}
+
+/**
+ * archive_command: copies the finished segment `%p` to `<spoolDir>/%f` durably (write to a
+ * temporary name, sync it, rename, sync the directory), so a crash never leaves PostgreSQL
+ * believing a segment is archived that is not on disk. Runs the same when PostgreSQL retries a
+ * segment already spooled (it is overwritten with the same bytes).
+ */
+export function renderWalSpoolCommand(spec: Pick<WalSpoolSpec, 'spoolDir'>): string {
+  const s = parseProps(WalSpoolSpecSchema.pick({ spoolDir: true }), spec, 'walSpool');
+  const d = s.spoolDir;
+  return `cp %p ${d}/%f.part && sync ${d}/%f.part && mv -f ${d}/%f.part ${d}/%f && sync ${d}`;
+}
+
+/**
+ * The sidecar's loop (POSIX sh): creates the stanza once PostgreSQL answers, then pushes spooled
+ * segments oldest first with `pgbackrest archive-push`, removing each only after the push
+ * succeeded; a failed push is retried on the next round (and logged by pgBackRest). Runs until
+ * stopped; SIGTERM ends it between pushes.
+ */
+export function renderWalPushScript(spec: WalSpoolSpec): string {
+  const s = parseProps(WalSpoolSpecSchema, spec, 'walSpool');
+  const pgbackrest = `pgbackrest --config=${s.configPath} --stanza=${s.stanza}`;
+  return [
+    'set -u',
+    "trap 'exit 0' TERM INT",
+    `mkdir -p ${s.spoolDir}`,
+    // stanza-create is idempotent: it checks an existing stanza against this cluster. After a
+    // declared major-version upgrade the stanza is moved to the new cluster instead.
+    `until ${pgbackrest} ${s.upgradeStanza ? 'stanza-upgrade' : 'stanza-create'}; do sleep ${s.intervalSeconds}; done`,
+    'while :; do',
+    `  for f in $(ls ${s.spoolDir} | grep -v '[.]part$' | sort); do`,
+    `    ${pgbackrest} archive-push "${s.spoolDir}/$f" || break`,
+    `    rm -f "${s.spoolDir}/$f"`,
+    '  done',
+    `  sleep ${s.intervalSeconds} & wait $!`,
+    'done',
+    '',
+  ].join('\n');
+}
+
+/** The command of a scheduled base backup: `pgbackrest backup --type=<type>` (expire runs after it). */
+export function pgBackRestBackupCommand(spec: { configPath: string; stanza: string; type: 'full' | 'diff' | 'incr' }): string[] {
+  const s = parseProps(WalSpoolSpecSchema.pick({ configPath: true, stanza: true }).extend({ type: z.enum(['full', 'diff', 'incr']) }), spec, 'backupCommand');
+  return ['pgbackrest', `--config=${s.configPath}`, `--stanza=${s.stanza}`, `--type=${s.type}`, 'backup'];
+}
