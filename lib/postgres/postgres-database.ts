@@ -6,7 +6,8 @@ import { imageTagVersion } from '../util/versions';
 import { parseComponentProps } from '../workload/component-props';
 import { connectionEnv } from '../workload/connection-env';
 import { DeployedWorkload, IWorkloadTarget } from '../workload/target';
-import { EnvVar, WorkloadProps } from '../workload/workload';
+import { ClientTls, ServerTlsSchema, clientTlsOf, serverTlsParts } from '../workload/server-tls';
+import { EnvVar, SecretMount, WorkloadProps } from '../workload/workload';
 import {
   PostgresConfSpecSchema,
   PostgresHbaSpecSchema,
@@ -43,6 +44,12 @@ const INIT_SCRIPT = '/docker-entrypoint-initdb.d/10-create-owner.sh';
  * inspect`, the pod spec's env) or in the environment every child process inherits.
  */
 const CREDENTIALS_DIR = '/run/secrets/postgresql';
+/**
+ * Where the TLS Secret is mounted. The key file is root-owned, mode 0440, group the server's
+ * (fsGroup on Kubernetes, the supplementary group 0 on Docker): PostgreSQL accepts a root-owned
+ * key of at most 0640, and refuses to start with a group- or world-writable or world-readable one.
+ */
+const TLS_DIR = '/run/secrets/postgresql-tls';
 /**
  * The init script reads the owner's password from the file named by `${OWNER_PASSWORD_ENV}_FILE`,
  * as the image's entrypoint reads POSTGRES_PASSWORD_FILE.
@@ -141,6 +148,15 @@ export const PostgresDatabaseOptionsSchema = z.object({
    * @default ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] (RFC 1918, where pod networks live)
    */
   clientCidrs: z.array(z.string()).optional(),
+  /**
+   * Encryption in transit: `ssl = on`, pg_hba.conf admits TCP clients with `hostssl` lines only
+   * (SCRAM over TLS; a plaintext connection is refused), and the connection env tells the service
+   * to verify the server (`sslmode=verify-full` with the CA). The certificate comes from an existing
+   * Secret (`secretName`: keys tls.crt, tls.key, ca.crt) or, on Kubernetes, a cert-manager
+   * Certificate (`certManager`). TLS 1.2 is the oldest version accepted.
+   * @default - no TLS (ssl = off, `host` lines): set it for any database holding personal data
+   */
+  tls: ServerTlsSchema.optional(),
 }).strict().superRefine((o, ctx) => {
   // The image tag's major version selects the configuration.
   const major = postgresMajorOfImage(o.image);
@@ -205,6 +221,8 @@ export interface PostgresConnectionProps {
   readonly secretName: string;
   /** The key of the password in that Secret. */
   readonly passwordKey: string;
+  /** How the client verifies the server, when the database serves TLS. @default - plaintext */
+  readonly tls?: ClientTls;
 }
 
 /**
@@ -218,6 +236,7 @@ export class PostgresConnection implements PostgresConnectionProps {
   public readonly username: string;
   public readonly secretName: string;
   public readonly passwordKey: string;
+  public readonly tls?: ClientTls;
 
   constructor(props: PostgresConnectionProps) {
     this.host = props.host;
@@ -226,15 +245,24 @@ export class PostgresConnection implements PostgresConnectionProps {
     this.username = props.username;
     this.secretName = props.secretName;
     this.passwordKey = props.passwordKey;
+    this.tls = props.tls;
   }
 
   /**
    * Environment entries for the owning service's workload: `<prefix>_HOST`, `<prefix>_PORT`,
-   * `<prefix>_NAME`, `<prefix>_USER` as values and `<prefix>_PASSWORD` as a secret reference.
+   * `<prefix>_NAME`, `<prefix>_USER` as values and `<prefix>_PASSWORD` as a secret reference; with
+   * TLS also `<prefix>_SSLMODE` = `verify-full` and `<prefix>_SSLROOTCERT` (the CA file that
+   * `mounts()` puts in the service's container), libpq's `sslmode` and `sslrootcert`.
    */
   public env(prefix = 'DATABASE'): EnvVar[] {
-    return connectionEnv(prefix, { HOST: this.host, PORT: String(this.port), NAME: this.database, USER: this.username },
+    const tls: Record<string, string> = this.tls ? { SSLMODE: 'verify-full', SSLROOTCERT: this.tls.caFile } : {};
+    return connectionEnv(prefix, { HOST: this.host, PORT: String(this.port), NAME: this.database, USER: this.username, ...tls },
       { secret: this.secretName, key: this.passwordKey });
+  }
+
+  /** What the service's workload must mount to connect: the CA file (only `ca.crt`) with TLS, else nothing. */
+  public mounts(): SecretMount[] {
+    return this.tls ? [this.tls.caMount] : [];
   }
 }
 
@@ -287,6 +315,8 @@ export class PostgresDatabase extends Construct {
   public readonly host: string;
   /** The Secret holding the passwords (keys `password` and `superuser-password`): generated, or `existingSecret`. */
   public readonly credentialsSecretName: string;
+  /** The Secret holding the server certificate (tls.crt, tls.key, ca.crt), when `tls` is set. */
+  public readonly tlsSecretName?: string;
 
   constructor(scope: Construct, id: string, props: PostgresDatabaseProps) {
     const { target, location, options: o } = parseComponentProps('PostgresDatabase', scope, id, props, PostgresDatabaseOptionsSchema, { prop: 'serviceName', of: (d) => `${d.serviceName}-db` });
@@ -301,6 +331,7 @@ export class PostgresDatabase extends Construct {
     const uid = tag.includes('alpine') ? 70 : 999;
     const memoryMi = memoryToMi(o.memoryLimit);
     const isReady = ['pg_isready', '-U', SUPERUSER, '-h', SOCKET_DIR];
+    const tls = o.tls ? serverTlsParts(o.tls, workloadName, TLS_DIR) : undefined;
 
     const workload: WorkloadProps = {
       name: workloadName,
@@ -332,19 +363,20 @@ export class PostgresDatabase extends Construct {
           // Kept with the data: a retained volume holds the role's password hash, so a new random
           // password would lock the service out.
           retain: o.retainOnDelete,
-        }],
+        }, ...(tls ? [tls.secret] : [])],
       configFiles: [
         {
           path: CONF_FILE,
           content: renderPostgresConf({
             version, memoryLimit: o.memoryLimit, maxConnections: o.maxConnections,
             port: POSTGRES_PORT, unixSocketDirectory: SOCKET_DIR, hbaFile: HBA_FILE,
+            ssl: tls && { certFile: tls.certFile, keyFile: tls.keyFile },
           }),
         },
-        { path: HBA_FILE, content: renderPgHba({ database: name, user: name, clientCidrs: o.clientCidrs }) },
+        { path: HBA_FILE, content: renderPgHba({ database: name, user: name, clientCidrs: o.clientCidrs, ssl: tls !== undefined }) },
         { path: INIT_SCRIPT, content: renderInitOwnerScript({ role: name, database: name, passwordEnv: OWNER_PASSWORD_ENV }) },
       ],
-      secretMounts: [{ secret: secretName, mountPath: CREDENTIALS_DIR }],
+      secretMounts: [{ secret: secretName, mountPath: CREDENTIALS_DIR }, ...(tls ? [tls.mount] : [])],
       volumes: [
         { name: 'data', mountPath: DATA_MOUNT, sizeGi: o.storageGi, role: 'datastore', dataKind: 'postgresql-data', storageClassName: o.storageClassName },
         ...(o.walStorageGi
@@ -392,6 +424,7 @@ export class PostgresDatabase extends Construct {
     this.workload = target.deploy(this, workload, { location });
     this.host = this.workload.host;
     this.credentialsSecretName = secretName;
+    this.tlsSecretName = tls?.secretName;
     this.connection = new PostgresConnection({
       host: this.workload.host,
       port: POSTGRES_PORT,
@@ -399,6 +432,7 @@ export class PostgresDatabase extends Construct {
       username: name,
       secretName,
       passwordKey: PostgresDatabase.PASSWORD_KEY,
+      tls: tls && clientTlsOf(workloadName, tls.secretName),
     });
   }
 

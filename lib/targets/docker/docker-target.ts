@@ -140,7 +140,7 @@ export class DockerTarget extends WorkloadTarget {
     const upload = Lazy.anyValue({
       produce: () => [
         ...w.configFiles.map((f) => ({ file: f.path, content: f.content, permissions: '0444' })),
-        ...w.secretMounts.flatMap((m) => this.secretKeys(w, m.secret).map((key) => ({
+        ...w.secretMounts.flatMap((m) => (m.keys ?? this.secretKeys(w, m.secret)).map((key) => ({
           file: `${m.mountPath}/${key}`,
           content: this.secretValue(w, m.secret, key),
           // Uploads are always root:root (the provider's tar header carries uid/gid 0 and it sets
@@ -279,6 +279,12 @@ export class DockerTarget extends WorkloadTarget {
   private createSecret(scope: Construct, secret: SecretSpec): Record<string, string> {
     if (secret.source === 'generated') {
       return { ...secret.plain, ...generateSecretValues(scope, secret) };
+    }
+    if (secret.source === 'certificate') {
+      throw new SovereignStackError(
+        `secret "${secret.name}" asks for a cert-manager certificate, which exists only on Kubernetes; on DockerTarget ${this.node.path} ` +
+        'give tls.secretName instead (its keys tls.crt, tls.key and ca.crt become sensitive Terraform variables)',
+      );
     }
     return Object.fromEntries(secret.keys.map((key) => {
       // A name `export TF_VAR_<name>=...` can set: secret names are unique per target.

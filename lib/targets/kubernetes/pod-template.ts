@@ -49,7 +49,12 @@ export function podTemplate(w: Workload, ctx: PodTemplateContext): PodTemplate {
     }
   }
   w.secretMounts.forEach((s, i) => {
-    volumes.push({ name: `secret-${i}`, secret: { secretName: s.secret, defaultMode: '0440' } });
+    // 0440 and, through fsGroup, group-owned by the workload's group: PostgreSQL accepts such a
+    // root-owned private key (at most 0640), and no other uid in the pod can read it.
+    volumes.push({
+      name: `secret-${i}`,
+      secret: { secretName: s.secret, defaultMode: '0440', items: s.keys?.map((key) => ({ key, path: key })) },
+    });
     mounts.push({ name: `secret-${i}`, mountPath: s.mountPath, readOnly: true });
   });
   for (const s of w.scratch) {
