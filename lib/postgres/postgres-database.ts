@@ -279,7 +279,9 @@ export class PostgresConnection implements PostgresConnectionProps {
  * the image's entrypoint initialises an empty volume (with data checksums) and runs an init script
  * that creates the owner role (LOGIN, not a superuser) and its database. Credentials are generated
  * at apply time into a Secret (or taken from `existingSecret`); they never appear in the
- * synthesized JSON.
+ * synthesized JSON. With `tls` the server speaks TLS only to TCP clients (`hostssl`), with the
+ * certificate of an existing Secret or a cert-manager Certificate, and the connection tells the
+ * service to verify it (`sslmode=verify-full` against the mounted CA).
  *
  * Availability: one replica means a node failure or a drain is an outage until the pod is back on
  * the node that holds its local NVMe volume. No PodDisruptionBudget is created on purpose: with one

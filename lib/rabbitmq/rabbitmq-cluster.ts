@@ -348,7 +348,8 @@ interface ServiceUser {
  * touches is rendered at synth, and the config change rolls the nodes so the new user is created.
  *
  * Network: peers reach each other on epmd (4369) and distribution (25672); clients admitted with
- * `allowClient` reach AMQP (5672). Prometheus (15692) and management (15672) admit nobody by
+ * `allowClient` reach AMQP (5672), or with `tls` AMQPS (5671) only: the plaintext listener is off
+ * and, unless `interNodeTls: false`, distribution runs over TLS too. Prometheus (15692) and management (15672) admit nobody by
  * default: add a rule on `workload` for your scraper (`cluster.workload.allowFrom(prometheus, [15692])`).
  *
  * @example
