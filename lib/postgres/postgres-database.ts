@@ -7,7 +7,7 @@ import { parseComponentProps } from '../workload/component-props';
 import { connectionEnv } from '../workload/connection-env';
 import { DeployedWorkload, IWorkloadTarget } from '../workload/target';
 import { ClientTls, ServerTlsSchema, clientTlsOf, serverTlsParts } from '../workload/server-tls';
-import { EnvVar, SecretMount, WorkloadProps } from '../workload/workload';
+import { EnvVar, SecretMountInput, WorkloadProps } from '../workload/workload';
 import {
   PostgresConfSpecSchema,
   PostgresHbaSpecSchema,
@@ -261,7 +261,7 @@ export class PostgresConnection implements PostgresConnectionProps {
   }
 
   /** What the service's workload must mount to connect: the CA file (only `ca.crt`) with TLS, else nothing. */
-  public mounts(): SecretMount[] {
+  public mounts(): SecretMountInput[] {
     return this.tls ? [this.tls.caMount] : [];
   }
 }

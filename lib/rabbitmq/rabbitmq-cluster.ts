@@ -9,7 +9,7 @@ import { imageTagVersion } from '../util/versions';
 import { connectionEnv } from '../workload/connection-env';
 import { DeployedWorkload, IWorkloadTarget } from '../workload/target';
 import { ClientTls, ServerTlsParts, ServerTlsSchema, clientTlsOf, serverTlsParts } from '../workload/server-tls';
-import { EnvVar, SecretMount, WorkloadProps } from '../workload/workload';
+import { EnvVar, SecretMountInput, WorkloadProps } from '../workload/workload';
 import {
   QueueMode, RabbitMqConfSpecInput, amqpName, queueMode, rabbitMqConfSpec, rabbitmqMemoryLimit, routingKey,
 } from './rabbitmq-spec';
@@ -312,7 +312,7 @@ export class RabbitMqConnection implements RabbitMqConnectionProps {
   }
 
   /** What the service's workload must mount to connect: the CA file (only `ca.crt`) with TLS, else nothing. */
-  public mounts(): SecretMount[] {
+  public mounts(): SecretMountInput[] {
     return this.tls ? [this.tls.caMount] : [];
   }
 }

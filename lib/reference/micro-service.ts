@@ -5,7 +5,7 @@ import { SovereignStackError, parseProps, requireProps } from '../util/errors';
 import { boundedString, cpuQuantity, dnsLabel, envName, imageRef, memoryQuantity, memoryToMi, port } from '../util/schemas';
 import { parseComponentProps } from '../workload/component-props';
 import { DeployedWorkload, IWorkloadTarget } from '../workload/target';
-import { EnvVar, EnvVarSchema, SecretMount, SecretMountSchema } from '../workload/workload';
+import { EnvVar, EnvVarSchema, SecretMountInput, SecretMountSchema } from '../workload/workload';
 
 export const MicroServiceOptionsSchema = z.object({
   /** Service name: workload name, host name, upstream name. A DNS-1123 label. */
@@ -80,7 +80,7 @@ export interface MicroServiceProps extends MicroServiceOptions {
    * Files its connections need: the CA certificate of a database or broker that serves TLS
    * (`connection.mounts()`: only the `ca.crt` key of the server's Secret). @default []
    */
-  readonly connectionMounts?: SecretMount[];
+  readonly connectionMounts?: SecretMountInput[];
 }
 
 /**

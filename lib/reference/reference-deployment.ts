@@ -10,7 +10,7 @@ import { ResidencyPolicySchema } from '../residency/policy';
 import { ResidencyGuard } from '../residency/residency-guard';
 import { SovereignStackError, formatIssuePath, issueMessage, parseProps, requireProps } from '../util/errors';
 import { IWorkloadTarget, WorkloadTarget } from '../workload/target';
-import { EnvVar, SecretMount } from '../workload/workload';
+import { EnvVar, SecretMountInput } from '../workload/workload';
 import { MicroService, MicroServiceOptionsSchema, checkMicroServiceOptions } from './micro-service';
 
 /**
@@ -309,7 +309,7 @@ export class ReferenceDeployment extends Construct {
    * Override to customize each service. Pass `connectionMounts` on: with TLS they carry the CA
    * files the connection env points at.
    */
-  protected createService(scope: Construct, spec: ServiceSpec, connectionEnv: EnvVar[], connectionMounts: SecretMount[] = []): MicroService {
+  protected createService(scope: Construct, spec: ServiceSpec, connectionEnv: EnvVar[], connectionMounts: SecretMountInput[] = []): MicroService {
     const { routes: _routes, database: _database, messaging: _messaging, ...options } = spec;
     return new MicroService(scope, 'service', { ...options, target: this.target, connectionEnv, connectionMounts });
   }

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { dnsSubdomain } from '../util/schemas';
-import { SecretMount, SecretSpecInput } from './workload';
+import { SecretMountInput, SecretSpecInput } from './workload';
 
 /** Keys of a `kubernetes.io/tls` Secret as cert-manager writes it. */
 export const TLS_CERT_KEY = 'tls.crt';
@@ -56,7 +56,7 @@ export interface ServerTlsParts {
   readonly secretName: string;
   readonly secret: SecretSpecInput;
   /** Mounts the certificate, key and CA (read-only) at `dir`. */
-  readonly mount: SecretMount;
+  readonly mount: SecretMountInput;
   readonly certFile: string;
   readonly keyFile: string;
   readonly caFile: string;
@@ -82,11 +82,14 @@ export function serverTlsParts(tls: ServerTls, workloadName: string, dir: string
 export interface ClientTls {
   /** The CA file path inside the client's container. */
   readonly caFile: string;
-  /** Mount this into the client's workload: only `ca.crt` of the server's TLS Secret, never its key. */
-  readonly caMount: SecretMount;
+  /**
+   * Mount this into the client's workload: only `ca.crt` of the server's TLS Secret, never its
+   * key, mode 0444 (a CA certificate is public, and a service may run as any uid without fsGroup).
+   */
+  readonly caMount: SecretMountInput;
 }
 
 export function clientTlsOf(serverWorkload: string, secretName: string): ClientTls {
   const dir = clientCaDir(serverWorkload);
-  return { caFile: `${dir}/${TLS_CA_KEY}`, caMount: { secret: secretName, mountPath: dir, keys: [TLS_CA_KEY] } };
+  return { caFile: `${dir}/${TLS_CA_KEY}`, caMount: { secret: secretName, mountPath: dir, keys: [TLS_CA_KEY], mode: '0444' } };
 }

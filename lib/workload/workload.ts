@@ -81,6 +81,12 @@ export const SecretMountSchema = z.object({
   mountPath: absolutePath,
   /** Only these keys become files (a client mounting the CA of a server's TLS secret, not its key). @default every key */
   keys: z.array(secretKey).min(1).optional(),
+  /**
+   * File mode. 0440 lets only root and the workload's group (fsGroup; group 0 on Docker) read;
+   * 0444 is for public material such as a CA certificate, readable by any uid the image runs as.
+   * @default '0440'
+   */
+  mode: z.enum(['0440', '0444']).default('0440'),
 }).strict();
 
 export const StorageRoleSchema = z.enum(['datastore', 'wal']);
@@ -271,3 +277,5 @@ export function splitPath(path: string): { dir: string; file: string } {
 export type SecretSpecInput = z.input<typeof SecretSpecSchema>;
 /** A secret mounted as files. */
 export type SecretMount = z.output<typeof SecretMountSchema>;
+/** A secret mount as components write it (defaults optional). */
+export type SecretMountInput = z.input<typeof SecretMountSchema>;

@@ -50,7 +50,7 @@ describe('PostgresDatabase with tls on Kubernetes', () => {
     expect(envOf(db.connection.env())).toEqual(expect.objectContaining({
       DATABASE_SSLMODE: 'verify-full', DATABASE_SSLROOTCERT: '/etc/sovereign-stack/tls/orders-db/ca.crt',
     }));
-    expect(db.connection.mounts()).toEqual([{ secret: 'orders-db-tls', mountPath: '/etc/sovereign-stack/tls/orders-db', keys: ['ca.crt'] }]);
+    expect(db.connection.mounts()).toEqual([{ secret: 'orders-db-tls', mountPath: '/etc/sovereign-stack/tls/orders-db', keys: ['ca.crt'], mode: '0444' }]);
     expect(db.tlsSecretName).toBe('orders-db-tls');
   });
 
@@ -189,7 +189,8 @@ describe('RabbitMqCluster with tls', () => {
     }));
     const pod = findByName(json, 'kubernetes_deployment_v1', 'orders').spec.template.spec;
     const ca = pod.volume.find((v: any) => v.secret?.secret_name === 'rabbitmq-tls');
-    expect(ca.secret.items).toEqual([{ key: 'ca.crt', path: 'ca.crt' }]);
+    // Only the CA, readable by whatever uid the service runs as (it has no fsGroup); never the key.
+    expect(ca.secret).toEqual({ secret_name: 'rabbitmq-tls', default_mode: '0444', items: [{ key: 'ca.crt', path: 'ca.crt' }] });
     expect(pod.container[0].volume_mount).toContainEqual({ name: ca.name, mount_path: '/etc/sovereign-stack/tls/rabbitmq', read_only: true });
   });
 
@@ -203,6 +204,7 @@ describe('RabbitMqCluster with tls', () => {
 describe('ReferenceDeployment with tls', () => {
   it('passes each service the CA files of its database and the broker, never their keys', () => {
     const { stack } = newStack();
+    // (Docker below: the same mounts become 0444 uploads of ca.crt alone.)
     const target = new KubernetesTarget(stack, 'cluster', { region: OSLO_REGION });
     new ReferenceDeployment(stack, 'platform', {
       target,
@@ -225,5 +227,23 @@ describe('ReferenceDeployment with tls', () => {
       AMQP_URL: 'amqps://rabbitmq.platform.svc.cluster.local:5671/platform', AMQP_CA_FILE: '/etc/sovereign-stack/tls/rabbitmq/ca.crt',
     }));
     expect((Object.values(resourcesOf(json, 'kubernetes_manifest')) as any[]).map((m) => m.manifest.metadata.name).sort()).toEqual(['orders-db-tls', 'rabbitmq-tls']);
+  });
+});
+
+describe('the CA a service mounts on Docker', () => {
+  it('is uploaded alone, 0444, and the service needs no extra group for it', () => {
+    const { stack } = newStack();
+    const target = new DockerTarget(stack, 'local', { location: OSLO_REGION });
+    new ReferenceDeployment(stack, 'platform', {
+      target,
+      gateway: { serverName: 'localhost', replicas: 1 },
+      services: [{ name: 'orders', image: 'registry.example.no/orders:1.4.2', port: 8080, replicas: 1, routes: ['/v1/orders'], database: { tls: { secretName: 'orders-db-tls' } } }],
+    });
+    const json = synthJson(stack);
+    expect(dockerFiles(json, 'sovereign-orders-0').map((u) => [u.file, u.permissions]))
+      .toEqual([['/etc/sovereign-stack/tls/orders-db/ca.crt', '0444']]);
+    const service = Object.values(resourcesOf(json, 'docker_container')).find((c: any) => c.name === 'sovereign-orders-0') as any;
+    expect(service.group_add).toBeUndefined();
+    expect(service.env).toEqual(expect.arrayContaining(['DATABASE_SSLMODE=verify-full', 'DATABASE_SSLROOTCERT=/etc/sovereign-stack/tls/orders-db/ca.crt']));
   });
 });

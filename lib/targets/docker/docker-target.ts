@@ -146,7 +146,7 @@ export class DockerTarget extends WorkloadTarget {
           // Uploads are always root:root (the provider's tar header carries uid/gid 0 and it sets
           // no copy-uid option): readable by root and group 0 only, which the replicas join
           // (SECRET_READER_GROUP). Nothing world-readable.
-          permissions: SECRET_FILE_MODE,
+          permissions: m.mode === '0444' ? m.mode : SECRET_FILE_MODE,
         }))),
       ].map((u: ContainerUpload) => containerUploadToTerraform(u)),
     }) as unknown as ContainerUpload[];
@@ -203,8 +203,9 @@ export class DockerTarget extends WorkloadTarget {
           : undefined,
         user: sc.runAsUser ? `${sc.runAsUser}:${sc.runAsGroup ?? sc.runAsUser}` : undefined,
         // The Docker stand-in for Kubernetes' fsGroup on a Secret volume: the one group that owns
-        // the (root-owned, 0440) secret files. Only when the workload mounts secrets.
-        groupAdd: w.secretMounts.length > 0 ? [SECRET_READER_GROUP] : undefined,
+        // the (root-owned, 0440) secret files. Only when the workload mounts such files (a 0444 CA
+        // certificate is readable without it).
+        groupAdd: w.secretMounts.some((m) => m.mode === SECRET_FILE_MODE) ? [SECRET_READER_GROUP] : undefined,
         readOnly: sc.readOnlyRootFilesystem,
         capabilities: { drop: ['ALL'] },
         securityOpts: ['no-new-privileges:true'],

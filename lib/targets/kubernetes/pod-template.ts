@@ -53,7 +53,7 @@ export function podTemplate(w: Workload, ctx: PodTemplateContext): PodTemplate {
     // root-owned private key (at most 0640), and no other uid in the pod can read it.
     volumes.push({
       name: `secret-${i}`,
-      secret: { secretName: s.secret, defaultMode: '0440', items: s.keys?.map((key) => ({ key, path: key })) },
+      secret: { secretName: s.secret, defaultMode: s.mode, items: s.keys?.map((key) => ({ key, path: key })) },
     });
     mounts.push({ name: `secret-${i}`, mountPath: s.mountPath, readOnly: true });
   });
