@@ -5,8 +5,9 @@
  * certificate paths); every other setting is the component's file.
  *
  * The private key is mounted as Kubernetes mounts a Secret with `defaultMode: 0440` under the pod's
- * fsGroup (and as Docker uploads it): owned by root, group the server's, mode 0440. PostgreSQL
- * accepts that; a world-readable key (0444) makes it refuse to start, which the last test shows.
+ * fsGroup: owned by root, group the server's, mode 0440; and as the Docker target uploads it:
+ * root:root 0440, read through the supplementary group 0. PostgreSQL accepts both; a
+ * world-readable key (0444) makes it refuse to start, which the last test shows.
  */
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -48,8 +49,14 @@ describeWithServer('PostgreSQL 15', findBinary([`${BIN_DIR}/postgres`]), 'Postgr
     };
   }
 
-  /** Boots a data directory with the rendered files and the key at `keyMode`; returns the pg_ctl result. */
-  function boot(name: string, keyMode: number): { ok: boolean; log: string; data: string } {
+  /**
+   * Boots a data directory with the rendered files and the key at `keyMode`; returns the pg_ctl
+   * result. `docker` mounts the files as the Docker target uploads them (root:root) and runs the
+   * server with the supplementary group 0 (the replica's `group_add`); otherwise they are
+   * root:postgres, as a Secret volume under fsGroup.
+   */
+  function boot(name: string, keyMode: number, docker = false): { ok: boolean; log: string; data: string } {
+    const owner = docker ? 'root:root' : 'root:postgres';
     const dir = path.join(work, name);
     fs.mkdirSync(dir);
     const { conf, hba } = renderedFiles();
@@ -60,11 +67,11 @@ describeWithServer('PostgreSQL 15', findBinary([`${BIN_DIR}/postgres`]), 'Postgr
     fs.mkdirSync(tlsDir);
     for (const [file, from] of [['tls.crt', certs.certFile], ['tls.key', certs.keyFile], ['ca.crt', certs.caFile]] as const) {
       fs.copyFileSync(from, path.join(tlsDir, file));
-      execFileSync('chown', ['root:postgres', path.join(tlsDir, file)]);
+      execFileSync('chown', [owner, path.join(tlsDir, file)]);
       fs.chmodSync(path.join(tlsDir, file), file === 'tls.key' ? keyMode : 0o440);
     }
     execFileSync('chown', ['-R', 'postgres:postgres', dir]);
-    for (const file of ['tls.crt', 'tls.key', 'ca.crt']) execFileSync('chown', ['root:postgres', path.join(tlsDir, file)]);
+    for (const file of ['tls.crt', 'tls.key', 'ca.crt']) execFileSync('chown', [owner, path.join(tlsDir, file)]);
     const data = path.join(dir, 'data');
     asPostgres('initdb', ['-N', '-D', data, '-U', 'postgres', '--auth=trust']);
     fs.appendFileSync(path.join(data, 'postgresql.conf'), `\ninclude = '${path.join(dir, 'postgresql.conf')}'\n`);
@@ -74,7 +81,8 @@ describeWithServer('PostgreSQL 15', findBinary([`${BIN_DIR}/postgres`]), 'Postgr
       `ssl_cert_file=${path.join(tlsDir, 'tls.crt')}`, `ssl_key_file=${path.join(tlsDir, 'tls.key')}`,
     ].map((o) => `-c ${o}`).join(' ');
     const log = path.join(dir, 'server.log');
-    const r = spawnSync('runuser', ['-u', 'postgres', '--', bin('pg_ctl'), '-w', '-t', '30', '-D', data, '-l', log, '-o', overrides, 'start'], { encoding: 'utf8' });
+    const groups = docker ? ['-g', 'postgres', '-G', 'root'] : [];
+    const r = spawnSync('runuser', ['-u', 'postgres', ...groups, '--', bin('pg_ctl'), '-w', '-t', '30', '-D', data, '-l', log, '-o', overrides, 'start'], { encoding: 'utf8' });
     const pidFile = path.join(data, 'postmaster.pid');
     if (fs.existsSync(pidFile)) pids.push(Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]));
     return { ok: r.status === 0, log: fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : r.stderr, data };
@@ -159,6 +167,20 @@ describeWithServer('PostgreSQL 15', findBinary([`${BIN_DIR}/postgres`]), 'Postgr
       expect(r.stderr).toMatch(/does not match host name "not-the-server\.example"/);
     });
   });
+
+  it('boots as the Docker target arranges it: files root:root 0440, the server in group 0', async () => {
+    const before = port;
+    port = await freePort();
+    try {
+      const booted = boot('docker-upload', 0o440, true);
+      if (!booted.ok) throw new Error(`PostgreSQL did not start with root:root 0440 files and group 0:\n${booted.log}`);
+      const r = psql(client({ user: 'postgres', dbname: 'postgres', sslmode: 'verify-full', sslrootcert: certs.caFile }));
+      // Only hostssl for the owner exists: the superuser is refused, but only after the TLS handshake.
+      expect(r.stderr).toMatch(/no pg_hba\.conf entry for host "127\.0\.0\.1", user "postgres", database "postgres", SSL encryption/);
+    } finally {
+      port = before;
+    }
+  }, 60000);
 
   it('refuses to start with a world-readable private key (why the Secret is mounted 0440)', async () => {
     const before = port;
