@@ -5,6 +5,7 @@ export * from './app/synth-app';
 // The target-neutral model and the targets that realize it.
 export * from './workload/workload';
 export * from './workload/target';
+export * from './workload/server-tls';
 export * from './targets/kubernetes/kubernetes-target';
 export { CSI_PROVISIONERS, type CsiProvisionerTopology } from './targets/kubernetes/csi-provisioners';
 export * from './targets/docker/docker-target';

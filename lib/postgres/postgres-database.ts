@@ -6,7 +6,8 @@ import { imageTagVersion } from '../util/versions';
 import { parseComponentProps } from '../workload/component-props';
 import { connectionEnv } from '../workload/connection-env';
 import { DeployedWorkload, IWorkloadTarget } from '../workload/target';
-import { EnvVar, WorkloadProps } from '../workload/workload';
+import { ClientTls, ServerTlsSchema, clientTlsOf, serverTlsParts } from '../workload/server-tls';
+import { EnvVar, SecretMountInput, WorkloadProps } from '../workload/workload';
 import {
   PostgresConfSpecSchema,
   PostgresHbaSpecSchema,
@@ -45,6 +46,12 @@ const INIT_SCRIPT = '/docker-entrypoint-initdb.d/10-create-owner.sh';
  * inspect`, the pod spec's env) or in the environment every child process inherits.
  */
 const CREDENTIALS_DIR = '/run/secrets/postgresql';
+/**
+ * Where the TLS Secret is mounted. The key file is root-owned, mode 0440, group the server's
+ * (fsGroup on Kubernetes, the supplementary group 0 on Docker): PostgreSQL accepts a root-owned
+ * key of at most 0640, and refuses to start with a group- or world-writable or world-readable one.
+ */
+const TLS_DIR = '/run/secrets/postgresql-tls';
 /**
  * The init script reads the owner's password from the file named by `${OWNER_PASSWORD_ENV}_FILE`,
  * as the image's entrypoint reads POSTGRES_PASSWORD_FILE.
@@ -244,6 +251,15 @@ export const PostgresDatabaseOptionsSchema = z.object({
    * @default undefined (no upgrade)
    */
   majorVersionUpgrade: z.object({ fromMajorVersion: z.number().int() }).strict().optional(),
+  /**
+   * Encryption in transit: `ssl = on`, pg_hba.conf admits TCP clients with `hostssl` lines only
+   * (SCRAM over TLS; a plaintext connection is refused), and the connection env tells the service
+   * to verify the server (`sslmode=verify-full` with the CA). The certificate comes from an existing
+   * Secret (`secretName`: keys tls.crt, tls.key, ca.crt) or, on Kubernetes, a cert-manager
+   * Certificate (`certManager`). TLS 1.2 is the oldest version accepted.
+   * @default - no TLS (ssl = off, `host` lines): set it for any database holding personal data
+   */
+  tls: ServerTlsSchema.optional(),
 }).strict().superRefine((o, ctx) => {
   // The image tag's major version selects the configuration.
   const major = postgresMajorOfImage(o.image);
@@ -327,6 +343,8 @@ export interface PostgresConnectionProps {
   readonly secretName: string;
   /** The key of the password in that Secret. */
   readonly passwordKey: string;
+  /** How the client verifies the server, when the database serves TLS. @default - plaintext */
+  readonly tls?: ClientTls;
 }
 
 /**
@@ -340,6 +358,7 @@ export class PostgresConnection implements PostgresConnectionProps {
   public readonly username: string;
   public readonly secretName: string;
   public readonly passwordKey: string;
+  public readonly tls?: ClientTls;
 
   constructor(props: PostgresConnectionProps) {
     this.host = props.host;
@@ -348,15 +367,24 @@ export class PostgresConnection implements PostgresConnectionProps {
     this.username = props.username;
     this.secretName = props.secretName;
     this.passwordKey = props.passwordKey;
+    this.tls = props.tls;
   }
 
   /**
    * Environment entries for the owning service's workload: `<prefix>_HOST`, `<prefix>_PORT`,
-   * `<prefix>_NAME`, `<prefix>_USER` as values and `<prefix>_PASSWORD` as a secret reference.
+   * `<prefix>_NAME`, `<prefix>_USER` as values and `<prefix>_PASSWORD` as a secret reference; with
+   * TLS also `<prefix>_SSLMODE` = `verify-full` and `<prefix>_SSLROOTCERT` (the CA file that
+   * `mounts()` puts in the service's container), libpq's `sslmode` and `sslrootcert`.
    */
   public env(prefix = 'DATABASE'): EnvVar[] {
-    return connectionEnv(prefix, { HOST: this.host, PORT: String(this.port), NAME: this.database, USER: this.username },
+    const tls: Record<string, string> = this.tls ? { SSLMODE: 'verify-full', SSLROOTCERT: this.tls.caFile } : {};
+    return connectionEnv(prefix, { HOST: this.host, PORT: String(this.port), NAME: this.database, USER: this.username, ...tls },
       { secret: this.secretName, key: this.passwordKey });
+  }
+
+  /** What the service's workload must mount to connect: the CA file (only `ca.crt`) with TLS, else nothing. */
+  public mounts(): SecretMountInput[] {
+    return this.tls ? [this.tls.caMount] : [];
   }
 }
 
@@ -373,7 +401,9 @@ export class PostgresConnection implements PostgresConnectionProps {
  * the image's entrypoint initialises an empty volume (with data checksums) and runs an init script
  * that creates the owner role (LOGIN, not a superuser) and its database. Credentials are generated
  * at apply time into a Secret (or taken from `existingSecret`); they never appear in the
- * synthesized JSON.
+ * synthesized JSON. With `tls` the server speaks TLS only to TCP clients (`hostssl`), with the
+ * certificate of an existing Secret or a cert-manager Certificate, and the connection tells the
+ * service to verify it (`sslmode=verify-full` against the mounted CA).
  *
  * Availability: one replica means a node failure or a drain is an outage until the pod is back on
  * the node that holds its local NVMe volume. No PodDisruptionBudget is created on purpose: with one
@@ -417,6 +447,8 @@ export class PostgresDatabase extends Construct {
   public readonly dataMajorVersion: number;
   /** The Secret holding the passwords (keys `password` and `superuser-password`): generated, or `existingSecret`. */
   public readonly credentialsSecretName: string;
+  /** The Secret holding the server certificate (tls.crt, tls.key, ca.crt), when `tls` is set. */
+  public readonly tlsSecretName?: string;
 
   constructor(scope: Construct, id: string, props: PostgresDatabaseProps) {
     const { target, location, options: o } = parseComponentProps('PostgresDatabase', scope, id, props, PostgresDatabaseOptionsSchema, { prop: 'serviceName', of: (d) => `${d.serviceName}-db` });
@@ -435,6 +467,7 @@ export class PostgresDatabase extends Construct {
     const pgdata = o.majorVersionUpgrade ? `${PGDATA}-${version}` : PGDATA;
     const walDir = o.majorVersionUpgrade ? `${WAL_DIR}-${version}` : WAL_DIR;
     const backup = o.backup && this.backupParts(o.backup, { workloadName, pgdata, uid, upgrade: !!o.majorVersionUpgrade });
+    const tls = o.tls ? serverTlsParts(o.tls, workloadName, TLS_DIR) : undefined;
 
     const workload: WorkloadProps = {
       name: workloadName,
@@ -466,7 +499,7 @@ export class PostgresDatabase extends Construct {
           // Kept with the data: a retained volume holds the role's password hash, so a new random
           // password would lock the service out.
           retain: o.retainOnDelete,
-        }],
+        }, ...(tls ? [tls.secret] : [])],
       configFiles: [
         {
           path: CONF_FILE,
@@ -474,13 +507,14 @@ export class PostgresDatabase extends Construct {
             version, memoryLimit: o.memoryLimit, maxConnections: o.maxConnections,
             port: POSTGRES_PORT, unixSocketDirectory: SOCKET_DIR, hbaFile: HBA_FILE,
             ...backup?.conf,
+            ssl: tls && { certFile: tls.certFile, keyFile: tls.keyFile },
           }),
         },
         ...(backup?.configFiles ?? []),
-        { path: HBA_FILE, content: renderPgHba({ database: name, user: name, clientCidrs: o.clientCidrs }) },
+        { path: HBA_FILE, content: renderPgHba({ database: name, user: name, clientCidrs: o.clientCidrs, ssl: tls !== undefined }) },
         { path: INIT_SCRIPT, content: renderInitOwnerScript({ role: name, database: name, passwordEnv: OWNER_PASSWORD_ENV }) },
       ],
-      secretMounts: [{ secret: secretName, mountPath: CREDENTIALS_DIR }],
+      secretMounts: [{ secret: secretName, mountPath: CREDENTIALS_DIR }, ...(tls ? [tls.mount] : [])],
       volumes: [
         { name: 'data', mountPath: DATA_MOUNT, sizeGi: o.storageGi, role: 'datastore', dataKind: 'postgresql-data', storageClassName: o.storageClassName },
         ...(o.walStorageGi
@@ -535,6 +569,7 @@ export class PostgresDatabase extends Construct {
     this.dataMajorVersion = o.dataMajorVersion ?? DEFAULT_DATA_MAJOR_VERSION;
     this.host = this.workload.host;
     this.credentialsSecretName = secretName;
+    this.tlsSecretName = tls?.secretName;
     this.connection = new PostgresConnection({
       host: this.workload.host,
       port: POSTGRES_PORT,
@@ -542,6 +577,7 @@ export class PostgresDatabase extends Construct {
       username: name,
       secretName,
       passwordKey: PostgresDatabase.PASSWORD_KEY,
+      tls: tls && clientTlsOf(workloadName, tls.secretName),
     });
   }
 

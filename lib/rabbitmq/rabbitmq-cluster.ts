@@ -8,11 +8,14 @@ import { cpuQuantity, dnsLabel, imageRef } from '../util/schemas';
 import { imageTagVersion } from '../util/versions';
 import { connectionEnv } from '../workload/connection-env';
 import { DeployedWorkload, IWorkloadTarget } from '../workload/target';
-import { EnvVar, WorkloadProps } from '../workload/workload';
+import { ClientTls, ServerTlsParts, ServerTlsSchema, clientTlsOf, serverTlsParts } from '../workload/server-tls';
+import { EnvVar, SecretMountInput, WorkloadProps } from '../workload/workload';
 import {
   QueueMode, RabbitMqConfSpecInput, amqpName, queueMode, rabbitMqConfSpec, rabbitmqMemoryLimit, routingKey,
 } from './rabbitmq-spec';
-import { diskFreeLimitMi, renderEnabledPlugins, renderRabbitMqConf } from './render-rabbitmq-conf';
+import {
+  diskFreeLimitMi, interNodeTlsErlArgs, renderEnabledPlugins, renderInterNodeTlsConfig, renderRabbitMqConf,
+} from './render-rabbitmq-conf';
 import { renderRabbitMqDefinitions } from './render-rabbitmq-definitions';
 import { renderUserBootstrapScript } from './render-user-bootstrap';
 
@@ -20,6 +23,8 @@ import { renderUserBootstrapScript } from './render-user-bootstrap';
 export const DEFAULT_RABBITMQ_IMAGE = 'rabbitmq:3.13.7-management-alpine';
 /** AMQP 0-9-1: what services connect to. */
 export const AMQP_PORT = 5672;
+/** AMQP 0-9-1 over TLS: what services connect to when the cluster has `tls`. */
+export const AMQPS_PORT = 5671;
 /** Erlang distribution (inter-node traffic and CLI tools). */
 export const CLUSTERING_PORT = 25672;
 /** Erlang port mapper: peers look each other's distribution port up here. */
@@ -36,6 +41,9 @@ const BOOTSTRAP_FILE = `${CONF_DIR}/bootstrap-users.sh`;
 const USERS_DIR = `${CONF_DIR}/users`;
 const COOKIE_DIR = `${CONF_DIR}/cookie`;
 const COOKIE_KEY = 'cookie';
+/** The TLS Secret (tls.crt, tls.key, ca.crt), mounted read-only. */
+const TLS_DIR = `${CONF_DIR}/tls`;
+const INTER_NODE_TLS_FILE = `${CONF_DIR}/inter_node_tls.config`;
 /** The data volume, also HOME (where Erlang and every CLI tool look for `.erlang.cookie`). */
 const DATA_DIR = '/var/lib/rabbitmq';
 /** Seconds between the stop signal and a forced kill: room for the preStop waits and the drain. */
@@ -123,6 +131,22 @@ export const RabbitMqClusterOptionsSchema = z.object({
    * @default true
    */
   retainOnDelete: z.boolean().default(true),
+  /**
+   * Encryption in transit for clients: AMQPS on 5671 with the certificate from an existing Secret
+   * (`secretName`: tls.crt, tls.key, ca.crt) or, on Kubernetes, a cert-manager Certificate
+   * (`certManager`); the plaintext listener on 5672 is off, and the connection env tells services
+   * to connect with `amqps://` and verify the CA. The certificate must name every host clients and
+   * peers use (the cert-manager Certificate does).
+   * @default - plaintext AMQP on 5672: set it for any broker carrying personal data
+   */
+  tls: ServerTlsSchema.optional(),
+  /**
+   * With `tls`: Erlang distribution (inter-node traffic: queue contents replicated between nodes,
+   * and the CLI tools' traffic) over TLS too (inet_tls_dist, both sides verified against the CA).
+   * Needs a certificate valid for every node's host name, usable for server and client auth.
+   * @default true (when `tls` is set)
+   */
+  interNodeTls: z.boolean().default(true),
 }).strict().superRefine((o, ctx) => {
   // The disk alarm goes off when free space on the volume falls below the disk free limit.
   const diskLimitMi = diskFreeLimitMi(o.memoryLimit);
@@ -240,6 +264,8 @@ export interface RabbitMqConnectionProps {
   readonly secretName: string;
   /** The password's key in that Secret. */
   readonly passwordKey: string;
+  /** How the client verifies the broker, when it serves AMQPS. @default - plaintext AMQP */
+  readonly tls?: ClientTls;
 }
 
 /**
@@ -255,6 +281,7 @@ export class RabbitMqConnection implements RabbitMqConnectionProps {
   public readonly queues: readonly string[];
   public readonly secretName: string;
   public readonly passwordKey: string;
+  public readonly tls?: ClientTls;
 
   constructor(props: RabbitMqConnectionProps) {
     this.host = props.host;
@@ -265,17 +292,28 @@ export class RabbitMqConnection implements RabbitMqConnectionProps {
     this.queues = [...props.queues];
     this.secretName = props.secretName;
     this.passwordKey = props.passwordKey;
+    this.tls = props.tls;
   }
 
   /**
    * Environment entries for the service's workload: `<prefix>_HOST`, `<prefix>_PORT`,
    * `<prefix>_VHOST`, `<prefix>_USER`, `<prefix>_EXCHANGE` as values and `<prefix>_PASSWORD` as a
-   * secret reference.
+   * secret reference; with TLS also `<prefix>_URL` (`amqps://host:5671/vhost`, without credentials:
+   * give user and password separately) and `<prefix>_CA_FILE` (the CA that `mounts()` puts in the
+   * service's container; verify the server's certificate and host name against it).
    */
   public env(prefix = 'AMQP'): EnvVar[] {
+    const tls: Record<string, string> = this.tls
+      ? { URL: `amqps://${this.host}:${this.port}/${encodeURIComponent(this.vhost)}`, CA_FILE: this.tls.caFile }
+      : {};
     return connectionEnv(prefix,
-      { HOST: this.host, PORT: String(this.port), VHOST: this.vhost, USER: this.username, EXCHANGE: this.exchange },
+      { HOST: this.host, PORT: String(this.port), VHOST: this.vhost, USER: this.username, EXCHANGE: this.exchange, ...tls },
       { secret: this.secretName, key: this.passwordKey });
+  }
+
+  /** What the service's workload must mount to connect: the CA file (only `ca.crt`) with TLS, else nothing. */
+  public mounts(): SecretMountInput[] {
+    return this.tls ? [this.tls.caMount] : [];
   }
 }
 
@@ -310,7 +348,8 @@ interface ServiceUser {
  * touches is rendered at synth, and the config change rolls the nodes so the new user is created.
  *
  * Network: peers reach each other on epmd (4369) and distribution (25672); clients admitted with
- * `allowClient` reach AMQP (5672). Prometheus (15692) and management (15672) admit nobody by
+ * `allowClient` reach AMQP (5672), or with `tls` AMQPS (5671) only: the plaintext listener is off
+ * and, unless `interNodeTls: false`, distribution runs over TLS too. Prometheus (15692) and management (15672) admit nobody by
  * default: add a rule on `workload` for your scraper (`cluster.workload.allowFrom(prometheus, [15692])`).
  *
  * @example
@@ -335,6 +374,10 @@ export class RabbitMqCluster extends Construct {
   private readonly users = new Map<string, ServiceUser>();
   private readonly rendered = new Map<string, { readonly users: number; readonly text: string }>();
   private readonly target: IWorkloadTarget;
+  /** The TLS Secret and its mount, when the cluster serves AMQPS. */
+  private readonly tls?: ServerTlsParts;
+  /** The port clients connect to: AMQPS (5671) with `tls`, AMQP (5672) without. */
+  private readonly clientPort: number;
 
   constructor(scope: Construct, id: string, props: RabbitMqClusterProps) {
     const { target, location, options: o } = parseComponentProps('RabbitMqCluster', scope, id, props, RabbitMqClusterOptionsSchema, { prop: 'name', of: (r) => r.name });
@@ -351,6 +394,10 @@ export class RabbitMqCluster extends Construct {
     const kubernetesDiscovery = target.targetKind === 'kubernetes';
     const lazy = (produce: () => string) => Lazy.stringValue({ produce });
     const diagnostics = (...check: string[]) => ['rabbitmq-diagnostics', '-q', ...check];
+    const tls = o.tls ? serverTlsParts(o.tls, o.name, TLS_DIR) : undefined;
+    this.tls = tls;
+    this.clientPort = tls ? AMQPS_PORT : AMQP_PORT;
+    const interNodeTls = tls !== undefined && o.interNodeTls;
 
     const workload: WorkloadProps = {
       name: o.name,
@@ -369,7 +416,7 @@ export class RabbitMqCluster extends Construct {
         'exec docker-entrypoint.sh rabbitmq-server',
       ].join('; ')],
       ports: [
-        { name: 'amqp', containerPort: AMQP_PORT },
+        tls ? { name: 'amqps', containerPort: AMQPS_PORT } : { name: 'amqp', containerPort: AMQP_PORT },
         { name: 'clustering', containerPort: CLUSTERING_PORT },
         { name: 'epmd', containerPort: EPMD_PORT },
         { name: 'prometheus', containerPort: PROMETHEUS_PORT },
@@ -394,10 +441,14 @@ export class RabbitMqCluster extends Construct {
         },
         // Starts empty: addServiceUser adds one key per service.
         { source: 'generated', name: this.usersSecretName, generated: {} },
+        ...(tls ? [tls.secret] : []),
       ],
       configFiles: [
         { path: CONF_FILE, content: lazy(() => renderRabbitMqConf(this.confSpec(o))) },
-        { path: ENV_FILE, content: lazy(() => this.renderEnvFile(o.name)) },
+        { path: ENV_FILE, content: lazy(() => this.renderEnvFile(o.name, interNodeTls)) },
+        ...(tls && interNodeTls
+          ? [{ path: INTER_NODE_TLS_FILE, content: renderInterNodeTlsConfig({ certFile: tls.certFile, keyFile: tls.keyFile, caFile: tls.caFile }) }]
+          : []),
         { path: PLUGINS_FILE, content: lazy(() => renderEnabledPlugins(this.confSpec(o))) },
         { path: DEFINITIONS_FILE, content: lazy(() => this.perUserCount('definitions', () => this.renderDefinitions())) },
         { path: BOOTSTRAP_FILE, content: lazy(() => this.perUserCount('bootstrap', () => this.renderBootstrap())) },
@@ -405,6 +456,7 @@ export class RabbitMqCluster extends Construct {
       secretMounts: [
         { secret: this.usersSecretName, mountPath: USERS_DIR },
         { secret: this.cookieSecretName, mountPath: COOKIE_DIR },
+        ...(tls ? [tls.mount] : []),
       ],
       // Queued messages are personal data too: the residency guard records this volume.
       volumes: [{ name: 'data', mountPath: DATA_DIR, sizeGi: o.storageGi, role: 'datastore', dataKind: 'rabbitmq-messages' }],
@@ -449,7 +501,7 @@ export class RabbitMqCluster extends Construct {
     };
 
     this.workload = target.deploy(this, workload, { location });
-    this.endpoint = this.workload.endpoint(AMQP_PORT);
+    this.endpoint = this.workload.endpoint(this.clientPort);
   }
 
   /**
@@ -466,7 +518,7 @@ export class RabbitMqCluster extends Construct {
     }
     this.users.set(u.service, { service: u.service, publishes: u.publishes, consumes: u.consumes });
     this.workload.addGeneratedSecretKey(this.usersSecretName, u.service, { length: 32 });
-    const endpoint = this.workload.endpoint(AMQP_PORT);
+    const endpoint = this.workload.endpoint(this.clientPort);
     return new RabbitMqConnection({
       host: endpoint.host,
       port: endpoint.port,
@@ -476,12 +528,13 @@ export class RabbitMqCluster extends Construct {
       queues: u.consumes.map((key) => queueNameOf(u.service, key)),
       secretName: this.usersSecretName,
       passwordKey: u.service,
+      tls: this.tls && clientTlsOf(this.workload.workload.name, this.tls.secretName),
     });
   }
 
-  /** Admits `client`'s pods on AMQP (5672) only (network policy; Docker cannot enforce it). */
+  /** Admits `client`'s pods on AMQP (5672), or AMQPS (5671) with `tls`, only (network policy; Docker cannot enforce it). */
   public allowClient(client: DeployedWorkload): void {
-    this.workload.allowFrom(client, [AMQP_PORT]);
+    this.workload.allowFrom(client, [this.clientPort]);
   }
 
   /** Names of the services with a user, in the order they were added. */
@@ -519,6 +572,7 @@ export class RabbitMqCluster extends Construct {
       prometheusPort: PROMETHEUS_PORT,
       definitionsPath: DEFINITIONS_FILE,
       discovery: this.discovery(o.name, o.replicas),
+      tls: this.tls && { certFile: this.tls.certFile, keyFile: this.tls.keyFile, caFile: this.tls.caFile, amqpsPort: AMQPS_PORT },
     };
   }
 
@@ -528,7 +582,7 @@ export class RabbitMqCluster extends Construct {
    * Kubernetes, `rabbitmq-0` on Docker), so the name, and with it the node's data directory,
    * survives restarts and rescheduling. Long names when the host name has dots.
    */
-  private renderEnvFile(name: string): string {
+  private renderEnvFile(name: string, interNodeTls: boolean): string {
     const first = this.workload.replicaHosts[0] ?? `${name}-0`;
     const suffix = first.slice(`${name}-0`.length);
     if (!/^(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(suffix)) {
@@ -538,6 +592,10 @@ export class RabbitMqCluster extends Construct {
       '# rendered by sovereign-stack; read by rabbitmq-server and every CLI tool (probes, preStop, user bootstrap)',
       `NODENAME=rabbit@$(hostname)${suffix}`,
       `USE_LONGNAME=${suffix.includes('.') ? 'true' : 'false'}`,
+      // Distribution over TLS for the node and for every CLI tool (probes, preStop, bootstrap).
+      ...(interNodeTls
+        ? [`SERVER_ADDITIONAL_ERL_ARGS="${interNodeTlsErlArgs(INTER_NODE_TLS_FILE)}"`, `CTL_ERL_ARGS="${interNodeTlsErlArgs(INTER_NODE_TLS_FILE)}"`]
+        : []),
       '',
     ].join('\n');
   }

@@ -158,6 +158,29 @@ export function defaultQueueMode(version: string): QueueMode {
   return STRICT_VERSION_PATTERN.test(version) && semver.gte(coerceVersion(version), MIRRORING_REMOVED_IN) ? 'quorum' : 'classic-mirrored';
 }
 
+/** TLS for AMQP clients (AMQPS): the files as mounted in the container. */
+export const rabbitMqTlsSpec = z.object({
+  /** Server certificate (PEM). */
+  certFile: absolutePath,
+  /** Its private key (PEM). */
+  keyFile: absolutePath,
+  /** CA certificate(s) (PEM) of the chain; peers' certificates are verified against it. */
+  caFile: absolutePath,
+  /**
+   * AMQPS port.
+   * @default 5671
+   */
+  amqpsPort: port.default(5671),
+  /**
+   * The plaintext AMQP listener: `'off'` (AMQPS only), or `'loopback'` (127.0.0.1 only, for tools
+   * inside the node's own container). RabbitMQ's CLI tools do not use it (they speak Erlang
+   * distribution), so it stays off unless something local needs it.
+   * @default 'off'
+   */
+  plaintextListener: z.enum(['off', 'loopback']).default('off'),
+}).strict();
+export type RabbitMqTlsSpecInput = z.input<typeof rabbitMqTlsSpec>;
+
 export const rabbitMqConfSpec = z
   .object({
     /**
@@ -225,6 +248,11 @@ export const rabbitMqConfSpec = z
      * @default '/etc/rabbitmq/definitions.json'
      */
     definitionsPath: absolutePath.default('/etc/rabbitmq/definitions.json'),
+    /**
+     * Serve AMQP over TLS (AMQPS) and turn the plaintext listener off (or bind it to loopback).
+     * @default - plaintext AMQP only
+     */
+    tls: rabbitMqTlsSpec.optional(),
   })
   .strict()
   .superRefine((spec, ctx) => {
@@ -243,13 +271,21 @@ export const rabbitMqConfSpec = z
     if (spec.discovery.kind === 'classic' && new Set(spec.discovery.peers).size !== spec.discovery.peers.length) {
       ctx.addIssue({ code: 'custom', path: ['discovery', 'peers'], message: 'must not list a node twice' });
     }
-    const ports = [spec.amqpPort, spec.management ? spec.managementPort : undefined, spec.prometheus ? spec.prometheusPort : undefined]
+    const ports = [spec.amqpPort, spec.management ? spec.managementPort : undefined, spec.prometheus ? spec.prometheusPort : undefined, spec.tls?.amqpsPort]
       .filter((p): p is number => p !== undefined);
     if (new Set(ports).size !== ports.length) {
-      ctx.addIssue({ code: 'custom', path: ['amqpPort'], message: 'amqpPort, managementPort and prometheusPort must differ' });
+      ctx.addIssue({ code: 'custom', path: ['amqpPort'], message: 'amqpPort, managementPort, prometheusPort and tls.amqpsPort must differ' });
     }
   }, { when: (payload) => payload.issues.length === 0 })
   .transform((spec) => ({ ...spec, queueMode: spec.queueMode ?? defaultQueueMode(spec.rabbitmqVersion) }));
+
+/** Erlang distribution over TLS (inet_tls_dist): the files as mounted in the container. */
+export const interNodeTlsSpec = z.object({
+  certFile: absolutePath,
+  keyFile: absolutePath,
+  caFile: absolutePath,
+}).strict();
+export type InterNodeTlsSpecInput = z.input<typeof interNodeTlsSpec>;
 
 /** Input of renderRabbitMqConf / renderEnabledPlugins (what users write). */
 export type RabbitMqConfSpecInput = z.input<typeof rabbitMqConfSpec>;

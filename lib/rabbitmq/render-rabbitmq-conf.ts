@@ -4,7 +4,9 @@
 import { parseProps } from '../util/errors';
 import { memoryToMi } from '../util/schemas';
 import { coerceVersion, semver } from '../util/versions';
-import { CONF_DEFAULT_QUEUE_TYPE_SINCE, rabbitMqConfSpec, RabbitMqConfSpecInput } from './rabbitmq-spec';
+import {
+  CONF_DEFAULT_QUEUE_TYPE_SINCE, InterNodeTlsSpecInput, interNodeTlsSpec, rabbitMqConfSpec, RabbitMqConfSpecInput,
+} from './rabbitmq-spec';
 
 /** The disk alarm never goes below this: RabbitMQ's own 50MB default lets a busy node fill its volume. */
 export const DISK_FREE_FLOOR_MI = 1024;
@@ -41,8 +43,25 @@ export function renderRabbitMqConf(input: RabbitMqConfSpecInput): string {
   };
 
   lines.push('## Listeners');
-  if (spec.listenAddress) kv('listeners.tcp.1', `${spec.listenAddress}:${spec.amqpPort}`);
-  else kv('listeners.tcp.default', spec.amqpPort);
+  const tls = spec.tls;
+  if (!tls) {
+    if (spec.listenAddress) kv('listeners.tcp.1', `${spec.listenAddress}:${spec.amqpPort}`);
+    else kv('listeners.tcp.default', spec.amqpPort);
+  } else {
+    // AMQPS only: a client that does not speak TLS finds no listener at all.
+    if (tls.plaintextListener === 'loopback') kv('listeners.tcp.1', `127.0.0.1:${spec.amqpPort}`);
+    else kv('listeners.tcp', 'none');
+    if (spec.listenAddress) kv('listeners.ssl.1', `${spec.listenAddress}:${tls.amqpsPort}`);
+    else kv('listeners.ssl.default', tls.amqpsPort);
+    kv('ssl_options.cacertfile', tls.caFile);
+    kv('ssl_options.certfile', tls.certFile);
+    kv('ssl_options.keyfile', tls.keyFile);
+    // Clients authenticate with their password (over TLS); they present no certificate.
+    kv('ssl_options.verify', 'verify_none');
+    kv('ssl_options.fail_if_no_peer_cert', false);
+    kv('ssl_options.versions.1', 'tlsv1.3');
+    kv('ssl_options.versions.2', 'tlsv1.2');
+  }
   if (spec.management) {
     kv('management.tcp.port', spec.managementPort);
     if (spec.listenAddress) kv('management.tcp.ip', spec.listenAddress);
@@ -94,4 +113,32 @@ export function renderEnabledPlugins(input: RabbitMqConfSpecInput): string {
   if (spec.prometheus) plugins.push('rabbitmq_prometheus');
   if (spec.management) plugins.push('rabbitmq_management');
   return `[${plugins.join(',')}].\n`;
+}
+
+/** An Erlang string literal: the schema allows no quote or backslash in a path, but escape anyway. */
+const erlString = (text: string): string => `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+
+/**
+ * The `-ssl_dist_optfile` of Erlang distribution over TLS (inet_tls_dist): inter-node traffic and
+ * every CLI tool (rabbitmqctl, rabbitmq-diagnostics, probes) then speak TLS on the distribution port.
+ * Both sides present the node certificate and verify the other's against the CA; a client also
+ * checks the server's host name (the host part of the node name) against the certificate.
+ */
+export function renderInterNodeTlsConfig(input: InterNodeTlsSpecInput): string {
+  const t = parseProps(interNodeTlsSpec, input, 'interNodeTls');
+  const files = [`{cacertfile, ${erlString(t.caFile)}}`, `{certfile, ${erlString(t.certFile)}}`, `{keyfile, ${erlString(t.keyFile)}}`];
+  const side = (name: string, opts: string[]) => `  {${name}, [\n${[...files, ...opts].map((o) => `    ${o}`).join(',\n')}\n  ]}`;
+  return [
+    '%% rendered by sovereign-stack: Erlang distribution over TLS (inet_tls_dist); do not edit',
+    '[',
+    `${side('server', ['{verify, verify_peer}', '{fail_if_no_peer_cert, true}', "{versions, ['tlsv1.3', 'tlsv1.2']}"])},`,
+    side('client', ['{verify, verify_peer}', "{versions, ['tlsv1.3', 'tlsv1.2']}"]),
+    '].',
+    '',
+  ].join('\n');
+}
+
+/** The Erlang VM arguments that switch distribution (server and CLI tools alike) to TLS. */
+export function interNodeTlsErlArgs(optFile: string): string {
+  return `-proto_dist inet_tls -ssl_dist_optfile ${optFile}`;
 }

@@ -5,7 +5,7 @@ import { SovereignStackError, parseProps, requireProps } from '../util/errors';
 import { boundedString, cpuQuantity, dnsLabel, envName, imageRef, memoryQuantity, memoryToMi, port } from '../util/schemas';
 import { parseComponentProps } from '../workload/component-props';
 import { DeployedWorkload, IWorkloadTarget } from '../workload/target';
-import { EnvVar, EnvVarSchema } from '../workload/workload';
+import { EnvVar, EnvVarSchema, SecretMountInput, SecretMountSchema } from '../workload/workload';
 
 export const MicroServiceOptionsSchema = z.object({
   /** Service name: workload name, host name, upstream name. A DNS-1123 label. */
@@ -76,6 +76,11 @@ export interface MicroServiceProps extends MicroServiceOptions {
    * secret references. @default []
    */
   readonly connectionEnv?: EnvVar[];
+  /**
+   * Files its connections need: the CA certificate of a database or broker that serves TLS
+   * (`connection.mounts()`: only the `ca.crt` key of the server's Secret). @default []
+   */
+  readonly connectionMounts?: SecretMountInput[];
 }
 
 /**
@@ -90,9 +95,10 @@ export class MicroService extends Construct {
 
   constructor(scope: Construct, id: string, props: MicroServiceProps) {
     const what = `MicroService ${scope?.node?.path ? `${scope.node.path}/` : ''}${id} props`;
-    const { connectionEnv: givenConnectionEnv, ...rest } = requireProps(props, what, '{ target, name, image, port }');
+    const { connectionEnv: givenConnectionEnv, connectionMounts: givenMounts, ...rest } = requireProps(props, what, '{ target, name, image, port }');
     const { target, options: o } = parseComponentProps('MicroService', scope, id, rest, MicroServiceSchema, { prop: 'name', of: (m) => m.name });
     const connectionEnv = parseProps(z.array(EnvVarSchema).default([]), givenConnectionEnv, `${what}.connectionEnv`);
+    const connectionMounts = parseProps(z.array(SecretMountSchema).default([]), givenMounts, `${what}.connectionMounts`);
     const seen = new Set<string>();
     connectionEnv.forEach((e, i) => {
       if (Object.prototype.hasOwnProperty.call(o.env, e.name)) {
@@ -118,6 +124,7 @@ export class MicroService extends Construct {
       replicas: o.replicas,
       ports: [{ name: 'http', containerPort: o.port }],
       env: [...Object.entries(o.env).map(([name, value]) => ({ name, value })), ...connectionEnv],
+      secretMounts: connectionMounts,
       scratch: [{ name: 'tmp', mountPath: '/tmp' }],
       probes: { readiness: { ...probe, periodSeconds: 5 }, liveness: { ...probe, initialDelaySeconds: 10 } },
       resources: { requests: { cpu: o.resources.cpu, memory: o.resources.memory }, limits: { memory: o.resources.memoryLimit } },

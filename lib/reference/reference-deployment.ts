@@ -12,7 +12,7 @@ import { ResidencyPolicySchema } from '../residency/policy';
 import { ResidencyGuard } from '../residency/residency-guard';
 import { SovereignStackError, formatIssuePath, issueMessage, parseProps, requireProps } from '../util/errors';
 import { IWorkloadTarget, WorkloadTarget } from '../workload/target';
-import { EnvVar } from '../workload/workload';
+import { EnvVar, SecretMountInput } from '../workload/workload';
 import { MicroService, MicroServiceOptionsSchema, checkMicroServiceOptions } from './micro-service';
 
 /**
@@ -36,9 +36,10 @@ function nestedIssues(
 }
 
 /** Environment variables a service's own database and broker connections set. */
-const DATABASE_ENV = new PostgresConnection({ host: 'h', port: 1, database: 'd', username: 'u', secretName: 's', passwordKey: 'k' }).env().map((e) => e.name);
+const CLIENT_TLS = { caFile: '/ca.crt', caMount: { secret: 's', mountPath: '/ca' } };
+const DATABASE_ENV = new PostgresConnection({ host: 'h', port: 1, database: 'd', username: 'u', secretName: 's', passwordKey: 'k', tls: CLIENT_TLS }).env().map((e) => e.name);
 const MESSAGING_ENV = new RabbitMqConnection({
-  host: 'h', port: 1, vhost: 'v', exchange: 'x', username: 'u', queues: [], secretName: 's', passwordKey: 'k',
+  host: 'h', port: 1, vhost: 'v', exchange: 'x', username: 'u', queues: [], secretName: 's', passwordKey: 'k', tls: CLIENT_TLS,
 }).env().map((e) => e.name);
 
 const ServiceSpecSchema = MicroServiceOptionsSchema.extend({
@@ -282,7 +283,8 @@ export class ReferenceDeployment extends Construct {
     const messaging = s.messaging
       ? this.ensureBroker().addServiceUser({ service: s.name, publishes: s.messaging.publishes, consumes: s.messaging.consumes })
       : undefined;
-    const service = this.createService(scope, spec, [...(database?.connection.env() ?? []), ...(messaging?.env() ?? [])]);
+    const service = this.createService(scope, spec, [...(database?.connection.env() ?? []), ...(messaging?.env() ?? [])],
+      [...(database?.connection.mounts() ?? []), ...(messaging?.mounts() ?? [])]);
 
     database?.allowFrom(service.workload);
     if (messaging) this.ensureBroker().allowClient(service.workload);
@@ -315,10 +317,13 @@ export class ReferenceDeployment extends Construct {
     return new RabbitMqCluster(this, 'messaging', { ...options, target: this.target });
   }
 
-  /** Override to customize each service. */
-  protected createService(scope: Construct, spec: ServiceSpec, connectionEnv: EnvVar[]): MicroService {
+  /**
+   * Override to customize each service. Pass `connectionMounts` on: with TLS they carry the CA
+   * files the connection env points at.
+   */
+  protected createService(scope: Construct, spec: ServiceSpec, connectionEnv: EnvVar[], connectionMounts: SecretMountInput[] = []): MicroService {
     const { routes: _routes, database: _database, messaging: _messaging, ...options } = spec;
-    return new MicroService(scope, 'service', { ...options, target: this.target, connectionEnv });
+    return new MicroService(scope, 'service', { ...options, target: this.target, connectionEnv, connectionMounts });
   }
 
   private ensureBroker(): RabbitMqCluster {

@@ -58,6 +58,14 @@ export const SecretSpecSchema = z.discriminatedUnion('source', [
     /** The keys the workload reads from it. */
     keys: z.array(secretKey).min(1),
   }).strict(),
+  // A TLS certificate issued to the workload (keys tls.crt, tls.key, ca.crt). Kubernetes: a
+  // cert-manager Certificate for the workload's own host names; other targets refuse it.
+  z.object({
+    source: z.literal('certificate'),
+    name: dnsSubdomain,
+    /** The cert-manager issuer that signs it. */
+    issuer: z.object({ name: dnsSubdomain, kind: z.enum(['Issuer', 'ClusterIssuer']) }).strict(),
+  }).strict(),
 ]);
 
 export const ConfigFileSchema = z.object({
@@ -71,6 +79,14 @@ export const ConfigFileSchema = z.object({
 export const SecretMountSchema = z.object({
   secret: dnsSubdomain,
   mountPath: absolutePath,
+  /** Only these keys become files (a client mounting the CA of a server's TLS secret, not its key). @default every key */
+  keys: z.array(secretKey).min(1).optional(),
+  /**
+   * File mode. 0440 lets only root and the workload's group (fsGroup; group 0 on Docker) read;
+   * 0444 is for public material such as a CA certificate, readable by any uid the image runs as.
+   * @default '0440'
+   */
+  mode: z.enum(['0440', '0444']).default('0440'),
 }).strict();
 
 export const StorageRoleSchema = z.enum(['datastore', 'wal']);
@@ -319,3 +335,10 @@ export function splitPath(path: string): { dir: string; file: string } {
   const i = path.lastIndexOf('/');
   return { dir: path.slice(0, i) || '/', file: path.slice(i + 1) };
 }
+
+/** A secret as components write it (defaults optional). */
+export type SecretSpecInput = z.input<typeof SecretSpecSchema>;
+/** A secret mounted as files. */
+export type SecretMount = z.output<typeof SecretMountSchema>;
+/** A secret mount as components write it (defaults optional). */
+export type SecretMountInput = z.input<typeof SecretMountSchema>;

@@ -140,13 +140,13 @@ export class DockerTarget extends WorkloadTarget {
     const upload = Lazy.anyValue({
       produce: () => [
         ...w.configFiles.map((f) => ({ file: f.path, content: f.content, permissions: '0444' })),
-        ...w.secretMounts.flatMap((m) => this.secretKeys(w, m.secret).map((key) => ({
+        ...w.secretMounts.flatMap((m) => (m.keys ?? this.secretKeys(w, m.secret)).map((key) => ({
           file: `${m.mountPath}/${key}`,
           content: this.secretValue(w, m.secret, key),
           // Uploads are always root:root (the provider's tar header carries uid/gid 0 and it sets
           // no copy-uid option): readable by root and group 0 only, which the replicas join
           // (SECRET_READER_GROUP). Nothing world-readable.
-          permissions: SECRET_FILE_MODE,
+          permissions: m.mode === '0444' ? m.mode : SECRET_FILE_MODE,
         }))),
       ].map((u: ContainerUpload) => containerUploadToTerraform(u)),
     }) as unknown as ContainerUpload[];
@@ -176,8 +176,9 @@ export class DockerTarget extends WorkloadTarget {
     const hardening = {
       user: sc.runAsUser ? `${sc.runAsUser}:${sc.runAsGroup ?? sc.runAsUser}` : undefined,
       // The Docker stand-in for Kubernetes' fsGroup on a Secret volume: the one group that owns
-      // the (root-owned, 0440) secret files. Only when the workload mounts secrets.
-      groupAdd: w.secretMounts.length > 0 ? [SECRET_READER_GROUP] : undefined,
+      // the (root-owned, 0440) secret files. Only when the workload mounts such files (a 0444 CA
+      // certificate is readable without it).
+      groupAdd: w.secretMounts.some((m) => m.mode === SECRET_FILE_MODE) ? [SECRET_READER_GROUP] : undefined,
       readOnly: sc.readOnlyRootFilesystem,
       capabilities: { drop: ['ALL'] },
       securityOpts: ['no-new-privileges:true'],
@@ -328,6 +329,12 @@ export class DockerTarget extends WorkloadTarget {
   private createSecret(scope: Construct, secret: SecretSpec): Record<string, string> {
     if (secret.source === 'generated') {
       return { ...secret.plain, ...generateSecretValues(scope, secret) };
+    }
+    if (secret.source === 'certificate') {
+      throw new SovereignStackError(
+        `secret "${secret.name}" asks for a cert-manager certificate, which exists only on Kubernetes; on DockerTarget ${this.node.path} ` +
+        'give tls.secretName instead (its keys tls.crt, tls.key and ca.crt become sensitive Terraform variables)',
+      );
     }
     return Object.fromEntries(secret.keys.map((key) => {
       // A name `export TF_VAR_<name>=...` can set: secret names are unique per target.

@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { CronJobV1 } from '@cdktf/provider-kubernetes/lib/cron-job-v1';
 import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
+import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
 import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
 import {
   NetworkPolicyV1, NetworkPolicyV1SpecEgress, NetworkPolicyV1SpecIngress, networkPolicyV1SpecEgressToTerraform, networkPolicyV1SpecIngressToTerraform,
@@ -266,6 +267,44 @@ export class KubernetesTarget extends WorkloadTarget {
     return `${name}.${this.namespace}.svc.${this.clusterDomain}`;
   }
 
+  /**
+   * A cert-manager Certificate (through the provider's manifest resource: the cert-manager CRDs
+   * must be installed before `terraform plan`) for every name clients and peers use: the Service
+   * in its short and full forms, and each replica behind the headless Service. cert-manager writes
+   * `tls.crt`, `tls.key` and `ca.crt` into the Secret and renews it a third of its lifetime
+   * before expiry with a new key.
+   */
+  private certificate(
+    scope: Construct, w: Workload, secret: Extract<Workload['secrets'][number], { source: 'certificate' }>, labels: Record<string, string>,
+  ): Manifest {
+    const ns = this.namespace;
+    const headless = `${w.name}-headless`;
+    const dnsNames = [
+      w.name, `${w.name}.${ns}`, `${w.name}.${ns}.svc`, this.serviceHost(w.name),
+      this.serviceHost(headless), `*.${this.serviceHost(headless)}`,
+    ];
+    return new Manifest(scope, `certificate-${secret.name}`, {
+      manifest: {
+        apiVersion: 'cert-manager.io/v1',
+        kind: 'Certificate',
+        metadata: { name: secret.name, namespace: ns, labels },
+        spec: {
+          secretName: secret.name,
+          secretTemplate: { labels },
+          commonName: this.serviceHost(w.name),
+          dnsNames,
+          // Server auth for clients; client auth for clustered peers (RabbitMQ's inter-node TLS).
+          usages: ['server auth', 'client auth', 'digital signature', 'key encipherment'],
+          privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Always' },
+          issuerRef: { name: secret.issuer.name, kind: secret.issuer.kind, group: 'cert-manager.io' },
+        },
+      },
+      // Apply waits until cert-manager has issued the certificate (the Secret exists).
+      wait: { condition: [{ type: 'Ready', status: 'True' }] },
+      dependsOn: this.dependsOnNamespace(),
+    });
+  }
+
   /** The node labels (key -> value) a datastore pod requires when its data lives in `location`. */
   public datastorePlacement(location: RegionRef = this.location): Record<string, string> {
     const label = regionLabelOf(location);
@@ -303,6 +342,11 @@ export class KubernetesTarget extends WorkloadTarget {
         dependsOn,
         lifecycle: secret.retain ? { preventDestroy: true } : undefined,
       });
+    }
+
+    for (const secret of w.secrets) {
+      if (secret.source !== 'certificate') continue;
+      resources[`certificate:${secret.name}`] = this.certificate(scope, w, secret, labels);
     }
 
     const serviceAccount = new ServiceAccountV1(scope, 'service-account', {

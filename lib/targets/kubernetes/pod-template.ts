@@ -52,7 +52,12 @@ function volumesAndMounts(w: Workload, configMapName: string | undefined): {
     }
   }
   w.secretMounts.forEach((s, i) => {
-    volumes.push({ name: `secret-${i}`, secret: { secretName: s.secret, defaultMode: '0440' } });
+    // 0440 and, through fsGroup, group-owned by the workload's group: PostgreSQL accepts such a
+    // root-owned private key (at most 0640), and no other uid in the pod can read it.
+    volumes.push({
+      name: `secret-${i}`,
+      secret: { secretName: s.secret, defaultMode: s.mode, items: s.keys?.map((key) => ({ key, path: key })) },
+    });
     mounts.push({ name: `secret-${i}`, mountPath: s.mountPath, readOnly: true });
   });
   const persistent = w.volumes.map((v) => ({ name: v.name, mountPath: v.mountPath }));
