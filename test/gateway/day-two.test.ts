@@ -103,6 +103,11 @@ describe('item 6: workers sized from the CPU request and the memory limit', () =
       .toThrow(/resources\.limits\.memory 64Mi is too small for 8 nginx worker\(s\) \(from resources\.requests\.cpu 8\).*at least 68Mi/);
   });
 
+  it('the gateway refuses a memory limit its CPU request cannot live in, as a user error', () => {
+    expect(userErrorOf(() => gatewayOn({ resources: { requests: { cpu: '16', memory: '64Mi' }, limits: { memory: '64Mi' } } })))
+      .toMatch(/resources\.limits\.memory 64Mi is too small for 16 nginx worker\(s\).*raise the memory limit to at least \d+Mi or lower the CPU request/);
+  });
+
   it('the gateway renders the derived numbers (not worker_processes auto) and caps keepalive by them', () => {
     expect(gatewayOn().gateway.renderConfig()).toMatch(/^worker_processes 1;$/m);
     const big = gatewayOn({ resources: { requests: { cpu: '3', memory: '256Mi' }, limits: { memory: '512Mi' } } }, 3);
