@@ -22,6 +22,8 @@ export * from './residency/residency-guard';
 // Components and their pure renderers.
 export * from './gateway/nginx-spec';
 export * from './gateway/render-nginx-conf';
+export * from './gateway/render-nginx-command';
+export * from './gateway/worker-budget';
 export * from './gateway/nginx-gateway';
 export * from './postgres/postgres-spec';
 export * from './postgres/render-postgres-conf';

@@ -7,11 +7,13 @@ import { coerceVersion, imageTagVersion, semver, strictVersion } from '../util/v
 import { parseComponentProps } from '../workload/component-props';
 import { DeployedWorkload, IWorkloadTarget, WorkloadTarget } from '../workload/target';
 import { ResourcesSchema, WorkloadPort, WorkloadProps, servicePortOf } from '../workload/workload';
-import { NginxConfSpec, NginxConfSpecSchema, RESOLVE_SINCE, TimeoutsSchema, nginxName, nginxSize, routeKey, routePath } from './nginx-spec';
+import { ClientAddressSchema, NginxConfSpec, NginxConfSpecSchema, RESOLVE_SINCE, TimeoutsSchema, nginxName, nginxSize, routeKey, routePath } from './nginx-spec';
+import { renderNginxCommand } from './render-nginx-command';
 import { renderNginxConf } from './render-nginx-conf';
+import { gatewayWorkerBudget } from './worker-budget';
 
 /** The image used when `image` is not set: nginx built to run as uid 101 on ports 8080/8443. */
-export const DEFAULT_NGINX_IMAGE = 'nginxinc/nginx-unprivileged:1.27.3-alpine';
+export const DEFAULT_NGINX_IMAGE = 'nginxinc/nginx-unprivileged:1.28.3-alpine';
 
 /** uid and gid of the `nginx` user in the nginxinc/nginx-unprivileged images. */
 const NGINX_UID = 101;
@@ -21,6 +23,8 @@ const CONF_PATH = '/etc/nginx/nginx.conf';
 const TLS_DIR = '/etc/nginx/tls';
 const RUNTIME_DIR = '/tmp';
 const HEALTH_PATH = '/healthz';
+/** The probes' port when the other listeners speak the PROXY protocol (never published). */
+const HEALTH_CONTAINER_PORT = 8081;
 /** Largest burst nginx accepts in our renderer. */
 const MAX_BURST = 100000;
 
@@ -41,6 +45,11 @@ const CLUSTER_DNS_TTL_SECONDS = 5;
  * gateway can no longer be sending it requests, the resolver validity plus the DNS TTL (15 s).
  */
 export const SERVICE_STOP_DELAY_SECONDS = GATEWAY_RESOLVER_VALID_SECONDS + CLUSTER_DNS_TTL_SECONDS;
+/** Most connections per nginx worker (nginx's usual 1024; fewer when the memory limit is small). */
+const WORKER_CONNECTIONS = 1024;
+/** Size of each rate-limit zone and upstream zone the gateway renders (the renderer's defaults). */
+const RATE_LIMIT_ZONE_MI = 10;
+const UPSTREAM_ZONE_KI = 64;
 /** Name of the rate-limit zone of `props.rateLimit`. */
 const DEFAULT_ZONE = 'gateway-default';
 
@@ -142,9 +151,22 @@ export const GatewayTlsSchema = z.object({
    * @default 443, or 8443 (the published host port) on a target of kind 'docker'
    */
   publicHttpsPort: port.optional(),
+  /**
+   * Seconds between two checks of the mounted certificate and key: when they change (a renewal),
+   * nginx is tested and reloaded, with no connection dropped (see `renderNginxCommand`). Renewals
+   * reach the pod's files within about a minute on Kubernetes, so this adds at most its own value.
+   * @default 30
+   */
+  reloadCheckSeconds: z.number().int({ message: 'must be an integer' }).min(1, { message: 'must be at least 1' })
+    .max(86400, { message: 'must be at most 86400' }).default(30),
 }).strict();
 
 export type GatewayTlsOptions = z.input<typeof GatewayTlsSchema>;
+
+/** An image reference whose digest, if any, is a whole sha256 digest (a short one is a typo, not a pin). */
+const gatewayImage = imageRef.refine((ref) => !ref.includes('@') || /@sha256:[a-f0-9]{64}$/.test(ref), {
+  message: 'must pin its digest as "@sha256:" followed by 64 lower-case hex digits (or leave the digest out)',
+});
 
 const nginxVersionSchema = strictVersion('an nginx version', '"1.27.3" or "1.27"');
 
@@ -163,6 +185,16 @@ export const NginxGatewayOptionsSchema = z.object({
    */
   tls: GatewayTlsSchema.optional(),
   /**
+   * Where the client address comes from when a load balancer or proxy stands in front: the
+   * PROXY protocol (`proxyProtocol: true`) or X-Forwarded-For, taken only from `trustedProxies`
+   * (the load balancer's CIDR ranges). The rate limits key on that address, and backends get it
+   * in X-Real-IP and X-Forwarded-For (set, never appended to what the client sent). Without it,
+   * every client behind a load balancer that does not preserve source addresses shares one
+   * address, and one rate-limit bucket.
+   * @default - the connecting peer's address (right when the Service preserves client addresses)
+   */
+  clientAddress: ClientAddressSchema.optional(),
+  /**
    * Rate limit per client address for every route without its own limit (and for unknown paths).
    * @default - no rate limit
    */
@@ -175,13 +207,15 @@ export const NginxGatewayOptionsSchema = z.object({
     .max(100, { message: 'must be at most 100' }).default(2),
   /**
    * nginx image. It must run as uid 101 without root and read /etc/nginx/nginx.conf, as the
-   * nginxinc/nginx-unprivileged images do.
-   * @default 'nginxinc/nginx-unprivileged:1.27.3-alpine'
+   * nginxinc/nginx-unprivileged images do. Pin a digest after the tag for reproducible rollouts
+   * (`nginxinc/nginx-unprivileged:1.28.3-alpine@sha256:<64 hex digits>`): the version still comes
+   * from the tag, the runtime pulls exactly the digest.
+   * @default 'nginxinc/nginx-unprivileged:1.28.3-alpine'
    */
-  image: imageRef.default(DEFAULT_NGINX_IMAGE),
+  image: gatewayImage.default(DEFAULT_NGINX_IMAGE),
   /**
    * nginx version the configuration is rendered for (selects version-specific syntax).
-   * @default - the version in the image tag ("1.27.3-alpine" -> "1.27.3")
+   * @default - the version in the image tag ("1.28.3-alpine" -> "1.28.3")
    */
   nginxVersion: nginxVersionSchema.optional(),
   /**
@@ -227,6 +261,9 @@ export const NginxGatewayOptionsSchema = z.object({
   }
   if (o.resources.limits.cpu !== undefined && cpuToCores(o.resources.requests.cpu) > cpuToCores(o.resources.limits.cpu)) {
     ctx.addIssue({ code: 'custom', path: ['resources', 'requests', 'cpu'], message: `must not exceed resources.limits.cpu (${o.resources.limits.cpu}); Kubernetes refuses a request above the limit` });
+  }
+  if (o.clientAddress?.proxyProtocol && o.clientAddress.trustedProxies.length === 0) {
+    ctx.addIssue({ code: 'custom', path: ['clientAddress', 'trustedProxies'], message: 'must list the load balancer\'s address ranges when proxyProtocol is on (such as ["10.0.0.0/8"]); nginx takes the client address from a PROXY header only from them' });
   }
   if (o.nginxVersion === undefined && imageTagVersion(o.image) === undefined) {
     ctx.addIssue({
@@ -393,12 +430,23 @@ export class NginxGateway extends Construct {
     const o = this.options;
     const ports: WorkloadPort[] = [{ name: 'http', containerPort: HTTP_CONTAINER_PORT, servicePort: 80, hostPort: HTTP_CONTAINER_PORT }];
     if (o.tls) ports.push({ name: 'https', containerPort: HTTPS_CONTAINER_PORT, servicePort: 443, hostPort: HTTPS_CONTAINER_PORT });
-    const health = { httpGet: { path: HEALTH_PATH, port: HTTP_CONTAINER_PORT } };
+    // Probes cannot speak the PROXY protocol: with it they get a listener of their own.
+    const healthPort = o.clientAddress?.proxyProtocol ? HEALTH_CONTAINER_PORT : HTTP_CONTAINER_PORT;
+    const health = { httpGet: { path: HEALTH_PATH, port: healthPort } };
     return {
       name: o.name,
       component: 'gateway',
       kind: 'stateless',
       image: o.image,
+      // With TLS, nginx plus a loop that reloads it when the certificate Secret is renewed.
+      command: o.tls
+        ? renderNginxCommand({
+          confPath: CONF_PATH,
+          pidPath: `${RUNTIME_DIR}/nginx.pid`,
+          watchFiles: [`${TLS_DIR}/tls.crt`, `${TLS_DIR}/tls.key`],
+          intervalSeconds: o.tls.reloadCheckSeconds,
+        })
+        : undefined,
       replicas: o.replicas,
       ports,
       secrets: o.tls ? [{ source: 'existing', name: o.tls.secretName, keys: ['tls.crt', 'tls.key'] }] : [],
@@ -584,8 +632,24 @@ function gatewayConfSpec(o: ResolvedOptions, t: TargetTraits, routes: readonly G
     return { path: route.path, upstream, rateLimit };
   });
 
+  // Workers from the CPU request, connections from the memory limit, and the services' idle
+  // keepalive connections within what a worker can hold (see gatewayWorkerBudget).
+  const budget = gatewayWorkerBudget({
+    cpuRequest: o.resources.requests.cpu,
+    cpuLimit: o.resources.limits.cpu,
+    memoryLimit: o.resources.limits.memory,
+    maxWorkerConnections: WORKER_CONNECTIONS,
+    sharedZonesMi: rateLimits.length * RATE_LIMIT_ZONE_MI + upstreams.length * (UPSTREAM_ZONE_KI / 1024),
+    tls: o.tls !== undefined,
+    upstreamKeepalive: o.upstreamKeepalive,
+    upstreams: upstreams.length,
+  });
+  for (const u of upstreams) u.keepalive = budget.upstreamKeepalive;
+
   return {
     nginxVersion: t.nginxVersion,
+    workerProcesses: budget.workerProcesses,
+    workerConnections: budget.workerConnections,
     serverName: o.serverName,
     httpPort: HTTP_CONTAINER_PORT,
     httpsPort: HTTPS_CONTAINER_PORT,
@@ -598,6 +662,8 @@ function gatewayConfSpec(o: ResolvedOptions, t: TargetTraits, routes: readonly G
     resolver: perPod && upstreams.length > 0 ? { addresses: [t.dnsResolver], validSeconds: GATEWAY_RESOLVER_VALID_SECONDS } : undefined,
     clientMaxBodySize: o.clientMaxBodySize,
     healthPath: HEALTH_PATH,
+    clientAddress: o.clientAddress,
+    healthPort: o.clientAddress?.proxyProtocol ? HEALTH_CONTAINER_PORT : undefined,
     rateLimits,
     defaultRateLimit: o.rateLimit ? DEFAULT_ZONE : undefined,
     upstreams,

@@ -5,6 +5,7 @@
  * directive or open a block (`;`, `{`, `}`, quotes, backslashes, whitespace, `$`, `#`), so user
  * data can never inject configuration.
  */
+import { isIPv4, isIPv6 } from 'net';
 import { z } from 'zod';
 import { absolutePath, boundedString, hostName, ipv4, port } from '../util/schemas';
 import { coerceVersion, semver, strictVersion } from '../util/versions';
@@ -225,6 +226,43 @@ export const RetriesSchema = z.strictObject({
   timeoutSeconds: positiveInt(3600).default(10),
 });
 
+/**
+ * An address or CIDR range nginx may take the client address from (`set_real_ip_from`): IPv4
+ * ("10.0.0.0/8", "192.0.2.7") or IPv6 ("fd00::/8"), validated by Node's own parser.
+ */
+export const trustedRange = boundedString(49, 'must be an IPv4 or IPv6 address or CIDR range such as "10.0.0.0/8"')
+  .refine((range) => {
+    const [address, prefix, ...rest] = range.split('/');
+    if (rest.length > 0) return false;
+    const max = isIPv4(address) ? 32 : isIPv6(address) ? 128 : -1;
+    if (max < 0) return false;
+    return prefix === undefined || (/^(0|[1-9][0-9]{0,2})$/.test(prefix) && Number(prefix) <= max);
+  }, { message: 'must be an IPv4 or IPv6 address or CIDR range such as "10.0.0.0/8" or "fd00::/8"' });
+
+/**
+ * Where the client address comes from when clients do not connect to nginx directly. The rate
+ * limits key on it, the access log shows it, and the backends get it in X-Real-IP and
+ * X-Forwarded-For.
+ */
+export const ClientAddressSchema = z.strictObject({
+  /**
+   * The load balancer in front sends a PROXY protocol header (v1 or v2) on every connection:
+   * every listener takes `proxy_protocol`, so nothing else can connect to them (probes use
+   * `healthPort`). The address in the header is used only from a `trustedProxies` peer.
+   * @default false
+   */
+  proxyProtocol: z.boolean().default(false),
+  /**
+   * Peers (the load balancer, an ingress proxy) whose word on the client address is taken:
+   * the PROXY protocol header with `proxyProtocol`, otherwise the X-Forwarded-For header, read
+   * from the right and skipping trusted addresses (`real_ip_recursive`), so a client cannot
+   * choose its address by sending the header itself. A request from any other peer keeps the
+   * peer's own address.
+   * @default []
+   */
+  trustedProxies: z.array(trustedRange).default([]),
+});
+
 /** TLS termination with a certificate mounted into the container. */
 export const TlsSchema = z.strictObject({
   /** Absolute path of the PEM certificate chain inside the container. */
@@ -281,6 +319,17 @@ export const NginxConfSpecSchema = z
      */
     tls: TlsSchema.optional(),
     /**
+     * Where the client address comes from behind a load balancer or proxy.
+     * @default - the connecting peer's address
+     */
+    clientAddress: ClientAddressSchema.optional(),
+    /**
+     * A plain-HTTP port that serves only the health endpoint, for probes that cannot speak the
+     * PROXY protocol of the other listeners.
+     * @default - none: the health endpoint is served on httpPort
+     */
+    healthPort: port.optional(),
+    /**
      * Writable folder for the pid file, error log and temp files (an emptyDir on a read-only root fs).
      * @default "/tmp"
      */
@@ -295,6 +344,16 @@ export const NginxConfSpecSchema = z
      * @default "/dev/stdout"
      */
     accessLogPath: absolutePath.default('/dev/stdout'),
+    /**
+     * nginx worker processes. "auto" starts one per CPU the node has, whatever the container's
+     * share of them: on a 64-core node that is 64 workers, each with its own connections and
+     * upstream keepalive cache inside one memory limit. Give a number derived from the CPU the
+     * container may use (NginxGateway derives it from its CPU request).
+     * @default "auto"
+     */
+    workerProcesses: z.union([positiveInt(1024), z.literal('auto')], {
+      error: () => 'must be a whole number of workers from 1 to 1024, or "auto"',
+    }).default('auto'),
     /**
      * Simultaneous connections per worker (clients and backends together). At least 16: the
      * listening sockets take connections of their own, and a worker without spare ones refuses
@@ -408,6 +467,12 @@ export const NginxConfSpecSchema = z
       }
       if (same === undefined) paths.set(key, route.path);
     });
+    if (spec.clientAddress?.proxyProtocol && spec.clientAddress.trustedProxies.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['clientAddress', 'trustedProxies'], message: 'must list the load balancer\'s addresses when proxyProtocol is on (nginx takes the PROXY header\'s address only from them)' });
+    }
+    if (spec.healthPort !== undefined && [spec.httpPort, ...(spec.tls ? [spec.httpsPort] : [])].includes(spec.healthPort)) {
+      ctx.addIssue({ code: 'custom', path: ['healthPort'], message: 'must differ from httpPort and httpsPort' });
+    }
     if (spec.tls && spec.httpPort === spec.httpsPort) {
       ctx.addIssue({ code: 'custom', path: ['httpsPort'], message: 'must differ from httpPort' });
     }

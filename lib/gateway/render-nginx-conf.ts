@@ -36,7 +36,7 @@ export function renderNginxConf(spec: NginxConfSpec): string {
   const s = parseProps(NginxConfSpecSchema, spec, 'nginxConf');
   const lines = [
     '# Rendered by sovereign-stack renderNginxConf; do not edit by hand.',
-    'worker_processes auto;',
+    `worker_processes ${s.workerProcesses};`,
     `pid ${s.runtimeDir}/nginx.pid;`,
     `error_log ${s.errorLogPath ?? `${s.runtimeDir}/error.log`} warn;`,
     '',
@@ -65,6 +65,7 @@ function httpContext(s: Spec): string[] {
     `log_format json_combined escape=json '{${JSON_LOG_FORMAT}}';`,
     `access_log ${s.accessLogPath} json_combined;`,
     '',
+    ...realIp(s),
     'limit_req_status 429;',
     'limit_req_log_level warn;',
     ...s.rateLimits.map((r) => {
@@ -84,7 +85,35 @@ function httpContext(s: Spec): string[] {
     ...s.upstreams.flatMap((u) => ['', ...upstreamBlock(u, upstreamDefaults)]),
     '',
     ...(s.tls ? [...httpsServer(s, s.tls), '', ...redirectServer(s, s.tls)] : plainServer(s)),
+    ...(s.healthPort !== undefined ? ['', ...healthServer(s, s.healthPort)] : []),
   ];
+}
+
+/**
+ * The client address behind trusted proxies (ngx_http_realip_module): it replaces $remote_addr
+ * before the rate limits, the log and the forwarding headers read it.
+ */
+function realIp(s: Spec): string[] {
+  const c = s.clientAddress;
+  if (!c || c.trustedProxies.length === 0) return [];
+  return [
+    ...c.trustedProxies.map((range) => `set_real_ip_from ${range};`),
+    ...(c.proxyProtocol
+      ? ['real_ip_header proxy_protocol;']
+      // The right-most address no trusted proxy added: what the client wrote on the left is ignored.
+      : ['real_ip_header X-Forwarded-For;', 'real_ip_recursive on;']),
+    '',
+  ];
+}
+
+/** Probes only: the health endpoint on a listener without the PROXY protocol. */
+function healthServer(s: Spec, healthPort: number): string[] {
+  return block('server', [
+    `listen ${s.listenAddress ? `${s.listenAddress}:` : ''}${healthPort};`,
+    '',
+    ...locationBlock(healthLocation(s)),
+    ...block('location /', ['return 404;']),
+  ]);
 }
 
 function upstreamBlock(u: Spec['upstreams'][number], defaults: UpstreamDefaults | undefined): string[] {
@@ -133,7 +162,8 @@ function upstreamKeepaliveDefaults(nginxVersion: string): UpstreamDefaults | und
 }
 
 function listen(s: Spec, port: number, suffix = ''): string {
-  return `listen ${s.listenAddress ? `${s.listenAddress}:` : ''}${port}${suffix};`;
+  const proxyProtocol = s.clientAddress?.proxyProtocol ? ' proxy_protocol' : '';
+  return `listen ${s.listenAddress ? `${s.listenAddress}:` : ''}${port}${suffix}${proxyProtocol};`;
 }
 
 function plainServer(s: Spec): string[] {
@@ -395,7 +425,9 @@ function routeDirectives(s: Spec, route: Route, limits: RateLimits, serverRetryA
     'proxy_set_header Connection "";',
     'proxy_set_header Host $host;',
     'proxy_set_header X-Real-IP $remote_addr;',
-    'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
+    // Set, not appended: what a client sends in X-Forwarded-For never reaches a backend as if it
+    // were an address the gateway saw (behind trusted proxies, $remote_addr is the client's).
+    'proxy_set_header X-Forwarded-For $remote_addr;',
     'proxy_set_header X-Forwarded-Proto $scheme;',
     'proxy_set_header X-Request-ID $gateway_request_id;',
     ...Object.entries(s.requestHeaders).map(([name, value]) => `proxy_set_header ${name} "${value}";`),

@@ -21,7 +21,7 @@ import { PGBACKREST_S3_KEY_ENV, PGBACKREST_S3_KEY_SECRET_ENV, S3RepositorySchema
 import { pgBackRestBackupCommand, renderPgBackRestConf, renderWalPushScript, renderWalSpoolCommand } from './render-pgbackrest';
 
 /** The official image the database runs by default (Debian-based; its postgres user is uid 999). */
-export const DEFAULT_POSTGRES_IMAGE = 'postgres:17.2';
+export const DEFAULT_POSTGRES_IMAGE = 'postgres:17.12';
 /** The port PostgreSQL listens on and clients connect to. */
 export const POSTGRES_PORT = 5432;
 
@@ -186,7 +186,7 @@ export const PostgresDatabaseOptionsSchema = z.object({
    * The official `postgres` image (or a compatible one) with a version tag; the tag's major version
    * (14-17) selects the configuration. Alpine tags run as uid 70, others as uid 999 (the image's
    * postgres user). Pin a digest after the tag for reproducible deployments: `postgres:17.2@sha256:...`.
-   * @default 'postgres:17.2'
+   * @default 'postgres:17.12'
    */
   image: imageRef.default(DEFAULT_POSTGRES_IMAGE),
   /**

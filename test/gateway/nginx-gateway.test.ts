@@ -50,7 +50,7 @@ describe('NginxGateway on Kubernetes', () => {
     const json = synthJson(stack);
     const deployment = findByName(json, 'kubernetes_deployment_v1', 'gateway');
     expect(deployment.spec.replicas).toBe('2');
-    expect(deployment.spec.template.spec.container[0].image).toBe('nginxinc/nginx-unprivileged:1.27.3-alpine');
+    expect(deployment.spec.template.spec.container[0].image).toBe('nginxinc/nginx-unprivileged:1.28.3-alpine');
     const service = findByName(json, 'kubernetes_service_v1', 'gateway');
     expect(service.spec.type).toBe('LoadBalancer');
     expect(service.spec.external_traffic_policy).toBe('Local');
@@ -334,7 +334,7 @@ describe('NginxGateway validation', () => {
 
   it('derives nginxVersion from the image tag, and asks for it when the tag names none', () => {
     const { stack, target } = kubernetes();
-    expect(new NginxGateway(stack, 'default', { target, serverName: 'a.example.no', name: 'gw-a' }).nginxVersion).toBe('1.27.3');
+    expect(new NginxGateway(stack, 'default', { target, serverName: 'a.example.no', name: 'gw-a' }).nginxVersion).toBe('1.28.3');
     expect(new NginxGateway(stack, 'tagged', { target, serverName: 'b.example.no', name: 'gw-b', image: 'nginxinc/nginx-unprivileged:1.22-alpine' }).nginxVersion).toBe('1.22.0');
     const message = userErrorOf(() => new NginxGateway(stack, 'untagged', { target, serverName: 'c.example.no', name: 'gw-c', image: 'nginxinc/nginx-unprivileged:alpine' }));
     expect(message).toMatch(/props\.nginxVersion: is required because the tag of image "nginxinc\/nginx-unprivileged:alpine" names no version; set nginxVersion/);

@@ -153,7 +153,7 @@ describe('renderNginxConf: upstreams and proxying', () => {
       'proxy_set_header Connection "";',
       'proxy_set_header Host $host;',
       'proxy_set_header X-Real-IP $remote_addr;',
-      'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
+      'proxy_set_header X-Forwarded-For $remote_addr;',
       'proxy_set_header X-Forwarded-Proto $scheme;',
       'proxy_set_header X-Request-ID $gateway_request_id;',
       'proxy_connect_timeout 3s;',
@@ -330,7 +330,7 @@ function fullRouteDirectives(spec: NginxConfSpec, route: NginxConfSpec['routes']
     'proxy_set_header Connection "";',
     'proxy_set_header Host $host;',
     'proxy_set_header X-Real-IP $remote_addr;',
-    'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
+    'proxy_set_header X-Forwarded-For $remote_addr;',
     'proxy_set_header X-Forwarded-Proto $scheme;',
     'proxy_set_header X-Request-ID $gateway_request_id;',
     ...Object.entries(s.requestHeaders).map(([name, value]) => `proxy_set_header ${name} "${value}";`),
@@ -381,7 +381,7 @@ describe('renderNginxConf: what every route shares is written once and inherited
     }
     const servers = blocksOf(parseConf(conf), 'server');
     const routed = servers.find((s) => s.blocks.some((b) => b.header === 'location = /v1/svc-0'))!;
-    expect(routed.directives).toEqual(expect.arrayContaining(['proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;', 'limit_req zone=api burst=20 nodelay;']));
+    expect(routed.directives).toEqual(expect.arrayContaining(['proxy_set_header X-Forwarded-For $remote_addr;', 'limit_req zone=api burst=20 nodelay;']));
     for (const route of spec.routes) {
       for (const header of [`location = ${route.path}`, `location ${route.path}/`]) expect(blockOf(conf, header)).toEqual([`proxy_pass http://${route.upstream};`]);
       expect(effectiveRoute(conf, route.path)).toEqual(fullRouteDirectives(spec, route));

@@ -80,7 +80,7 @@ describe('PostgresDatabase on Kubernetes', () => {
     const json = synthJson(stack);
     const pod = findByName(json, 'kubernetes_stateful_set_v1', 'orders-db').spec.template.spec;
     const c = pod.container[0];
-    expect(c.image).toBe('postgres:17.2');
+    expect(c.image).toBe('postgres:17.12');
     expect(c.args).toEqual(['-c', 'config_file=/etc/postgresql/postgresql.conf']);
     expect(c.command).toBeUndefined(); // the image's docker-entrypoint initialises the volume
     expect(pod.security_context).toEqual(expect.objectContaining({ run_as_user: '999', run_as_group: '999', fs_group: '999', run_as_non_root: true }));
