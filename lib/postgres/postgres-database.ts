@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { RegionRef, RegionRefSchema } from '../residency/region-ref';
-import { cpuQuantity, dnsLabel, dnsSubdomain, imageRef, memoryQuantity, memoryToMi } from '../util/schemas';
+import { cidr, cpuQuantity, dnsLabel, dnsSubdomain, imageRef, memoryQuantity, memoryToMi } from '../util/schemas';
 import { imageTagVersion } from '../util/versions';
 import { parseComponentProps } from '../workload/component-props';
 import { connectionEnv } from '../workload/connection-env';
@@ -147,7 +147,7 @@ export const PostgresBackupOptionsSchema = z.object({
    * on the store's port (Kubernetes network policy). Narrow it to the store's addresses.
    * @default ['0.0.0.0/0']
    */
-  objectStoreCidrs: z.array(z.string().regex(/^[0-9a-fA-F.:]+\/[0-9]{1,3}$/, { message: 'must be a CIDR block such as "192.0.2.0/24"' })).min(1).default(['0.0.0.0/0']),
+  objectStoreCidrs: z.array(cidr).min(1).default(['0.0.0.0/0']),
 }).strict();
 
 export type PostgresBackupOptions = z.input<typeof PostgresBackupOptionsSchema>;
