@@ -116,7 +116,11 @@ describeWithServer('nginx', findBinary(['/usr/sbin/nginx', 'nginx']), 'gateway d
       // At the edge (no proxies), behind proxies that are not this client, and behind this client as a trusted proxy.
       const edge = writeConf('xff-edge', { ...base, httpPort: edgePort });
       const untrusted = writeConf('xff-untrusted', { ...base, httpPort: untrustedPort, clientAddress: { trustedProxies: ['10.0.0.0/8', 'fd00::/8'] } });
-      const trusted = writeConf('xff-trusted', { ...base, httpPort: trustedPort, clientAddress: { trustedProxies: [`${LOOPBACK}/32`] } });
+      // 1 request a minute, burst 1: two pass at once per client address, the third is refused.
+      const trusted = writeConf('xff-trusted', {
+        ...base, httpPort: trustedPort, clientAddress: { trustedProxies: [`${LOOPBACK}/32`] },
+        rateLimits: [{ name: 'api', ratePerMinute: 1, burst: 1, nodelay: true }], defaultRateLimit: 'api',
+      });
       await Promise.all([start(edge, edgePort), start(untrusted, untrustedPort), start(trusted, trustedPort)]);
 
       const forged = 'X-Forwarded-For: 198.51.100.66';
@@ -130,7 +134,13 @@ describeWithServer('nginx', findBinary(['/usr/sbin/nginx', 'nginx']), 'gateway d
         const status = statusOf(await raw(port, get('/v1/x', [...headers])));
         got[name] = { status, xff: seen[0]?.headers['x-forwarded-for'], realIp: seen[0]?.headers['x-real-ip'] };
       }
-      console.log(`[nginx client address] ${JSON.stringify(got)}`);
+      // The rate limit keys on that address: 203.0.113.7 has one request left, 203.0.113.8 a bucket of its own.
+      const limited = [];
+      for (const client of ['203.0.113.7', '203.0.113.7', '203.0.113.8']) {
+        limited.push(statusOf(await raw(trustedPort, get('/v1/x', [`X-Forwarded-For: 198.51.100.66, ${client}`]))));
+      }
+      console.log(`[nginx client address] ${JSON.stringify(got)}; behind the trusted proxy, 203.0.113.7 x2 then 203.0.113.8: ${limited.join(',')}`);
+      expect(limited).toEqual([200, 429, 200]);
       expect(got).toEqual({
         'edge, forged': { status: 200, xff: LOOPBACK, realIp: LOOPBACK },
         'untrusted peer, forged': { status: 200, xff: LOOPBACK, realIp: LOOPBACK },
