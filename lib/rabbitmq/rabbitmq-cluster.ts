@@ -17,7 +17,7 @@ import {
   diskFreeLimitMi, interNodeTlsErlArgs, renderEnabledPlugins, renderInterNodeTlsConfig, renderRabbitMqConf,
 } from './render-rabbitmq-conf';
 import { renderRabbitMqDefinitions } from './render-rabbitmq-definitions';
-import { renderUserBootstrapScript } from './render-user-bootstrap';
+import { renderServiceUsersFile, renderUserReconcileScript } from './render-user-bootstrap';
 
 /** The official image the cluster runs by default (Alpine-based; its rabbitmq user is uid 100, gid 101). */
 export const DEFAULT_RABBITMQ_IMAGE = 'rabbitmq:3.13.7-management-alpine';
@@ -36,8 +36,13 @@ const CONF_DIR = '/etc/rabbitmq';
 const CONF_FILE = `${CONF_DIR}/rabbitmq.conf`;
 const ENV_FILE = `${CONF_DIR}/rabbitmq-env.conf`;
 const PLUGINS_FILE = `${CONF_DIR}/enabled_plugins`;
-const DEFINITIONS_FILE = `${CONF_DIR}/definitions.json`;
+/** Per-service data, applied by the running node (live): out of the pod-template hash. */
+const TOPOLOGY_DIR = `${CONF_DIR}/topology`;
+const DEFINITIONS_FILE = `${TOPOLOGY_DIR}/definitions.json`;
+const SERVICE_USERS_FILE = `${TOPOLOGY_DIR}/users.sh`;
 const BOOTSTRAP_FILE = `${CONF_DIR}/bootstrap-users.sh`;
+/** Exists once the node's users and definitions are applied: the readiness check tests it. */
+const BOOTSTRAP_READY_FILE = '/tmp/rabbitmq-bootstrap.ready';
 const USERS_DIR = `${CONF_DIR}/users`;
 const COOKIE_DIR = `${CONF_DIR}/cookie`;
 const COOKIE_KEY = 'cookie';
@@ -46,10 +51,11 @@ const TLS_DIR = `${CONF_DIR}/tls`;
 const INTER_NODE_TLS_FILE = `${CONF_DIR}/inter_node_tls.config`;
 /** The data volume, also HOME (where Erlang and every CLI tool look for `.erlang.cookie`). */
 const DATA_DIR = '/var/lib/rabbitmq';
-/** Seconds between the stop signal and a forced kill: room for the preStop waits and the drain. */
-const GRACE_SECONDS = 600;
-/** Attempts (2 s apart) the user bootstrap waits for the local node: first boot waits for peers. */
-const BOOTSTRAP_ATTEMPTS = 450;
+/**
+ * Seconds of the grace period kept for the node's own stop after the preStop waits (it closes
+ * connections and flushes queues on SIGTERM).
+ */
+export const SHUTDOWN_RESERVE_SECONDS = 60;
 
 /** Users RabbitMQ or this construct reserve. */
 const RESERVED_USERS = new Set(['guest']);
@@ -147,6 +153,16 @@ export const RabbitMqClusterOptionsSchema = z.object({
    * @default true (when `tls` is set)
    */
   interNodeTls: z.boolean().default(true),
+  /**
+   * Seconds a stopping node may take before it is killed. Before the stop signal (Kubernetes
+   * preStop) the node waits, within this period less 60 s kept for its own stop, for quorum queues
+   * to keep a quorum without it and for its classic mirrors to be synchronised elsewhere, then
+   * drains its clients (see `shutdownWaits`). 120 to 3600.
+   * @default 600
+   */
+  shutdownGracePeriodSeconds: z.number().int({ message: 'must be a whole number of seconds' })
+    .min(120, { message: 'must be at least 120: the node needs 60 s for its own stop and the waits before it the rest' })
+    .max(3600, { message: 'must be at most 3600' }).default(600),
 }).strict().superRefine((o, ctx) => {
   // The disk alarm goes off when free space on the volume falls below the disk free limit.
   const diskLimitMi = diskFreeLimitMi(o.memoryLimit);
@@ -342,10 +358,16 @@ interface ServiceUser {
  * consumed routing key a durable queue `<service>.<key>` bound to it. Each service gets a user of
  * its own with least privilege: configure nothing (clients must not declare, only use the
  * predeclared topology), write the exchange if it publishes, read its own queues if it consumes.
- * Its password is generated at apply time into the Secret `<name>-users` (one key per service);
- * users are created at start-up from those files (definitions.json cannot carry a password without
- * a hash Terraform cannot compute). `addServiceUser` works after construction too: everything it
- * touches is rendered at synth, and the config change rolls the nodes so the new user is created.
+ * Topic permissions narrow its publishing to its own routing keys (`orders` cannot publish
+ * `invoices.issued`). Its password is generated at apply time into the Secret `<name>-users` (one
+ * key per service); users are created from those files (definitions.json cannot carry a password
+ * without a hash Terraform cannot compute). `addServiceUser` works after construction too.
+ *
+ * Adding a service restarts no node: definitions and users are live files (`<name>-live` on
+ * Kubernetes, out of the pod-template hash) that a loop beside each node applies whenever they or
+ * the passwords change (rabbitmqctl import_definitions, add_user, set_permissions,
+ * set_topic_permissions). A node is ready only once that has succeeded; when applying fails for
+ * three minutes, it stops being ready. Only rabbitmq.conf, the env file and the plugins roll the nodes.
  *
  * Network: peers reach each other on epmd (4369) and distribution (25672); clients admitted with
  * `allowClient` reach AMQP (5672), or with `tls` AMQPS (5671) only: the plaintext listener is off
@@ -407,7 +429,8 @@ export class RabbitMqCluster extends Construct {
       replicas: o.replicas,
       // Docker has no postStart hook, so the same wrapper runs everywhere: put the cookie where
       // Erlang wants it (its own file, mode 0400: Erlang refuses a readable one), start the user
-      // bootstrap in the background (it waits for the node), then hand over to the image's entrypoint.
+      // bootstrap loop in the background (it waits for the node, then applies users and definitions
+      // whenever they change), then hand over to the image's entrypoint.
       command: ['sh', '-c', [
         'set -eu',
         `rm -f "$HOME/.erlang.cookie"`,
@@ -450,8 +473,14 @@ export class RabbitMqCluster extends Construct {
           ? [{ path: INTER_NODE_TLS_FILE, content: renderInterNodeTlsConfig({ certFile: tls.certFile, keyFile: tls.keyFile, caFile: tls.caFile }) }]
           : []),
         { path: PLUGINS_FILE, content: lazy(() => renderEnabledPlugins(this.confSpec(o))) },
-        { path: DEFINITIONS_FILE, content: lazy(() => this.perUserCount('definitions', () => this.renderDefinitions())) },
-        { path: BOOTSTRAP_FILE, content: lazy(() => this.perUserCount('bootstrap', () => this.renderBootstrap())) },
+        // The same loop on every node, whatever the services: only rabbitmq.conf, the env file and
+        // the plugins ask for a restart.
+        { path: BOOTSTRAP_FILE, content: renderUserReconcileScript({
+          usersFile: SERVICE_USERS_FILE, definitionsFile: DEFINITIONS_FILE, passwordDir: USERS_DIR, readyFile: BOOTSTRAP_READY_FILE,
+        }) },
+        // Per-service data: applied by the running nodes (the loop above), so a new service restarts none.
+        { path: DEFINITIONS_FILE, live: true, content: lazy(() => this.perUserCount('definitions', () => this.renderDefinitions())) },
+        { path: SERVICE_USERS_FILE, live: true, content: lazy(() => this.perUserCount('users', () => this.renderServiceUsers())) },
       ],
       secretMounts: [
         { secret: this.usersSecretName, mountPath: USERS_DIR },
@@ -466,9 +495,13 @@ export class RabbitMqCluster extends Construct {
         { name: 'log', mountPath: '/var/log/rabbitmq', sizeMi: 64 },
       ],
       probes: {
-        // Listeners accept connections. Only gates the client Service: peers see each other
-        // before they are ready (publishNotReadyAddresses).
-        readiness: { exec: diagnostics('check_port_connectivity'), periodSeconds: 20, timeoutSeconds: 15, failureThreshold: 3 },
+        // The users and definitions applied (a failed bootstrap is a pod that is not ready), and the
+        // listeners accept connections. Only gates the client Service: peers see each other before
+        // they are ready (publishNotReadyAddresses).
+        readiness: {
+          exec: ['sh', '-c', `test -e ${BOOTSTRAP_READY_FILE} && exec ${diagnostics('check_port_connectivity').join(' ')}`],
+          periodSeconds: 20, timeoutSeconds: 15, failureThreshold: 3,
+        },
         // The runtime answers. `ping` rather than `status`: status can take seconds on a loaded node,
         // and a restart costs far more than a slow answer. Five minutes of silence before a restart.
         liveness: { exec: diagnostics('ping'), periodSeconds: 60, timeoutSeconds: 30, failureThreshold: 5 },
@@ -492,8 +525,8 @@ export class RabbitMqCluster extends Construct {
         ? [{ resources: ['endpoints'], verbs: ['get'] }, { resources: ['events'], verbs: ['create'] }]
         : [],
       shutdown: {
-        preStop: this.preStop(o.replicas, o.queueMode),
-        gracePeriodSeconds: GRACE_SECONDS,
+        preStop: preStopCommand(o.replicas, o.queueMode, o.shutdownGracePeriodSeconds),
+        gracePeriodSeconds: o.shutdownGracePeriodSeconds,
         // RabbitMQ stops gracefully on SIGTERM (Docker's only shutdown path: it has no preStop).
         stopSignal: 'SIGTERM',
       },
@@ -630,38 +663,60 @@ export class RabbitMqCluster extends Construct {
    * Least privilege per service (RabbitMQ access control): basic.publish needs write on the
    * exchange, basic.consume / basic.get need read on the queue; declaring anything needs configure,
    * which nobody gets (the topology is predeclared; clients must not assert it, passive checks aside).
+   * Topic permissions on the exchange narrow publishing to the service's own routing keys.
    */
-  private renderBootstrap(): string {
-    const users = [...this.users.values()];
-    if (users.length === 0) {
-      return '#!/bin/sh\n# rendered by sovereign-stack: no service users yet (RabbitMqCluster.addServiceUser adds them)\nexit 0\n';
-    }
-    return renderUserBootstrapScript({
-      users: users.map((u) => ({
+  private renderServiceUsers(): string {
+    return renderServiceUsersFile({
+      users: [...this.users.values()].map((u) => ({
         name: u.service,
         vhost: this.vhost,
         configure: '^$',
         write: exactly(u.publishes.length > 0 ? [this.exchange] : []),
         read: exactly(u.consumes.map((key) => queueNameOf(u.service, key))),
+        topic: { exchange: this.exchange, write: exactly(u.publishes), read: '^$' },
       })),
-      passwordDir: USERS_DIR,
-      startupAttempts: BOOTSTRAP_ATTEMPTS,
     });
   }
+}
 
-  /**
-   * Before a node stops (Kubernetes preStop; Docker has none and relies on SIGTERM): wait until
-   * stopping it keeps every quorum queue above quorum and every mirror synchronised, then drain it
-   * (maintenance mode: clients move to other nodes; a restart revives the node). Each wait is bounded
-   * so the whole stays inside the grace period, and never blocks the stop.
-   */
-  private preStop(replicas: number, mode: QueueMode): string[] | undefined {
-    if (replicas === 1) return undefined;
-    const steps = [
-      'rabbitmq-upgrade -q await_online_quorum_plus_one -t 240 || true',
-      ...(mode === 'classic-mirrored' ? ['rabbitmq-upgrade -q await_online_synchronized_mirror -t 180 || true'] : []),
-      'rabbitmq-upgrade -q drain -t 120 || true',
-    ];
-    return ['sh', '-c', steps.join('; ')];
-  }
+/** How long each step before a node stops may wait, in seconds (see `preStopCommand`). */
+export interface ShutdownWaits {
+  /** rabbitmq-upgrade await_online_quorum_plus_one: quorum queues keep a quorum without this node. */
+  readonly quorumPlusOne: number;
+  /** rabbitmq-upgrade await_online_synchronized_mirror: classic mirrors elsewhere are in sync (0 in quorum mode). */
+  readonly synchronizedMirror: number;
+  /** rabbitmq-upgrade drain: clients move to other nodes. */
+  readonly drain: number;
+}
+
+/**
+ * The grace period less SHUTDOWN_RESERVE_SECONDS, shared out: the drain gets a fifth (at most 120 s),
+ * and the waits the rest; in classic-mirrored mode two thirds of that goes to mirror
+ * synchronisation, which is what a stop must not cut short (a node stopped with unsynchronised
+ * mirrors loses the messages only it held). Each wait ends as soon as its condition holds.
+ */
+export function shutdownWaits(gracePeriodSeconds: number, mode: QueueMode): ShutdownWaits {
+  const budget = gracePeriodSeconds - SHUTDOWN_RESERVE_SECONDS;
+  const drain = Math.min(120, Math.floor(budget / 5));
+  const waits = budget - drain;
+  if (mode === 'quorum') return { quorumPlusOne: waits, synchronizedMirror: 0, drain };
+  const quorumPlusOne = Math.floor(waits / 3);
+  return { quorumPlusOne, synchronizedMirror: waits - quorumPlusOne, drain };
+}
+
+/**
+ * Before a node stops (Kubernetes preStop; Docker has none and relies on SIGTERM): wait until
+ * stopping it keeps every quorum queue above quorum and every mirror synchronised, then drain it
+ * (maintenance mode: clients move to other nodes; a restart revives the node). The waits share
+ * the grace period (shutdownWaits), so together they end before the kill, and none blocks the stop.
+ */
+export function preStopCommand(replicas: number, mode: QueueMode, gracePeriodSeconds: number): string[] | undefined {
+  if (replicas === 1) return undefined;
+  const w = shutdownWaits(gracePeriodSeconds, mode);
+  const steps = [
+    `rabbitmq-upgrade -q await_online_quorum_plus_one -t ${w.quorumPlusOne} || true`,
+    ...(mode === 'classic-mirrored' ? [`rabbitmq-upgrade -q await_online_synchronized_mirror -t ${w.synchronizedMirror} || true`] : []),
+    `rabbitmq-upgrade -q drain -t ${w.drain} || true`,
+  ];
+  return ['sh', '-c', steps.join('; ')];
 }

@@ -533,6 +533,23 @@ export const serviceUserSpec = z.object({
    * @default '.*'
    */
   read: permissionRegex.default('.*'),
+  /**
+   * Topic permissions on one topic exchange (rabbitmqctl set_topic_permissions): which routing keys
+   * the user may publish with (`write`) and, for MQTT/STOMP consumers, bind with (`read`). Regexes
+   * as for `configure`. RabbitMQ allows every routing key to a user without topic permissions.
+   * @default undefined (no topic permissions)
+   */
+  topic: z.object({
+    /** The topic exchange the routing keys are checked on. */
+    exchange: amqpName,
+    /** Regex of routing keys the user may publish with ("" or "^$" for none). */
+    write: permissionRegex,
+    /**
+     * Regex of routing keys the user may consume with (checked for MQTT and STOMP subscriptions).
+     * @default '^$'
+     */
+    read: permissionRegex.default('^$'),
+  }).strict().optional(),
 }).strict();
 
 /** A broker for a few thousand services; the script runs a few rabbitmqctl calls per user. */
@@ -576,3 +593,59 @@ export const userBootstrapSpec = z
 
 export type UserBootstrapSpecInput = z.input<typeof userBootstrapSpec>;
 export type UserBootstrapSpec = z.output<typeof userBootstrapSpec>;
+
+/** The users a reconcile loop applies: as in the bootstrap script, but none is allowed. */
+export const serviceUsersFileSpec = z.object({
+  /** Users to create or update (none is fine: the file is read again when it changes). */
+  users: z.array(serviceUserSpec).max(MAX_BOOTSTRAP_USERS, { message: `must list at most ${MAX_BOOTSTRAP_USERS} users` }),
+}).strict().superRefine((spec, ctx) => {
+  const seen = new Set<string>();
+  spec.users.forEach((u, i) => {
+    if (seen.has(u.name)) ctx.addIssue({ code: 'custom', path: ['users', i, 'name'], message: `user "${u.name}" is listed twice` });
+    seen.add(u.name);
+  });
+});
+
+export type ServiceUsersFileSpecInput = z.input<typeof serviceUsersFileSpec>;
+
+/** The loop that keeps a node's users, permissions and topology in line with mounted files. */
+export const userReconcileSpec = z.object({
+  /** The users file (renderServiceUsersFile), sourced when it changes. */
+  usersFile: absolutePath,
+  /**
+   * definitions.json imported (rabbitmqctl import_definitions) when it changes; unset imports nothing.
+   * @default undefined
+   */
+  definitionsFile: absolutePath.optional(),
+  /**
+   * Folder holding one password file per user (a mounted Secret).
+   * @default '/etc/rabbitmq/users'
+   */
+  passwordDir: absolutePath.default('/etc/rabbitmq/users'),
+  /**
+   * File the loop creates once everything applied and removes when applying has failed for
+   * `failureGraceSeconds`: the readiness check tests it.
+   * @default '/tmp/rabbitmq-bootstrap.ready'
+   */
+  readyFile: absolutePath.default('/tmp/rabbitmq-bootstrap.ready'),
+  /**
+   * rabbitmqctl to call.
+   * @default 'rabbitmqctl'
+   */
+  rabbitmqctl: z.union([absolutePath, z.literal('rabbitmqctl')]).default('rabbitmqctl'),
+  /**
+   * Seconds between two looks at the files (and between two attempts while applying fails).
+   * @default 5
+   */
+  intervalSeconds: z.number().int({ message: 'must be a whole number of seconds' }).min(1, { message: 'must be at least 1' })
+    .max(600, { message: 'must be at most 600' }).default(5),
+  /**
+   * Seconds a node that was ready stays ready while applying fails: the kubelet may refresh the
+   * files before the Secret with a new service's password.
+   * @default 180
+   */
+  failureGraceSeconds: z.number().int({ message: 'must be a whole number of seconds' }).min(0, { message: 'must be at least 0' })
+    .max(3600, { message: 'must be at most 3600' }).default(180),
+}).strict();
+
+export type UserReconcileSpecInput = z.input<typeof userReconcileSpec>;

@@ -73,6 +73,16 @@ export const ConfigFileSchema = z.object({
   path: absolutePath,
   /** File content; may be a lazy token, so mutators called after construction still land. */
   content: z.string(),
+  /**
+   * The running workload applies changes to this file itself (a reconcile loop), so a change must
+   * not restart it: the file stays out of the config hash, and targets deliver it where changes
+   * reach running containers (Kubernetes: a ConfigMap `<name>-live-<file name>` per file, so each
+   * may hold 1 MiB, projected into a directory the kubelet refreshes). Live files need a directory
+   * of their own and distinct file names. The Docker provider replaces a
+   * container whose uploads change, so on Docker a change still recreates the containers.
+   * @default false
+   */
+  live: z.boolean().optional(),
 }).strict();
 
 /** A whole secret mounted as a directory of files, one per key. */
@@ -302,6 +312,20 @@ export const WorkloadSchema = z.object({
   if (w.scheduledJobs.length > 0 && (w.kind !== 'stateful' || w.replicas !== 1)) {
     ctx.addIssue({ code: 'custom', path: ['scheduledJobs'], message: 'only single-replica stateful workloads may have scheduled jobs (a job mounts replica 0\'s volumes)' });
   }
+  // Each live file gets a ConfigMap named after its file name.
+  unique(w.configFiles.filter((f) => f.live).map((f) => splitPath(f.path).file.toLowerCase()), 'configFiles', 'live config file name');
+  // A live directory is mounted whole: it would hide any other file or mount there.
+  const liveDirs = new Set(w.configFiles.filter((f) => f.live).map((f) => splitPath(f.path).dir));
+  w.configFiles.forEach((f, i) => {
+    if (!f.live && liveDirs.has(splitPath(f.path).dir)) {
+      ctx.addIssue({ code: 'custom', path: ['configFiles', i, 'path'], message: `is in ${splitPath(f.path).dir}, a directory of live config files; put live files in a directory of their own` });
+    }
+  });
+  w.secretMounts.forEach((m, i) => {
+    if (liveDirs.has(m.mountPath)) {
+      ctx.addIssue({ code: 'custom', path: ['secretMounts', i, 'mountPath'], message: `is ${m.mountPath}, a directory of live config files; mount the secret elsewhere` });
+    }
+  });
   if (w.disruptionBudget && 'minAvailable' in w.disruptionBudget && w.disruptionBudget.minAvailable >= w.replicas) {
     ctx.addIssue({ code: 'custom', path: ['disruptionBudget', 'minAvailable'], message: `must be below replicas (${w.replicas}), or no node can ever be drained` });
   }

@@ -8,6 +8,12 @@
  * amqplib, and the node holding the queues' masters is killed while a service publishes with
  * confirms: every confirmed message must survive.
  *
+ * Day two (issue 16): the construct's bootstrap loop runs beside every node as in the containers;
+ * topic permissions refuse another service's routing key; a service added while orders publishes
+ * with confirms (the files the construct renders with it, written where the loops look) loses no
+ * confirmed message and restarts no node; a failing bootstrap keeps the composed readiness check
+ * failing.
+ *
  * Loopback only. Ports, all free ones from the registry (two checkouts may run this at once): per
  * node AMQP, Erlang distribution, management and Prometheus; a block for the CLI's distribution;
  * and an epmd of its own (ERL_EPMD_PORT, so this suite never shares epmd with the 3-node suite or
@@ -20,16 +26,17 @@ import * as path from 'path';
 import { promisify } from 'util';
 import { Testing } from 'cdktf';
 import { local } from '../../stacks/local';
+import { ReferenceDeployment, ServiceSpec } from '../../lib/reference/reference-deployment';
 import { resourcesOf, synthJson } from '../support/synth';
 import { describeWithServer, findBinary, freePortRange, freePorts, makeWorkDir, sleep, stopPid, stopProcess, terraformLiteralText, waitForPort } from './support/real-servers';
-import { stopRabbitNode, waitForRabbitNode } from './support/rabbitmq-node';
+import { pidIn, stopRabbitNode, waitForRabbitNode } from './support/rabbitmq-node';
 
 jest.setTimeout(180000);
 
 const execFileAsync = promisify(execFile);
 const PASSWORDS: Record<string, string> = { orders: 'orders-pw-1', invoices: 'invoices-pw-2', notifications: 'notifications-pw-3' };
 /** How many rabbitmqctl may run at once. */
-const CTL_PORTS = 8;
+const CTL_PORTS = 12;
 
 interface PlatformNode {
   /** This machine's node name, e.g. rabbitplatform0@localhost. */
@@ -51,8 +58,10 @@ interface QueueRow { name: string; pid: string; slave_pids: string[] | string; s
  * container whose volumes it mounts (`volumes { from_container }`, as for a read-only root), as
  * Terraform passes them on (a literal `${` is written `$${` in the JSON). With the number of nodes.
  */
-function composed(): { files: Record<string, string>; replicas: number } {
-  const json = synthJson(local(Testing.app({ stackTraces: false })));
+function composed(addService?: ServiceSpec): { files: Record<string, string>; replicas: number; readiness: string[] } {
+  const stack = local(Testing.app({ stackTraces: false }));
+  if (addService) (stack.node.findChild('platform') as ReferenceDeployment).addService(addService);
+  const json = synthJson(stack);
   const containers = resourcesOf(json, 'docker_container') as Record<string, any>;
   const node = Object.values(containers).find((c) => c.name === 'sovereign-rabbitmq-0');
   if (!node) throw new Error('no container sovereign-rabbitmq-0 in the local stack');
@@ -63,7 +72,10 @@ function composed(): { files: Record<string, string>; replicas: number } {
   const uploads = sources.flatMap((c: any) => c.upload ?? []);
   expect(uploads.length).toBeGreaterThan(0);
   const replicas = Object.values(containers).filter((c) => /^sovereign-rabbitmq-\d+$/.test(c.name)).length;
-  return { files: Object.fromEntries(uploads.map((u: any) => [u.file, terraformLiteralText(u.content)])), replicas };
+  // The readiness check, as Docker runs it (a healthcheck) and Kubernetes (a readiness probe).
+  const [cmd, ...readiness] = node.healthcheck.test as string[];
+  expect(cmd).toBe('CMD');
+  return { files: Object.fromEntries(uploads.map((u: any) => [u.file, terraformLiteralText(u.content)])), replicas, readiness };
 }
 
 /**
@@ -120,6 +132,13 @@ describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-serve
   let ctlPorts: number[] = [];
   let keptLines: string[] = [];
   let bootMs = 0;
+  let readiness: string[] = [];
+  let baseline: Record<string, string> = {};
+  /** The construct's bootstrap (reconcile loop) script, pointed at this machine; one loop per node. */
+  let loopScript = '';
+  const loops: ChildProcess[] = [];
+  const topology = () => path.join(dir, 'topology');
+  const readyFile = (node: PlatformNode) => path.join(node.base, 'bootstrap.ready');
   const url = (user: string, node = nodes[0], password = PASSWORDS[user]) => `amqp://${user}:${password}@127.0.0.1:${node.amqp}/platform`;
 
   const env = (node: PlatformNode): NodeJS.ProcessEnv => ({
@@ -150,6 +169,23 @@ describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-serve
 
   const nodeCtl = (node: PlatformNode) => (args: string[], timeoutMs?: number) => rabbitmqctl(args, node, timeoutMs);
 
+  /** Runs a bootstrap loop script for `node` in the background; its output goes to loop-<ready file name>.log. */
+  function startLoop(node: PlatformNode, ready: string, script: string): ChildProcess {
+    const out = fs.openSync(path.join(node.base, `loop-${path.basename(ready)}.log`), 'a');
+    const loop = spawn('sh', [script], { env: { ...env(node), TEST_READY_FILE: ready }, cwd: dir, stdio: ['ignore', out, out] });
+    fs.closeSync(out);
+    return loop;
+  }
+
+  async function waitFor(what: string, ok: () => boolean | Promise<boolean>, timeoutMs = 60000): Promise<void> {
+    for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {
+      if (await ok()) return;
+      await sleep(200);
+    }
+    const logs = nodes.flatMap((n) => fs.readdirSync(n.base).filter((f) => f.startsWith('loop-')).map((f) => `${n.name}/${f}:\n${fs.readFileSync(path.join(n.base, f), 'utf8').slice(-1500)}`));
+    throw new Error(`timed out waiting for ${what}\n${logs.join('\n')}`);
+  }
+
   async function startNode(node: PlatformNode): Promise<void> {
     const consoleLog = path.join(node.base, 'console.log');
     const out = fs.openSync(consoleLog, 'a');
@@ -167,8 +203,8 @@ describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-serve
   }
 
   /** Resolves with the AMQP reply code that closes the channel (403 = ACCESS_REFUSED), or 0. */
-  async function refusal(user: string, act: (ch: amqp.Channel) => Promise<unknown>): Promise<number> {
-    const conn = await amqp.connect(url(user));
+  async function refusal(user: string, act: (ch: amqp.Channel) => Promise<unknown>, password = PASSWORDS[user]): Promise<number> {
+    const conn = await amqp.connect(url(user, nodes[0], password));
     try {
       const ch = await conn.createChannel();
       const closed = new Promise<number>((resolve) => ch.once('error', (e: { code?: number }) => resolve(e.code ?? -1)));
@@ -184,7 +220,8 @@ describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-serve
 
   beforeAll(async () => {
     dir = makeWorkDir('rabbitmq-platform');
-    const { files, replicas } = composed();
+    const composedFiles = composed();
+    const { files, replicas } = composedFiles;
     expect(replicas).toBe(3);
     const ports = await freePorts(1 + 4 * replicas);
     epmdPort = ports[0];
@@ -199,22 +236,37 @@ describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-serve
     }
     fs.mkdirSync(path.join(dir, 'home'));
     fs.writeFileSync(path.join(dir, 'home', '.erlang.cookie'), `PLATFORMTEST${process.pid}`, { mode: 0o400 });
-    const definitions = path.join(dir, 'definitions.json');
-    fs.writeFileSync(definitions, files['/etc/rabbitmq/definitions.json']);
+    // The live files (definitions, users) in a folder of their own, as the nodes see them.
+    fs.mkdirSync(topology());
+    const definitions = path.join(topology(), 'definitions.json');
+    fs.writeFileSync(definitions, files['/etc/rabbitmq/topology/definitions.json']);
+    fs.writeFileSync(path.join(topology(), 'users.sh'), files['/etc/rabbitmq/topology/users.sh']);
+    readiness = composedFiles.readiness;
+    baseline = files;
     for (const node of nodes) {
       const conf = onLoopback(files['/etc/rabbitmq/rabbitmq.conf'], node, nodes, definitions);
       keptLines = conf.kept;
       fs.writeFileSync(path.join(node.base, 'rabbitmq.conf'), conf.text);
       fs.writeFileSync(path.join(node.base, 'enabled_plugins'), files['/etc/rabbitmq/enabled_plugins']);
     }
-    // The construct's script, pointed at this node's CLI and a folder of password files.
+    // The construct's loop, pointed at this machine's CLI, password files, live files and ready
+    // files (one per node), looking every second rather than every 5.
     fs.mkdirSync(path.join(dir, 'users'));
     for (const [user, pw] of Object.entries(PASSWORDS)) fs.writeFileSync(path.join(dir, 'users', user), `${pw}\n`);
-    const script = files['/etc/rabbitmq/bootstrap-users.sh']
-      .replace("CTL='rabbitmqctl'", `CTL='${ctl}'`)
-      .replace("PASSWORD_DIR='/etc/rabbitmq/users'", `PASSWORD_DIR='${path.join(dir, 'users')}'`);
-    expect(script).toContain(`PASSWORD_DIR='${path.join(dir, 'users')}'`);
-    fs.writeFileSync(path.join(dir, 'bootstrap-users.sh'), script);
+    const rewrites: [string, string][] = [
+      ["CTL='rabbitmqctl'", `CTL='${ctl}'`],
+      ["PASSWORD_DIR='/etc/rabbitmq/users'", `PASSWORD_DIR='${path.join(dir, 'users')}'`],
+      ["USERS_FILE='/etc/rabbitmq/topology/users.sh'", `USERS_FILE='${path.join(topology(), 'users.sh')}'`],
+      ["DEFINITIONS_FILE='/etc/rabbitmq/topology/definitions.json'", `DEFINITIONS_FILE='${definitions}'`],
+      ["READY_FILE='/tmp/rabbitmq-bootstrap.ready'", 'READY_FILE="$TEST_READY_FILE"'],
+      ['\nINTERVAL=5\n', '\nINTERVAL=1\n'],
+    ];
+    loopScript = files['/etc/rabbitmq/bootstrap-users.sh'];
+    for (const [from, to] of rewrites) {
+      expect(loopScript).toContain(from);
+      loopScript = loopScript.replace(from, to);
+    }
+    fs.writeFileSync(path.join(dir, 'bootstrap-users.sh'), loopScript);
 
     if (!epmdBinary) throw new Error('epmd (Erlang) not found, though rabbitmq-server is installed');
     epmd = spawn(epmdBinary, ['-address', '127.0.0.1', '-port', String(epmdPort)], { cwd: dir, stdio: 'ignore' });
@@ -225,11 +277,15 @@ describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-serve
     bootMs = Date.now() - started;
     // Again, loudly: load_definitions drops a bad file silently, import_definitions fails on it.
     await rabbitmqctl(['import_definitions', definitions]);
-    await execFileAsync('sh', [path.join(dir, 'bootstrap-users.sh')], { env: env(nodes[0]), cwd: dir, timeout: 90000 });
-  }, 170000);
+    // The bootstrap loop beside every node, as in each container.
+    for (const node of nodes) loops.push(startLoop(node, readyFile(node), path.join(dir, 'bootstrap-users.sh')));
+    // Generous: a rabbitmqctl call takes seconds on a loaded 2-core machine, and each loop makes ~15.
+    await waitFor('every node ready (bootstrap applied)', () => nodes.every((n) => fs.existsSync(readyFile(n))), 300000);
+  }, 420000);
 
   afterAll(async () => {
     try {
+      await Promise.all(loops.map((l) => stopProcess(l, 'SIGKILL')));
       await Promise.all(nodes.map((node) => stopNode(node).catch(() => undefined)));
       // No-op once each VM is gone; else the script's TERM trap stops the VM it started.
       await Promise.all(scripts.map((s) => stopProcess(s, 'SIGTERM', 30000)));
@@ -297,6 +353,156 @@ describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-serve
   it('refuses a wrong password', async () => {
     await expect(amqp.connect(url('orders', nodes[0], 'not-the-password'))).rejects.toThrow(/ACCESS_REFUSED|403/);
   });
+
+  it('refuses a publish with another service\'s routing key (topic permissions: ACCESS_REFUSED), and passes its own', async () => {
+    const publish = (key: string) => async (ch: amqp.Channel) => { ch.publish('events', key, Buffer.from('{}')); await sleep(500); };
+    // 403 is ACCESS_REFUSED: the node closes the channel.
+    expect(await refusal('orders', publish('invoices.issued'))).toBe(403);
+    expect(await refusal('invoices', publish('orders.created'))).toBe(403);
+    expect(await refusal('orders', publish('orders.created'))).toBe(0);
+    expect(await refusal('invoices', publish('invoices.issued'))).toBe(0);
+    const topic = await ctlJson<{ exchange: string; write: string; read: string }[]>(['list_user_topic_permissions', 'orders']);
+    expect(topic).toEqual([{ vhost: 'platform', exchange: 'events', write: '^orders\\.created$', read: '^$' }]);
+  });
+
+  it('adds a service (user, queue, binding) to the running cluster while orders publishes with confirms: nothing lost, no node restarted', async () => {
+    const uptimeMs = async (n: PlatformNode) => Number((await rabbitmqctl(['eval', 'element(1, erlang:statistics(wall_clock)).'], n)).trim());
+    const vmsBefore = nodes.map((n) => pidIn(pidFile(n)));
+    const uptimeBefore = await Promise.all(nodes.map(uptimeMs));
+    const consumerQueues = ['invoices.orders.created', 'notifications.orders.created'];
+    for (const q of consumerQueues) await rabbitmqctl(['purge_queue', '-p', 'platform', q]);
+
+    // orders publishes with confirms, at most 50 unconfirmed, until told to stop.
+    const conn = await amqp.connect(url('orders', nodes[1]));
+    const ch = await conn.createConfirmChannel();
+    let channelError = '';
+    ch.on('error', (e: Error) => { channelError = e.message; });
+    const confirmed = new Set<number>();
+    const nacked = new Set<number>();
+    let published = 0;
+    let stop = false;
+    const settled = () => confirmed.size + nacked.size;
+    const publishing = (async () => {
+      while (!stop && !channelError) {
+        if (published - settled() >= 50) { await sleep(1); continue; }
+        const id = published++;
+        ch.publish('events', 'orders.created', Buffer.from(String(id)), { persistent: true }, (err) => { (err ? nacked : confirmed).add(id); });
+        if (id % 25 === 0) await sleep(5);
+      }
+    })();
+    let changeAt = 0;
+    try {
+      await waitFor('confirms flowing', () => confirmed.size > 300);
+
+      // The platform with one more service, as the construct renders it: only the live files change.
+      const after = composed({ name: 'audit', image: 'registry.example.no/audit:1.0.0', port: 8080, routes: ['/v1/audit'], messaging: { consumes: ['orders.created'] } });
+      // Config files only: the Docker target uploads the users Secret's keys too (the new password).
+      const changed = Object.keys(after.files).filter((f) => after.files[f] !== baseline[f] && !f.startsWith('/etc/rabbitmq/users/')).sort();
+      expect(changed).toEqual(['/etc/rabbitmq/topology/definitions.json', '/etc/rabbitmq/topology/users.sh']);
+      changeAt = published;
+      fs.writeFileSync(path.join(topology(), 'definitions.json'), after.files['/etc/rabbitmq/topology/definitions.json']);
+      fs.writeFileSync(path.join(topology(), 'users.sh'), after.files['/etc/rabbitmq/topology/users.sh']);
+      // The kubelet refreshes the Secret on its own schedule: the password lands a little later.
+      await sleep(1500);
+      fs.writeFileSync(path.join(dir, 'users', 'audit'), 'audit-pw-4\n');
+      await waitFor('audit able to read its queue', async () => {
+        const c = await amqp.connect(url('audit', nodes[2], 'audit-pw-4')).catch(() => undefined);
+        if (!c) return false;
+        try {
+          const cch = await c.createChannel();
+          cch.on('error', () => undefined);
+          return Boolean(await cch.checkQueue('audit.orders.created').catch(() => undefined));
+        } finally {
+          await c.close().catch(() => undefined);
+        }
+      }, 240000);
+    } catch (e) {
+      stop = true;
+      await publishing.catch(() => undefined);
+      await conn.close().catch(() => undefined);
+      throw e;
+    }
+    const boundFrom = published; // the binding exists: every message from here on reaches audit too
+    await sleep(1500);
+    stop = true;
+    await publishing;
+    for (let i = 0; i < 400 && settled() < published; i++) await sleep(25);
+    await conn.close().catch(() => undefined);
+
+    const drain = async (queue: string, user: string, password?: string) => {
+      const sub = await amqp.connect(url(user, nodes[0], password));
+      const cch = await sub.createChannel();
+      await cch.prefetch(500);
+      const got = new Set<number>();
+      let last = Date.now();
+      await cch.consume(queue, (m) => { if (!m) return; got.add(Number(m.content.toString())); last = Date.now(); cch.ack(m); });
+      while ([...confirmed].some((id) => !got.has(id) && (queue !== 'audit.orders.created' || id >= boundFrom)) && Date.now() - last < 3000) await sleep(50);
+      await sub.close().catch(() => undefined);
+      return got;
+    };
+    const received = {
+      invoices: await drain('invoices.orders.created', 'invoices'),
+      notifications: await drain('notifications.orders.created', 'notifications'),
+      audit: await drain('audit.orders.created', 'audit', 'audit-pw-4'),
+    };
+    const lost = {
+      invoices: [...confirmed].filter((id) => !received.invoices.has(id)).length,
+      notifications: [...confirmed].filter((id) => !received.notifications.has(id)).length,
+      audit: [...confirmed].filter((id) => id >= boundFrom && !received.audit.has(id)).length,
+    };
+    const uptimeAfter = await Promise.all(nodes.map(uptimeMs));
+    // eslint-disable-next-line no-console
+    console.log(`[rabbitmq add a service at runtime] published ${published}, ${confirmed.size} confirmed, ${nacked.size} nacked; files changed at #${changeAt}, ` +
+      `audit's queue bound from #${boundFrom} at the latest; audit received ${received.audit.size}; lost ${JSON.stringify(lost)}; ` +
+      `VM pids ${vmsBefore.join(',')} -> ${nodes.map((n) => pidIn(pidFile(n))).join(',')}; uptime ms ${uptimeBefore.join(',')} -> ${uptimeAfter.join(',')}`);
+
+    expect(channelError).toBe('');
+    expect(nacked.size).toBe(0);
+    expect(confirmed.size).toBe(published);
+    expect(boundFrom).toBeGreaterThan(changeAt);
+    expect(published).toBeGreaterThan(boundFrom);
+    expect(lost).toEqual({ invoices: 0, notifications: 0, audit: 0 });
+    // No node restarted: the same Erlang VMs, alive, their uptime only grown; all ready throughout.
+    expect(nodes.map((n) => pidIn(pidFile(n)))).toEqual(vmsBefore);
+    for (const pid of vmsBefore) expect(() => process.kill(pid!, 0)).not.toThrow();
+    uptimeAfter.forEach((ms, i) => expect(ms).toBeGreaterThan(uptimeBefore[i]));
+    expect(nodes.every((n) => fs.existsSync(readyFile(n)))).toBe(true);
+    // audit got least privilege like the others: it may not publish.
+    expect(await refusal('audit', async (c) => { c.publish('events', 'orders.created', Buffer.from('x')); await sleep(500); }, 'audit-pw-4')).toBe(403);
+  }, 600000);
+
+  it('leaves the readiness check failing while the bootstrap fails, and passing once it succeeds', async () => {
+    const node = nodes[2];
+    const diagnostics = path.join(path.dirname(server), 'rabbitmq-diagnostics');
+    // The composed readiness check, pointed at a ready file and this node.
+    const check = async (ready: string): Promise<number> => {
+      const argv = readiness.map((a) => a
+        .replace('/tmp/rabbitmq-bootstrap.ready', ready)
+        .replace('exec rabbitmq-diagnostics', `exec ${diagnostics} -n ${node.name}`));
+      expect(argv.join(' ')).toContain(ready);
+      return execFileAsync(argv[0], argv.slice(1), { env: env(node), cwd: dir, timeout: 60000 }).then(() => 0, (e: { code?: number }) => e.code ?? -1);
+    };
+    // A users file naming a user whose password file is missing: the bootstrap fails.
+    const ghostUsers = path.join(dir, 'ghost-users.sh');
+    fs.writeFileSync(ghostUsers, "ensure_user 'ghost' 'platform' '^$' '^$' '^$' 'events' '^$' '^$'\n");
+    const script = path.join(dir, 'ghost-bootstrap.sh');
+    fs.writeFileSync(script, loopScript.replace(`USERS_FILE='${path.join(topology(), 'users.sh')}'`, `USERS_FILE='${ghostUsers}'`));
+    expect(fs.readFileSync(script, 'utf8')).toContain(ghostUsers);
+    const ready = path.join(node.base, 'ghost.ready');
+    const log = path.join(node.base, 'loop-ghost.ready.log');
+    const loop = startLoop(node, ready, script);
+    loops.push(loop);
+    await waitFor('a failed bootstrap', () => fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('for user ghost is missing'), 240000);
+    await sleep(2500); // a few more failed rounds
+    expect(fs.existsSync(ready)).toBe(false);
+    expect(await check(ready)).not.toBe(0);
+    // The same check passes on this node with the working loop's ready file: it is the bootstrap that fails it.
+    expect(await check(readyFile(node))).toBe(0);
+    fs.writeFileSync(path.join(dir, 'users', 'ghost'), 'ghost-pw\n');
+    await waitFor('the ghost bootstrap ready', () => fs.existsSync(ready), 240000);
+    expect(await check(ready)).toBe(0);
+    await stopProcess(loop, 'SIGKILL');
+  }, 600000);
 
   // Last: it kills a node.
   it('loses no confirmed message when the node holding the queue masters is killed while orders publishes', async () => {

@@ -86,7 +86,8 @@ describe('RabbitMqCluster on Kubernetes', () => {
       expect.objectContaining({ mount_path: '/etc/rabbitmq/users', read_only: true }),
       expect.objectContaining({ mount_path: '/etc/rabbitmq/cookie', read_only: true }),
     ]));
-    expect(container.readiness_probe.exec.command).toEqual(['rabbitmq-diagnostics', '-q', 'check_port_connectivity']);
+    // Ready only once the bootstrap applied users and definitions, and the listeners answer.
+    expect(container.readiness_probe.exec.command).toEqual(['sh', '-c', 'test -e /tmp/rabbitmq-bootstrap.ready && exec rabbitmq-diagnostics -q check_port_connectivity']);
     expect(container.liveness_probe.exec.command).toEqual(['rabbitmq-diagnostics', '-q', 'ping']);
     expect(Number(container.startup_probe.failure_threshold)).toBeGreaterThanOrEqual(60);
     expect(container.lifecycle.pre_stop[0].exec.command[2]).toContain('rabbitmq-upgrade -q drain');
@@ -115,7 +116,7 @@ describe('RabbitMqCluster on Kubernetes', () => {
     expect(conf).toContain('cluster_formation.k8s.service_name = rabbitmq-headless');
     expect(conf).toContain('cluster_formation.k8s.hostname_suffix = .rabbitmq-headless.platform.svc.cluster.local');
     expect(conf).toContain('cluster_partition_handling = pause_minority');
-    expect(conf).toContain('load_definitions = /etc/rabbitmq/definitions.json');
+    expect(conf).toContain('load_definitions = /etc/rabbitmq/topology/definitions.json');
     expect(conf).toContain('vm_memory_high_watermark.absolute = 819MiB');
     expect(config.etc_rabbitmq_enabled_plugins).toBe('[rabbitmq_peer_discovery_k8s,rabbitmq_prometheus,rabbitmq_management].\n');
     // The plugin names peers rabbit@<pod><suffix>: the node must call itself exactly that.
@@ -126,7 +127,7 @@ describe('RabbitMqCluster on Kubernetes', () => {
 
   it('mirrors every queue with ha-all on 3.x, in a vhost with a durable topic exchange', () => {
     const { stack } = example();
-    const definitions = JSON.parse(configOf(synthJson(stack))['etc_rabbitmq_definitions.json']);
+    const definitions = JSON.parse(configOf(synthJson(stack), 'rabbitmq-live-definitions.json')['etc_rabbitmq_topology_definitions.json']);
     expect(definitions.rabbit_version).toBe('3.13.7');
     expect(definitions.vhosts.map((v: any) => v.name)).toEqual(['platform']);
     expect(definitions.policies).toEqual([{
@@ -145,9 +146,7 @@ describe('RabbitMqCluster on Kubernetes', () => {
     service(stack, target, 'orders', orders.env());
     service(stack, target, 'invoices', invoices.env());
     const json = synthJson(stack);
-    const config = configOf(json);
-
-    const definitions = JSON.parse(config['etc_rabbitmq_definitions.json']);
+    const definitions = JSON.parse(configOf(json, 'rabbitmq-live-definitions.json')['etc_rabbitmq_topology_definitions.json']);
     expect(definitions.queues).toEqual([
       { name: 'invoices.orders.any', vhost: 'platform', durable: true, auto_delete: false, arguments: {} },
       { name: 'invoices.orders.created', vhost: 'platform', durable: true, auto_delete: false, arguments: {} },
@@ -158,15 +157,16 @@ describe('RabbitMqCluster on Kubernetes', () => {
     ]);
 
     // Least privilege: publishers write the exchange, consumers read their own queues, nobody configures.
-    const bootstrap = config['etc_rabbitmq_bootstrap-users.sh'];
-    expect(bootstrap).toContain("ensure_user 'orders' 'platform' '^$' '^events$' '^$'");
-    expect(bootstrap).toContain("ensure_user 'invoices' 'platform' '^$' '^$' '^(invoices\\.orders\\.created|invoices\\.orders\\.any)$'");
-    expect(bootstrap).toContain("PASSWORD_DIR='/etc/rabbitmq/users'");
+    // Topic permissions: a publisher's own routing keys only.
+    const users = configOf(json, 'rabbitmq-live-users.sh')['etc_rabbitmq_topology_users.sh'];
+    expect(users).toContain("ensure_user 'orders' 'platform' '^$' '^events$' '^$' 'events' '^orders\\.created$' '^$'");
+    expect(users).toContain("ensure_user 'invoices' 'platform' '^$' '^$' '^(invoices\\.orders\\.created|invoices\\.orders\\.any)$' 'events' '^$' '^$'");
+    expect(configOf(json)['etc_rabbitmq_bootstrap-users.sh']).toContain("PASSWORD_DIR='/etc/rabbitmq/users'");
 
-    const users = findByName(json, 'kubernetes_secret_v1', 'rabbitmq-users');
-    expect(Object.keys(users.data).sort()).toEqual(['invoices', 'orders']);
-    expect(Object.values(users.data).every((v) => TF_REF.test(v as string))).toBe(true);
-    expect(users.data.orders).toMatch(/^\$\{random_password\.[^}]+\.result\}$/);
+    const passwords = findByName(json, 'kubernetes_secret_v1', 'rabbitmq-users');
+    expect(Object.keys(passwords.data).sort()).toEqual(['invoices', 'orders']);
+    expect(Object.values(passwords.data).every((v) => TF_REF.test(v as string))).toBe(true);
+    expect(passwords.data.orders).toMatch(/^\$\{random_password\.[^}]+\.result\}$/);
     const cookie = findByName(json, 'kubernetes_secret_v1', 'rabbitmq-erlang-cookie');
     expect(cookie.data.cookie).toMatch(/^\$\{random_password\.[^}]+\.result\}$/);
     expect(cookie.lifecycle).toEqual({ prevent_destroy: true });
@@ -294,7 +294,7 @@ describe('RabbitMqCluster versions and queue modes', () => {
     broker.addServiceUser({ service: 'invoices', consumes: ['orders.created'] });
     const json = synthJson(stack);
     const config = configOf(json);
-    const text = config['etc_rabbitmq_definitions.json'];
+    const text = configOf(json, 'rabbitmq-live-definitions.json')['etc_rabbitmq_topology_definitions.json'];
     expect(text).not.toContain('ha-');
     const definitions = JSON.parse(text);
     expect(definitions.policies).toEqual([]);

@@ -96,7 +96,7 @@ describe('ReferenceDeployment wiring', () => {
     const statefulSets = Object.values(resourcesOf(json, 'kubernetes_stateful_set_v1')).map((s: any) => s.metadata.name).sort();
     expect(statefulSets).toEqual(['invoices-db', 'orders-db', 'rabbitmq']);
     expect(findByName(json, 'kubernetes_stateful_set_v1', 'rabbitmq').spec.replicas).toBe('3');
-    const definitions = JSON.parse(findByName(json, 'kubernetes_config_map_v1', 'rabbitmq-config').data['etc_rabbitmq_definitions.json']);
+    const definitions = JSON.parse(findByName(json, 'kubernetes_config_map_v1', 'rabbitmq-live-definitions.json').data['etc_rabbitmq_topology_definitions.json']);
     expect(definitions.policies).toContainEqual(expect.objectContaining({ name: 'ha-all', pattern: '.*', definition: { 'ha-mode': 'all', 'ha-sync-mode': 'automatic' } }));
     expect(definitions.queues.map((q: any) => q.name).sort()).toEqual(['invoices.orders.created', 'notifications.invoices.issued', 'notifications.orders.created']);
   });

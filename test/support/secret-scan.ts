@@ -18,6 +18,8 @@ function namesSomething(path: string, key: string): boolean {
   return key === 'secret_name' || key === 'topology_key'
     || ((key === 'name' || key === 'key') && /secret_key_ref$/.test(path))
     || (key === 'key' && /(match_expressions|match_label_expressions)\.\d+$/.test(path))
+    // A ConfigMap volume's items name the ConfigMap keys they project.
+    || (key === 'key' && /config_map(\.\d+)?\.items\.\d+$/.test(path))
     // An S3 backend's `key` is the state object's path in the bucket.
     || (key === 'key' && /^terraform\.backend\.s3$/.test(path));
 }

@@ -31,7 +31,7 @@ import { configHash } from '../common/config-hash';
 import { asList, synthesizedBlock } from '../common/synthesized';
 import { generateSecretValue, generateSecretValues, generatedSecretOf } from '../common/generated-secrets';
 import { CsiProvisionerTopology, provisionerTopology } from './csi-provisioners';
-import { REGION_LABEL, configKey, podTemplate, scheduledJobPodSpec } from './pod-template';
+import { REGION_LABEL, configKey, liveConfigMapName, podTemplate, scheduledJobPodSpec } from './pod-template';
 
 /**
  * Node labels our datastore pods require besides the region. They use the
@@ -370,21 +370,32 @@ export class KubernetesTarget extends WorkloadTarget {
     }
 
     let configMapName: string | undefined;
-    if (w.configFiles.length > 0) {
+    const restartFiles = w.configFiles.filter((f) => !f.live);
+    if (restartFiles.length > 0) {
       configMapName = `${w.name}-config`;
       resources.configMap = new ConfigMapV1(scope, 'config', {
         metadata: meta(configMapName),
-        data: Object.fromEntries(w.configFiles.map((f) => [configKey(f.path), f.content])),
+        data: Object.fromEntries(restartFiles.map((f) => [configKey(f.path), f.content])),
         dependsOn,
       });
       // The API server refuses a ConfigMap over 1 MiB: say so at synth, not halfway through an apply.
-      const files = w.configFiles;
-      scope.node.addValidation({ validate: () => configMapTooLarge(configMapName!, files, TerraformStack.of(scope)) });
+      scope.node.addValidation({ validate: () => configMapTooLarge(configMapName!, restartFiles, TerraformStack.of(scope)) });
+    }
+    // Files the workload applies itself, out of the pod-template hash: a ConfigMap per file, so
+    // each may hold up to 1 MiB (per-service data grows with the platform).
+    for (const f of w.configFiles.filter((c) => c.live)) {
+      const name = liveConfigMapName(w.name, f.path);
+      new ConfigMapV1(scope, `live-${configKey(f.path)}`, {
+        metadata: meta(name),
+        data: { [configKey(f.path)]: f.content },
+        dependsOn,
+      });
+      scope.node.addValidation({ validate: () => configMapTooLarge(name, [f], TerraformStack.of(scope)) });
     }
 
     const template = podTemplate(w, {
       labels, selector, serviceAccountName: w.name, configMapName,
-      annotations: w.configFiles.length > 0 ? { 'sovereign-stack.io/config-hash': configHash(w) } : {},
+      annotations: restartFiles.length > 0 ? { 'sovereign-stack.io/config-hash': configHash(w) } : {},
       requiredNodeLabels: placement ?? {},
     });
 

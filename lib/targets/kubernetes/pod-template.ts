@@ -11,7 +11,7 @@ import type {
   StatefulSetV1SpecTemplateSpecContainer,
   StatefulSetV1SpecTemplateSpecSecurityContext,
 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
-import { Probe, ScheduledJob, Workload } from '../../workload/workload';
+import { Probe, ScheduledJob, Workload, splitPath } from '../../workload/workload';
 
 export const REGION_LABEL = 'topology.kubernetes.io/region';
 const HOSTNAME_TOPOLOGY = 'kubernetes.io/hostname';
@@ -30,6 +30,11 @@ export interface PodTemplateContext {
   readonly requiredNodeLabels: Readonly<Record<string, string>>;
 }
 
+/** The ConfigMap of one live config file: `<workload>-live-<file name>`. */
+export function liveConfigMapName(workload: string, path: string): string {
+  return `${workload}-live-${splitPath(path).file.toLowerCase().replace(/[^a-z0-9.-]/g, '-')}`;
+}
+
 /** ConfigMap key for a file path: keys allow only [-._a-zA-Z0-9]. */
 export function configKey(path: string): string {
   return path.replace(/^\//, '').replace(/\//g, '_');
@@ -44,13 +49,26 @@ function volumesAndMounts(w: Workload, configMapName: string | undefined): {
 } {
   const volumes: StatefulSetV1SpecTemplateSpecVolume[] = [];
   const mounts: StatefulSetV1SpecTemplateSpecContainerVolumeMount[] = [];
-  if (w.configFiles.length > 0 && configMapName) {
+
+  if (w.configFiles.some((f) => !f.live) && configMapName) {
     volumes.push({ name: 'config', configMap: { name: configMapName, defaultMode: '0444' } });
     // One subPath mount per file: a directory mount would hide the image's other files there.
-    for (const f of w.configFiles) {
+    for (const f of w.configFiles.filter((c) => !c.live)) {
       mounts.push({ name: 'config', mountPath: f.path, subPath: configKey(f.path), readOnly: true });
     }
   }
+  // Live files: one projected directory per folder, each file from its own ConfigMap (the kubelet
+  // refreshes a directory mount, never a subPath one).
+  const live = w.configFiles.filter((f) => f.live);
+  const dirs = [...new Set(live.map((f) => splitPath(f.path).dir))];
+  dirs.forEach((dir, i) => {
+    const name = dirs.length === 1 ? 'live-config' : `live-config-${i}`;
+    const sources = live.filter((f) => splitPath(f.path).dir === dir).map((f) => ({
+      configMap: [{ name: liveConfigMapName(w.name, f.path), items: [{ key: configKey(f.path), path: splitPath(f.path).file }] }],
+    }));
+    volumes.push({ name, projected: [{ defaultMode: '0444', sources }] });
+    mounts.push({ name, mountPath: dir, readOnly: true });
+  });
   w.secretMounts.forEach((s, i) => {
     // 0440 and, through fsGroup, group-owned by the workload's group: PostgreSQL accepts such a
     // root-owned private key (at most 0640), and no other uid in the pod can read it.
