@@ -385,10 +385,16 @@ function broker(
     'etc_rabbitmq_rabbitmq.conf': RABBITMQ_CONF,
     'etc_rabbitmq_rabbitmq-env.conf': `NODENAME=rabbit@$(hostname).rabbitmq-headless.${NS}.svc.cluster.local\nUSE_LONGNAME=true\n`,
     'etc_rabbitmq_enabled_plugins': '[rabbitmq_peer_discovery_k8s,rabbitmq_prometheus,rabbitmq_management].\n',
-    'etc_rabbitmq_definitions.json': definitionsJson(services),
     'etc_rabbitmq_bootstrap-users.sh': bootstrapUsersScript(services),
   };
   new ConfigMapV1(stack, 'rabbitmq-config', { dependsOn, metadata: { name: 'rabbitmq-config', namespace: NS, labels: l }, data: config });
+  // Per-service topology and users: live files, each in a ConfigMap of its own outside the config hash.
+  const live = { 'definitions.json': definitionsJson(services), 'users.sh': services.map((s) => `ensure_user ${s.name}\n`).join('') };
+  for (const [file, content] of Object.entries(live)) {
+    new ConfigMapV1(stack, `rabbitmq-live-${file}`, {
+      dependsOn, metadata: { name: `rabbitmq-live-${file.toLowerCase()}`, namespace: NS, labels: l }, data: { [`etc_rabbitmq_topology_${file}`]: content },
+    });
+  }
   new ServiceAccountV1(stack, 'rabbitmq-service-account', { dependsOn, metadata: { name: 'rabbitmq', namespace: NS, labels: l }, automountServiceAccountToken: true });
   new RoleV1(stack, 'rabbitmq-role', {
     dependsOn, metadata: { name: 'rabbitmq', namespace: NS, labels: l },
@@ -473,7 +479,7 @@ function broker(
             securityContext: CONTAINER_SECURITY,
             volumeMount: [
               mountConfig('rabbitmq.conf'), mountConfig('rabbitmq-env.conf'), mountConfig('enabled_plugins'),
-              mountConfig('definitions.json'), mountConfig('bootstrap-users.sh'),
+              mountConfig('bootstrap-users.sh'), { name: 'live-config', mountPath: '/etc/rabbitmq/topology', readOnly: true },
               { name: 'users', mountPath: '/etc/rabbitmq/users', readOnly: true },
               { name: 'cookie', mountPath: '/etc/rabbitmq/cookie', readOnly: true },
               { name: 'tmp', mountPath: '/tmp' },
@@ -483,6 +489,15 @@ function broker(
           }],
           volume: [
             { name: 'config', configMap: { name: 'rabbitmq-config', defaultMode: '0444' } },
+            {
+              name: 'live-config',
+              projected: [{
+                defaultMode: '0444',
+                sources: Object.keys(live).map((file) => ({
+                  configMap: [{ name: `rabbitmq-live-${file.toLowerCase()}`, items: [{ key: `etc_rabbitmq_topology_${file}`, path: file }] }],
+                })),
+              }],
+            },
             { name: 'users', secret: { secretName: 'rabbitmq-users', defaultMode: '0440' } },
             { name: 'cookie', secret: { secretName: 'rabbitmq-erlang-cookie', defaultMode: '0440' } },
             { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
@@ -719,7 +734,7 @@ prometheus.tcp.port = 15692
 
 ## Access: definitions create no users, so there is no guest; should one appear, it may only log in from localhost
 loopback_users.guest = true
-load_definitions = /etc/rabbitmq/definitions.json
+load_definitions = /etc/rabbitmq/topology/definitions.json
 
 ## Cluster formation
 cluster_formation.peer_discovery_backend = rabbit_peer_discovery_k8s
