@@ -38,7 +38,7 @@ describeWithServer('PostgreSQL 15', findBinary([`${BIN_DIR}/postgres`]), 'Postgr
     const { stack } = newStack('pg-tls');
     const target = new LoopbackTarget(stack, 'target', {});
     const db = new PostgresDatabase(stack, 'db', {
-      target, serviceName: 'orders', image: 'postgres:15.8', memoryLimit: '1Gi', clientCidrs: ['127.0.0.1/32'],
+      target, serviceName: 'orders', image: 'postgres:15.8', dataMajorVersion: 15, memoryLimit: '1Gi', clientCidrs: ['127.0.0.1/32'],
       tls: { secretName: 'orders-db-tls' }, retainOnDelete: false,
     });
     const files = db.workload.workload.configFiles;
