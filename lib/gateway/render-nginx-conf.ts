@@ -84,7 +84,22 @@ function httpContext(s: Spec): string[] {
     ...s.upstreams.flatMap((u) => ['', ...upstreamBlock(u, upstreamDefaults)]),
     '',
     ...(s.tls ? [...httpsServer(s, s.tls), '', ...redirectServer(s, s.tls)] : plainServer(s)),
+    ...(s.stubStatusPort !== undefined ? ['', ...stubStatusServer(s.stubStatusPort)] : []),
   ];
+}
+
+/**
+ * `stub_status` for the metrics exporter beside nginx: bound to 127.0.0.1 (only the replica's own
+ * containers reach it, whatever listenAddress the public servers have), nothing else served there.
+ */
+export const STUB_STATUS_PATH = '/stub_status';
+function stubStatusServer(port: number): string[] {
+  return block('server', [
+    `listen 127.0.0.1:${port};`,
+    'access_log off;',
+    ...block(`location = ${STUB_STATUS_PATH}`, ['stub_status;']),
+    ...block('location /', ['return 404;']),
+  ]);
 }
 
 function upstreamBlock(u: Spec['upstreams'][number], defaults: UpstreamDefaults | undefined): string[] {

@@ -310,8 +310,8 @@ interface ServiceUser {
  * touches is rendered at synth, and the config change rolls the nodes so the new user is created.
  *
  * Network: peers reach each other on epmd (4369) and distribution (25672); clients admitted with
- * `allowClient` reach AMQP (5672). Prometheus (15692) and management (15672) admit nobody by
- * default: add a rule on `workload` for your scraper (`cluster.workload.allowFrom(prometheus, [15692])`).
+ * `allowClient` reach AMQP (5672). Prometheus metrics (15692, rabbitmq_prometheus) admit the
+ * target's scraper only (KubernetesTarget `metrics.scraper`); management (15672) admits nobody.
  *
  * @example
  * const broker = new RabbitMqCluster(stack, 'messaging', { target });
@@ -375,6 +375,8 @@ export class RabbitMqCluster extends Construct {
         { name: 'prometheus', containerPort: PROMETHEUS_PORT },
         { name: 'management', containerPort: MANAGEMENT_PORT },
       ],
+      // rabbitmq_prometheus (enabled in enabled_plugins): the target admits its scraper on 15692.
+      metrics: { port: 'prometheus', path: '/metrics' },
       env: [
         { name: 'HOME', value: DATA_DIR },
         // Read by rabbitmq-server and every CLI tool (probes, preStop, user bootstrap) alike.

@@ -9,6 +9,7 @@ import {
   NetworkPolicyV1, NetworkPolicyV1SpecEgress, NetworkPolicyV1SpecIngress, networkPolicyV1SpecEgressToTerraform, networkPolicyV1SpecIngressToTerraform,
 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
 import { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1';
+import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { RoleBindingV1 } from '@cdktf/provider-kubernetes/lib/role-binding-v1';
 import { RoleV1 } from '@cdktf/provider-kubernetes/lib/role-v1';
@@ -25,7 +26,7 @@ import { SovereignStackError, parseProps, requireProps } from '../../util/errors
 import { dnsLabel, dnsSubdomain, port } from '../../util/schemas';
 import { terraformLiterals } from '../../util/terraform-literal';
 import { DeployedWorkload, WorkloadTarget } from '../../workload/target';
-import { IngressRule, ScheduledJob, Workload, retainsData, servicePortOf } from '../../workload/workload';
+import { IngressRule, ScheduledJob, Workload, metricsEndpointOf, retainsData, servicePortOf } from '../../workload/workload';
 import { configHash } from '../common/config-hash';
 import { asList, synthesizedBody } from '../common/synthesized';
 import { generateSecretValue, generateSecretValues, generatedSecretOf } from '../common/generated-secrets';
@@ -101,6 +102,34 @@ const DnsPodsSchema = z.object({
   ports: z.array(port).min(1).default([53]),
 }).strict();
 
+/** The Prometheus pods of kube-prometheus and kube-prometheus-stack carry this label, in "monitoring". */
+export const DEFAULT_SCRAPER = Object.freeze({ namespace: 'monitoring', podLabels: Object.freeze({ 'app.kubernetes.io/name': 'prometheus' }) });
+
+/** How Prometheus finds and reaches the workloads' metrics endpoints. */
+const MetricsOptionsSchema = z.object({
+  /**
+   * The Prometheus pods that scrape: each workload's network policy admits them on exactly its
+   * metrics port.
+   * @default { namespace: 'monitoring', podLabels: { 'app.kubernetes.io/name': 'prometheus' } }
+   */
+  scraper: z.object({
+    /** @default 'monitoring' */
+    namespace: dnsLabel.default(DEFAULT_SCRAPER.namespace),
+    /** @default { 'app.kubernetes.io/name': 'prometheus' } */
+    podLabels: labelMap.default({ ...DEFAULT_SCRAPER.podLabels }),
+  }).strict().default({ namespace: DEFAULT_SCRAPER.namespace, podLabels: { ...DEFAULT_SCRAPER.podLabels } }),
+  /** `prometheus.io/scrape`, `prometheus.io/port` and `prometheus.io/path` pod annotations. @default true */
+  annotations: z.boolean().default(true),
+  /**
+   * A ServiceMonitor (Prometheus operator) per workload with metrics, selecting a headless
+   * `<workload>-metrics` Service whose port is named `metrics`. The CRD must exist at plan time.
+   * @default false
+   */
+  serviceMonitors: z.boolean().default(false),
+  /** Labels on each ServiceMonitor (what the Prometheus resource's serviceMonitorSelector matches, e.g. { release: 'kube-prometheus-stack' }). @default {} */
+  serviceMonitorLabels: labelMap.default({}),
+}).strict();
+
 export const KubernetesTargetOptionsSchema = z.object({
   /** Namespace of every object. @default 'platform' */
   namespace: dnsLabel.default('platform'),
@@ -158,6 +187,11 @@ export const KubernetesTargetOptionsSchema = z.object({
    * @default true
    */
   waitForLoadBalancer: z.boolean().default(true),
+  /** Prometheus scraping of the workloads' metrics endpoints. @default annotations on, the kube-prometheus scraper admitted, no ServiceMonitors */
+  metrics: MetricsOptionsSchema.default({
+    scraper: { namespace: DEFAULT_SCRAPER.namespace, podLabels: { ...DEFAULT_SCRAPER.podLabels } },
+    annotations: true, serviceMonitors: false, serviceMonitorLabels: {},
+  }),
 }).strict();
 
 /** Plain options of a KubernetesTarget (types derived from the schema, so they cannot drift). */
@@ -338,9 +372,13 @@ export class KubernetesTarget extends WorkloadTarget {
       scope.node.addValidation({ validate: () => configMapTooLarge(configMapName!, files, TerraformStack.of(scope)) });
     }
 
+    const metrics = metricsEndpointOf(w);
     const template = podTemplate(w, {
       labels, selector, serviceAccountName: w.name, configMapName,
-      annotations: w.configFiles.length > 0 ? { 'sovereign-stack.io/config-hash': configHash(w) } : {},
+      annotations: {
+        ...(w.configFiles.length > 0 ? { 'sovereign-stack.io/config-hash': configHash(w) } : {}),
+        ...(metrics && this.options.metrics.annotations ? scrapeAnnotations(metrics) : {}),
+      },
       requiredNodeLabels: placement ?? {},
     });
 
@@ -440,7 +478,8 @@ export class KubernetesTarget extends WorkloadTarget {
         // Lazy, so allowFrom() after construction lands; converted here because a lazy value
         // skips the provider's camelCase -> snake_case mapping.
         ingress: Lazy.anyValue({
-          produce: () => ingress.map((r) => networkPolicyV1SpecIngressToTerraform(this.ingressRule(w, r))),
+          produce: () => [...ingress.map((r) => this.ingressRule(w, r)), ...this.scraperIngress(w)]
+            .map((r) => networkPolicyV1SpecIngressToTerraform(r)),
         }) as unknown as NetworkPolicyV1SpecIngress[],
         egress: Lazy.anyValue({
           produce: () => this.egressRules(w, egress).map((r) => networkPolicyV1SpecEgressToTerraform(r)),
@@ -450,6 +489,7 @@ export class KubernetesTarget extends WorkloadTarget {
     });
 
     for (const job of w.scheduledJobs) this.scheduledJob(scope, w, job, { configMapName, placement, resources, dependsOn });
+    if (metrics && this.options.metrics.serviceMonitors) this.serviceMonitor(scope, w, { labels, selector, resources, dependsOn });
 
     if (w.disruptionBudget) {
       resources.podDisruptionBudget = new PodDisruptionBudgetV1(scope, 'disruption-budget', {
@@ -571,6 +611,55 @@ export class KubernetesTarget extends WorkloadTarget {
     });
   }
 
+  /** The scraper's pods may reach exactly the metrics port. */
+  private scraperIngress(w: Workload): NetworkPolicyV1SpecIngress[] {
+    const metrics = metricsEndpointOf(w);
+    if (!metrics) return [];
+    const scraper = this.options.metrics.scraper;
+    return [{
+      ports: [{ port: String(metrics.containerPort), protocol: 'TCP' }],
+      from: [{
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': scraper.namespace } },
+        podSelector: { matchLabels: scraper.podLabels },
+      }],
+    }];
+  }
+
+  /**
+   * A headless `<workload>-metrics` Service with the one port `metrics` (so no other Service of the
+   * workload is matched twice), and the ServiceMonitor selecting it, through the provider's manifest
+   * resource (the CRD must exist when Terraform plans).
+   */
+  private serviceMonitor(scope: Construct, w: Workload, ctx: {
+    labels: Record<string, string>; selector: Record<string, string>; resources: Record<string, TerraformResource>; dependsOn?: TerraformResource[];
+  }): void {
+    const metrics = metricsEndpointOf(w)!;
+    const name = `${w.name}-metrics`;
+    const serviceLabels = { ...ctx.labels, 'sovereign-stack.io/metrics': w.name };
+    ctx.resources.metricsService = new ServiceV1(scope, 'metrics-service', {
+      metadata: { name, namespace: this.namespace, labels: serviceLabels },
+      spec: {
+        clusterIp: 'None',
+        selector: ctx.selector,
+        port: [{ name: 'metrics', port: metrics.containerPort, targetPort: metrics.port, protocol: 'TCP' }],
+      },
+      dependsOn: ctx.dependsOn,
+    });
+    ctx.resources.serviceMonitor = new Manifest(scope, 'service-monitor', {
+      manifest: {
+        apiVersion: 'monitoring.coreos.com/v1',
+        kind: 'ServiceMonitor',
+        metadata: { name: w.name, namespace: this.namespace, labels: { ...ctx.labels, ...this.options.metrics.serviceMonitorLabels } },
+        spec: {
+          selector: { matchLabels: { 'sovereign-stack.io/metrics': w.name } },
+          namespaceSelector: { matchNames: [this.namespace] },
+          endpoints: [{ port: 'metrics', path: metrics.path, scheme: 'http' }],
+        },
+      },
+      dependsOn: [...(ctx.dependsOn ?? []), ctx.resources.metricsService],
+    });
+  }
+
   /** The client `from` may now reach `to`'s pods on these (service) ports. */
   private addEgress(from: string, to: Workload, servicePorts: readonly number[]): void {
     const edges = this.egressOf(from);
@@ -665,6 +754,11 @@ function configMapTooLarge(name: string, files: Workload['configFiles'], stack: 
   return [`ConfigMap "${name}" would hold ${total} bytes of config files (${largest.path}: ${largest.bytes}); ` +
     `Kubernetes refuses a ConfigMap over ${MAX_CONFIG_MAP_BYTES} bytes (1 MiB), so the apply would fail. ` +
     'Split what the workload serves across more workloads (a second gateway or broker), or shrink its files'];
+}
+
+/** The annotations the common Prometheus pod scrape configuration reads. */
+function scrapeAnnotations(m: { containerPort: number; path: string }): Record<string, string> {
+  return { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(m.containerPort), 'prometheus.io/path': m.path };
 }
 
 /** Policies match pod ports, not Service ports. */

@@ -140,7 +140,10 @@ export function podTemplate(w: Workload, ctx: PodTemplateContext): PodTemplate {
           startupProbe: w.probes.startup && probe(w.probes.startup),
           lifecycle: w.shutdown.preStop ? { preStop: [{ exec: { command: w.shutdown.preStop } }] } : undefined,
         },
-        ...w.sidecars.map((c) => container(w, c, shared)),
+        ...w.sidecars.map((c) => ({
+          ...container(w, c, shared),
+          port: c.ports.length > 0 ? c.ports.map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: 'TCP' })) : undefined,
+        })),
       ],
       volume: volumes,
     },
