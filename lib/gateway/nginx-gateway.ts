@@ -452,6 +452,7 @@ function nginxExporter(m: ResolvedOptions['metrics']): Pick<WorkloadProps, 'side
       image: m.image,
       args: [`--nginx.scrape-uri=http://127.0.0.1:${NGINX_STUB_STATUS_PORT}${STUB_STATUS_PATH}`, `--web.listen-address=:${NGINX_EXPORTER_PORT}`],
       resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '64Mi' } },
+      persistentVolumes: false,
       ports: [{ name: METRICS_PORT_NAME, containerPort: NGINX_EXPORTER_PORT }],
     }],
     metrics: { port: METRICS_PORT_NAME, path: '/metrics' },

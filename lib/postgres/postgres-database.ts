@@ -634,6 +634,7 @@ function postgresExporter(image: string, secret: string, retain: boolean): Pick<
         { name: 'DATA_SOURCE_PASS_FILE', value: `${MONITORING_DIR}/${MONITORING_SECRET_KEY}` },
       ],
       resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } },
+      persistentVolumes: false,
       ports: [{ name: METRICS_PORT_NAME, containerPort: POSTGRES_EXPORTER_PORT }],
     }],
     metrics: { port: METRICS_PORT_NAME, path: '/metrics' },

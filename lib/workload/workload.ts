@@ -181,6 +181,8 @@ export const SidecarSchema = z.object({
   resources: ResourcesSchema,
   /** Ports the sidecar listens on (an exporter's metrics port); they share the replica's network. @default [] */
   ports: z.array(WorkloadPortSchema).default([]),
+  /** Mount the replica's persistent volumes (a WAL archiver does; an exporter has no business there). @default true */
+  persistentVolumes: z.boolean().default(true),
 }).strict();
 
 /**

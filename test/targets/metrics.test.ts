@@ -172,6 +172,22 @@ describe('Component metrics options', () => {
     expect(findByName(json, 'kubernetes_network_policy_v1', 'gw-off').spec.ingress).toHaveLength(1);
   });
 
+  it('keeps the exporters off the data volume (Kubernetes and Docker); the WAL archiver keeps it', () => {
+    const { stack } = newStack();
+    const target = new KubernetesTarget(stack, 'cluster', { region: OSLO_REGION });
+    new PostgresDatabase(stack, 'db', { target, serviceName: 'orders' });
+    const pod = findByName(synthJson(stack), 'kubernetes_stateful_set_v1', 'orders-db').spec.template.spec;
+    const exporter = pod.container.find((c: any) => c.name === 'postgres-exporter');
+    expect(exporter.volume_mount.map((m: any) => m.mount_path)).not.toContain('/var/lib/postgresql/data');
+    expect(exporter.volume_mount.map((m: any) => m.mount_path)).toContain('/run/secrets/postgresql-monitoring');
+    const docker = newStack();
+    const local = new DockerTarget(docker.stack, 'local', { location: OSLO_REGION });
+    new PostgresDatabase(docker.stack, 'db', { target: local, serviceName: 'orders' });
+    const sidecar = Object.values(resourcesOf(synthJson(docker.stack), 'docker_container')).find((c: any) => c.name === 'sovereign-orders-db-0-postgres-exporter') as any;
+    expect(sidecar.volumes.filter((v: any) => v.volume_name)).toEqual([]);
+    expect(sidecar.volumes.filter((v: any) => v.from_container)).toHaveLength(1); // the files (its password)
+  });
+
   it('refuses a service whose database role would be the monitoring role', () => {
     const { stack } = newStack();
     const target = new KubernetesTarget(stack, 'cluster', { region: OSLO_REGION });

@@ -243,7 +243,7 @@ export class DockerTarget extends WorkloadTarget {
           entrypoint: c.command,
           command: c.args,
           env: envOf(c.env),
-          volumes: [...volumes, ...filesVolume],
+          volumes: [...(c.persistentVolumes ? volumes : []), ...filesVolume],
           networkMode: `container:${container.id}`,
           ...hardening,
           memory: Math.floor(memoryToMi(c.resources.limits.memory)),
