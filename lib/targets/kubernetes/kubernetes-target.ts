@@ -220,7 +220,9 @@ type EgressEdges = EgressEdge[] & { readonly keys: Set<string> };
  * ServiceAccount, a NetworkPolicy admitting exactly its ingress rules and the egress its edges
  * need (DNS, the workloads it was allowed into, the API server when it has API access), and a
  * PodDisruptionBudget when it asks for one. Datastore pods REQUIRE nodes labelled with their
- * region and the datastore node labels.
+ * region and the datastore node labels. A workload with a metrics endpoint gets scrape annotations,
+ * an ingress edge from the scraper (`metrics.scraper`) to exactly that port, and, with
+ * `metrics.serviceMonitors`, a `<name>-metrics` Service and a ServiceMonitor.
  */
 export class KubernetesTarget extends WorkloadTarget {
   public readonly targetKind = 'kubernetes';
