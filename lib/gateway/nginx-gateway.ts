@@ -340,7 +340,7 @@ export class NginxGateway extends Construct {
     this.target = target;
     this.options = o;
     this.nginxVersion = traits.nginxVersion;
-    this.workload = target.deploy(this, this.workloadProps());
+    this.workload = target.deploy(this, withNginxExporter(this.workloadProps(), o.metrics));
     this.address = publicAddress(target, this.workload);
     // Clients see the load balancer's 443 on Kubernetes, the published host port on Docker.
     this.traits = { ...traits, publicHttpsPort: o.tls?.publicHttpsPort ?? (o.tls ? this.workload.publicPort(443) ?? 443 : 443) };
@@ -438,16 +438,16 @@ export class NginxGateway extends Construct {
         gracePeriodSeconds: 30,
       },
       public: true,
-      ...nginxExporter(o.metrics),
     };
   }
 }
 
-/** The exporter sidecar reading stub_status over the replica's loopback, and its metrics endpoint. */
-function nginxExporter(m: ResolvedOptions['metrics']): Pick<WorkloadProps, 'sidecars' | 'metrics'> {
-  if (!m.enabled) return {};
+/** Adds the exporter sidecar reading stub_status over the replica's loopback, and the metrics endpoint. */
+function withNginxExporter(props: WorkloadProps, m: ResolvedOptions['metrics']): WorkloadProps {
+  if (!m.enabled) return props;
   return {
-    sidecars: [{
+    ...props,
+    sidecars: [...(props.sidecars ?? []), {
       name: 'nginx-exporter',
       image: m.image,
       args: [`--nginx.scrape-uri=http://127.0.0.1:${NGINX_STUB_STATUS_PORT}${STUB_STATUS_PATH}`, `--web.listen-address=:${NGINX_EXPORTER_PORT}`],
