@@ -7,7 +7,8 @@ import { EXAMPLE_SERVICES } from './platform-services';
  * one, and a 3-node RabbitMQ with ha-all, under the `eea-sovereign` policy (no operator under a
  * non-EEA law such as the US CLOUD Act). Terraform state, which holds every generated password,
  * is kept in an S3-compatible object store in the same Oslo datacentre: encrypted, locked with a
- * lock file (Terraform >= 1.10), and declared to the guard. `region` exists so the guard can be
+ * lock file (Terraform >= 1.10), and declared to the guard. Database backups (WAL archive and
+ * base backups, pgBackRest) go to an object store there too. `region` exists so the guard can be
  * shown refusing a non-EEA region (see README).
  */
 export function osloProduction(app: App, region: RegionRef = OSLO_REGION): TerraformStack {
@@ -35,6 +36,13 @@ export function osloProduction(app: App, region: RegionRef = OSLO_REGION): Terra
     services: EXAMPLE_SERVICES,
     messaging: { replicas: 3 },
     residency: { policy: 'eea-sovereign' },
+    // Every database archives its WAL and takes base backups to the object store in the same Oslo
+    // datacentre (keys in the existing Secret <service>-db-backup-credentials); the guard judges it.
+    databaseBackup: {
+      location: OSLO_REGION,
+      objectStore: { bucket: 'sovereign-stack-backups', endpoint: 's3.oslo-1.example.no', region: 'oslo-1' },
+      image: 'registry.example.no/postgres-pgbackrest:17.2',
+    },
   });
   return stack;
 }

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { RegionRef, RegionRefSchema } from '../residency/region-ref';
-import { cpuQuantity, dnsLabel, dnsSubdomain, imageRef, memoryQuantity, memoryToMi } from '../util/schemas';
+import { cidr, cpuQuantity, dnsLabel, dnsSubdomain, imageRef, memoryQuantity, memoryToMi } from '../util/schemas';
 import { imageTagVersion } from '../util/versions';
 import { parseComponentProps } from '../workload/component-props';
 import { connectionEnv } from '../workload/connection-env';
@@ -151,7 +151,7 @@ export const PostgresBackupOptionsSchema = z.object({
    * on the store's port (Kubernetes network policy). Narrow it to the store's addresses.
    * @default ['0.0.0.0/0']
    */
-  objectStoreCidrs: z.array(z.string().regex(/^[0-9a-fA-F.:]+\/[0-9]{1,3}$/, { message: 'must be a CIDR block such as "192.0.2.0/24"' })).min(1).default(['0.0.0.0/0']),
+  objectStoreCidrs: z.array(cidr).min(1).default(['0.0.0.0/0']),
 }).strict();
 
 export type PostgresBackupOptions = z.input<typeof PostgresBackupOptionsSchema>;
@@ -402,10 +402,14 @@ export class PostgresConnection implements PostgresConnectionProps {
  * forever. Shutdown is fast (SIGINT on Docker; a `pg_ctl stop --mode=fast` preStop on Kubernetes,
  * whose pods have no stop signal field) with 120 s for the final checkpoint.
  *
+ * Backups (`backup`): pgBackRest archives the WAL continuously (a sidecar pushes what
+ * archive_command spools on the data volume) and CronJobs take weekly full and daily differential
+ * base backups to an S3-compatible object store, whose location the residency guard judges as a
+ * `backup` copy. The image's major version must match `dataMajorVersion`.
+ *
  * What high availability would add, not built here: streaming replicas on other nodes with
- * automated failover and fencing, a Service following the primary, and backups with WAL archiving
- * for point-in-time recovery, usually through an operator such as CloudNativePG or through Patroni.
- * Backups in another location must be declared to the residency guard like the primary.
+ * automated failover and fencing and a Service following the primary, usually through an operator
+ * such as CloudNativePG or through Patroni.
  *
  * @example
  * const db = new PostgresDatabase(stack, 'orders-db', { target, serviceName: 'orders', storageGi: 20 });

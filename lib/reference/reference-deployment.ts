@@ -3,7 +3,9 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { NginxGateway, NginxGatewayOptions, NginxGatewayOptionsSchema } from '../gateway/nginx-gateway';
 import { routePath } from '../gateway/nginx-spec';
-import { PostgresConnection, PostgresDatabase, PostgresDatabaseOptions, PostgresDatabaseOptionsSchema } from '../postgres/postgres-database';
+import {
+  PostgresBackupOptions, PostgresBackupOptionsSchema, PostgresConnection, PostgresDatabase, PostgresDatabaseOptions, PostgresDatabaseOptionsSchema,
+} from '../postgres/postgres-database';
 import { RabbitMqCluster, RabbitMqClusterOptions, RabbitMqClusterOptionsSchema, RabbitMqConnection } from '../rabbitmq/rabbitmq-cluster';
 import { routingKey } from '../rabbitmq/rabbitmq-spec';
 import { ResidencyPolicySchema } from '../residency/policy';
@@ -92,6 +94,12 @@ export const ReferenceDeploymentOptionsSchema = z.object({
    * @default - the stack's policy ('eea' unless chosen on the guard)
    */
   residency: z.object({ policy: ResidencyPolicySchema }).strict().optional(),
+  /**
+   * Backups of every service's database (pgBackRest to an S3-compatible object store in an EEA
+   * location; see PostgresDatabase `backup`). A service's own `database.backup` takes precedence.
+   * @default - no backups unless a service's database asks for them
+   */
+  databaseBackup: PostgresBackupOptionsSchema.optional(),
 }).strict().superRefine((o, ctx) => {
   nestedIssues(NginxGatewayOptionsSchema, o.gateway, ['gateway'], ctx);
   if ('routes' in o.gateway) ctx.addIssue({ code: 'custom', path: ['gateway', 'routes'], message: 'routes come from services[].routes; set them there' });
@@ -170,6 +178,7 @@ export class ReferenceDeployment extends Construct {
   public readonly target: IWorkloadTarget;
   public readonly gateway: NginxGateway;
   private readonly messagingOptions?: RabbitMqClusterOptions;
+  private readonly databaseBackup?: PostgresBackupOptions;
   private _broker?: RabbitMqCluster;
   private readonly platformServices = new Map<string, PlatformService>();
 
@@ -196,6 +205,7 @@ export class ReferenceDeployment extends Construct {
     super(scope, id);
     this.target = target;
     this.messagingOptions = props.messaging;
+    this.databaseBackup = props.databaseBackup;
     if (o.residency) ResidencyGuard.of(this).usePolicy(o.residency.policy);
     else ResidencyGuard.of(this);
     this.gateway = this.createGateway(props.gateway);
@@ -266,7 +276,9 @@ export class ReferenceDeployment extends Construct {
     }
 
     const scope = new Construct(this, s.name);
-    const database = spec.database === undefined ? undefined : this.createDatabase(scope, s.name, spec.database);
+    const database = spec.database === undefined
+      ? undefined
+      : this.createDatabase(scope, s.name, this.databaseBackup && !('backup' in spec.database) ? { backup: this.databaseBackup, ...spec.database } : spec.database);
     const messaging = s.messaging
       ? this.ensureBroker().addServiceUser({ service: s.name, publishes: s.messaging.publishes, consumes: s.messaging.consumes })
       : undefined;

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import {
-  absolutePath, cpuQuantity, dnsLabel, dnsSubdomain, envName, imageRef, memoryQuantity, port,
+  absolutePath, cidr, cpuQuantity, dnsLabel, dnsSubdomain, envName, imageRef, memoryQuantity, port,
 } from '../util/schemas';
 
 /** Kubernetes port names are IANA service names: at most 15 characters. */
@@ -224,7 +224,7 @@ export const ScheduledJobSchema = z.object({
 
 /** Addresses outside the platform the workload's pods (and its scheduled jobs) may reach. */
 export const ExternalEgressSchema = z.object({
-  cidrs: z.array(z.string().regex(/^[0-9a-fA-F.:]+\/[0-9]{1,3}$/, { message: 'must be a CIDR block such as "0.0.0.0/0"' })).min(1),
+  cidrs: z.array(cidr).min(1),
   ports: z.array(port).min(1),
 }).strict();
 

@@ -78,29 +78,32 @@ describeWithServer('PostgreSQL 15 and pgBackRest', postgresBinary && pgbackrestB
     const insert = (from: number, to: number) => sql(`INSERT INTO orders (id) SELECT g FROM generate_series(${from}, ${to}) g`);
 
     beforeAll(async () => {
-      work = makeWorkDir('pgbackrest');
-      sockets = makeSocketDir('pgbr');
+      // No "pgbackrest" in any path: archive_command must satisfy pgBackRest's check by itself.
+      work = makeWorkDir('pitr');
+      sockets = makeSocketDir('pitr');
       port = await freePort();
-      // The "volume": PGDATA and the WAL spool live on it, as on the pod's data volume.
-      volume = path.join(work, 'volume');
+      // The "volume": PGDATA, the WAL spool, pgBackRest's locks and a second unix socket live on it,
+      // as on the pod's data volume (short, under /tmp: a socket path must fit in 107 bytes).
+      volume = makeSocketDir('pgvol');
       data = path.join(volume, 'pgdata');
       spool = path.join(volume, 'wal-spool');
       const repo = path.join(work, 'repo');
       const locks = path.join(volume, 'pgbackrest-lock');
       confPath = path.join(work, 'pgbackrest.conf');
       for (const dir of [volume, repo]) fs.mkdirSync(dir, { recursive: true });
-      execFileSync('chown', ['-R', 'postgres:postgres', work, sockets]);
+      execFileSync('chown', ['-R', 'postgres:postgres', work, sockets, volume]);
 
       fs.writeFileSync(confPath, renderPgBackRestConf({
-        stanza: STANZA, pgPath: data, pgSocketPath: sockets, pgPort: port, lockPath: locks,
+        // The backup reaches the server through the socket on the volume, as the CronJob does.
+        stanza: STANZA, pgPath: data, pgSocketPath: volume, pgPort: port, lockPath: locks,
         repository: { type: 'posix', path: repo }, retentionFull: 2,
       }));
       fs.writeFileSync(path.join(work, 'pg_hba.conf'), renderPgHba({ database: 'orders', user: 'orders', clientCidrs: ['127.0.0.1/32'] }));
       fs.writeFileSync(path.join(work, 'postgresql.conf'), renderPostgresConf({
-        version: 15, memoryLimit: '1Gi', listenAddresses: ['127.0.0.1'], port, unixSocketDirectory: sockets,
+        version: 15, memoryLimit: '1Gi', listenAddresses: ['127.0.0.1'], port, unixSocketDirectory: sockets, extraSocketDirectories: [volume],
         hbaFile: path.join(work, 'pg_hba.conf'), archive: { command: renderWalSpoolCommand({ spoolDir: spool }), timeoutSeconds: 60 },
       }));
-      execFileSync('chown', ['-R', 'postgres:postgres', work]);
+      execFileSync('chown', ['-R', 'postgres:postgres', work, volume]);
 
       asPostgres(bin('initdb'), ['-N', '-D', data, '-U', 'postgres', '--auth=trust']);
       fs.appendFileSync(path.join(data, 'postgresql.conf'), `\ninclude = '${path.join(work, 'postgresql.conf')}'\n`);
@@ -117,12 +120,14 @@ describeWithServer('PostgreSQL 15 and pgBackRest', postgresBinary && pgbackrestB
       } finally {
         if (work) fs.rmSync(work, { recursive: true, force: true });
         if (sockets) fs.rmSync(sockets, { recursive: true, force: true });
+        if (volume) fs.rmSync(volume, { recursive: true, force: true });
       }
     }, 60000);
 
     it('archives through the rendered spool and restores exactly the rows before the timestamp', async () => {
       expect(sql('SHOW archive_mode')).toBe('on');
       expect(sql('SHOW archive_command')).toBe(renderWalSpoolCommand({ spoolDir: spool }));
+      expect(fs.existsSync(path.join(volume, `.s.PGSQL.${port}`))).toBe(true);
 
       sql('CREATE TABLE orders (id int PRIMARY KEY, created timestamptz NOT NULL DEFAULT clock_timestamp())');
       insert(1, 100);
@@ -147,7 +152,8 @@ describeWithServer('PostgreSQL 15 and pgBackRest', postgresBinary && pgbackrestB
       // The node's disk is gone: PGDATA, the spool, everything on the volume.
       await stopPusher();
       await stop('immediate');
-      fs.rmSync(volume, { recursive: true, force: true });
+      for (const entry of fs.readdirSync(volume)) fs.rmSync(path.join(volume, entry), { recursive: true, force: true });
+      expect(fs.readdirSync(volume)).toEqual([]);
       fs.mkdirSync(data, { recursive: true, mode: 0o700 });
       execFileSync('chown', ['-R', 'postgres:postgres', volume]);
 

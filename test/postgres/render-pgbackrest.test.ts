@@ -86,7 +86,8 @@ describe('WAL spool', () => {
   it('archive_command copies durably into the spool and lands single-quoted in postgresql.conf', () => {
     const command = renderWalSpoolCommand({ spoolDir: '/var/lib/postgresql/data/wal-spool' });
     expect(command).toBe('cp %p /var/lib/postgresql/data/wal-spool/%f.part && sync /var/lib/postgresql/data/wal-spool/%f.part'
-      + ' && mv -f /var/lib/postgresql/data/wal-spool/%f.part /var/lib/postgresql/data/wal-spool/%f && sync /var/lib/postgresql/data/wal-spool');
+      + ' && mv -f /var/lib/postgresql/data/wal-spool/%f.part /var/lib/postgresql/data/wal-spool/%f && sync /var/lib/postgresql/data/wal-spool'
+      + ' # pushed by pgbackrest archive-push');
     const conf = renderPostgresConf({ archive: { command } });
     expect(conf).toContain(`archive_mode = on\narchive_command = '${command}'\narchive_timeout = '60s'`);
     expect(renderPostgresConf({})).not.toContain('archive_mode');

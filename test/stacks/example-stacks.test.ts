@@ -40,6 +40,17 @@ describe('example stacks', () => {
     }
   });
 
+  it('oslo-production backs up every database to the Oslo object store', () => {
+    const json = synthJson(osloProduction(Testing.app({ stackTraces: false })));
+    const cronJobs = Object.values(resourcesOf(json, 'kubernetes_cron_job_v1')).map((c: any) => c.metadata.name).sort();
+    expect(cronJobs).toEqual(['invoices-db-diff-backup', 'invoices-db-full-backup', 'orders-db-diff-backup', 'orders-db-full-backup']);
+    for (const db of ['orders-db', 'invoices-db']) {
+      const config = Object.values(resourcesOf(json, 'kubernetes_config_map_v1')).find((c: any) => c.metadata.name === `${db}-config`) as any;
+      expect(config.data['etc_pgbackrest_pgbackrest.conf']).toContain('repo1-s3-endpoint=s3.oslo-1.example.no');
+      expect(config.data['etc_postgresql_postgresql.conf']).toContain('archive_mode = on');
+    }
+  });
+
   it('oslo-production refuses a non-EEA region', () => {
     expect(() => Testing.synth(osloProduction(Testing.app({ stackTraces: false }), 'aws:us-east-1'), true))
       .toThrow(/residency violation \[policy eea-sovereign\]: postgresql-data \(primary copy\) at aws:us-east-1/);

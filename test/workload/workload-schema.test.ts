@@ -11,6 +11,8 @@ function errorOf(overrides: object): string {
   throw new Error('expected the workload to be rejected');
 }
 
+const RES = { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '128Mi' } };
+
 describe('Workload schema', () => {
   it('accepts the example and applies defaults', () => {
     const w = parseProps(WorkloadSchema, statefulWorkload(), 'workload');
@@ -29,6 +31,11 @@ describe('Workload schema', () => {
     ['a memory limit without unit', { resources: { requests: { cpu: '1', memory: '1Gi' }, limits: { memory: '1024' } } }, 'workload.resources.limits.memory', 'Mi'],
     ['volumes on a stateless workload', { kind: 'stateless' }, 'workload.volumes', 'only stateful'],
     ['minAvailable equal to replicas', { disruptionBudget: { minAvailable: 3 } }, 'workload.disruptionBudget.minAvailable', 'below replicas'],
+    ['a job schedule that is not cron', { replicas: 1, disruptionBudget: undefined, scheduledJobs: [{ name: 'backup', schedule: '@weekly', command: ['x'], resources: RES }] }, 'workload.scheduledJobs[0].schedule', 'five fields'],
+    ['scheduled jobs on three replicas', { scheduledJobs: [{ name: 'backup', schedule: '0 1 * * 0', command: ['x'], resources: RES }] }, 'workload.scheduledJobs', 'single-replica stateful'],
+    ['a sidecar named like the main container', { sidecars: [{ name: 'datastore', image: 'x:1', resources: RES }] }, 'workload.sidecars[0].name', 'must differ'],
+    ['duplicate sidecars', { sidecars: [{ name: 'a', image: 'x:1', resources: RES }, { name: 'a', image: 'x:1', resources: RES }] }, 'workload.sidecars[1]', 'duplicate'],
+    ['external egress without a CIDR', { externalEgress: [{ cidrs: ['s3.example.no'], ports: [443] }] }, 'workload.externalEgress[0].cidrs[0]', 'CIDR'],
     ['duplicate port names', { ports: [{ name: 'db', containerPort: 1 }, { name: 'db', containerPort: 2 }] }, 'workload.ports[1]', 'duplicate'],
   ])('rejects %s, naming the path and the rule', (_what, overrides, path, rule) => {
     const message = errorOf(overrides);
