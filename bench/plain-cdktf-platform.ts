@@ -199,7 +199,7 @@ function service(stack: TerraformStack, dependsOn: NamespaceV1[], s: PlainServic
   });
 }
 
-/** A service's PostgreSQL: StatefulSet, two Services, ServiceAccount, NetworkPolicy, ConfigMap, Secret, two passwords. */
+/** A service's PostgreSQL: StatefulSet (with the metrics exporter), two Services, ServiceAccount, NetworkPolicy, ConfigMap, two Secrets, three passwords. */
 function database(stack: TerraformStack, dependsOn: NamespaceV1[], withStorage: Array<NamespaceV1 | StorageClassV1>, s: PlainService): { host: string; secretName: string } {
   const name = `${s.name}-db`;
   const role = s.name.replace(/-/g, '_');
@@ -210,6 +210,12 @@ function database(stack: TerraformStack, dependsOn: NamespaceV1[], withStorage: 
   new SecretV1(stack, `${name}-credentials`, {
     dependsOn, metadata: { name: secretName, namespace: NS, labels: l }, type: 'Opaque', lifecycle: { preventDestroy: true },
     data: { username: role, database: role, password: password.result, 'superuser-password': superuserPassword.result },
+  });
+  // The metrics exporter's role password, in a Secret of its own.
+  const monitoringPassword = new Password(stack, `${name}-monitoring-password`, { length: 32, special: false, lifecycle: { preventDestroy: true } });
+  new SecretV1(stack, `${name}-monitoring`, {
+    dependsOn, metadata: { name: `${name}-monitoring`, namespace: NS, labels: l }, type: 'Opaque', lifecycle: { preventDestroy: true },
+    data: { username: 'sovereign_monitoring', password: monitoringPassword.result },
   });
   const config = {
     'etc_postgresql_postgresql.conf': POSTGRESQL_CONF,
@@ -228,7 +234,10 @@ function database(stack: TerraformStack, dependsOn: NamespaceV1[], withStorage: 
     dependsOn, metadata: { name, namespace: NS, labels: l },
     spec: {
       podSelector: { matchLabels: selector(name) }, policyTypes: ['Ingress', 'Egress'],
-      ingress: [{ from: [{ podSelector: { matchLabels: selector(s.name) } }], ports: [{ port: '5432', protocol: 'TCP' }] }],
+      ingress: [
+        { from: [{ podSelector: { matchLabels: selector(s.name) } }], ports: [{ port: '5432', protocol: 'TCP' }] },
+        { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } }], ports: [{ port: '9187', protocol: 'TCP' }] },
+      ],
       egress: [DNS_EGRESS],
     },
   });
@@ -275,11 +284,25 @@ function database(stack: TerraformStack, dependsOn: NamespaceV1[], withStorage: 
               { name: 'tmp', mountPath: '/tmp' },
               { name: 'shm', mountPath: '/dev/shm' },
               { name: 'data', mountPath: '/var/lib/postgresql/data' },
+              { name: 'monitoring', mountPath: '/run/secrets/postgresql-monitoring', readOnly: true },
             ],
+          }, {
+            name: 'postgres-exporter', image: 'quay.io/prometheuscommunity/postgres-exporter:v0.20.1', imagePullPolicy: 'IfNotPresent',
+            args: ['--web.listen-address=:9187'],
+            port: [{ name: 'metrics', containerPort: 9187, protocol: 'TCP' }],
+            env: [
+              { name: 'DATA_SOURCE_URI', value: '127.0.0.1:5432/postgres?sslmode=disable' },
+              { name: 'DATA_SOURCE_USER', value: 'sovereign_monitoring' },
+              { name: 'DATA_SOURCE_PASS_FILE', value: '/run/secrets/postgresql-monitoring/password' },
+            ],
+            resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } },
+            securityContext: CONTAINER_SECURITY,
+            volumeMount: [{ name: 'monitoring', mountPath: '/run/secrets/postgresql-monitoring', readOnly: true }],
           }],
           volume: [
             { name: 'config', configMap: { name: `${name}-config`, defaultMode: '0444' } },
             { name: 'credentials', secret: { secretName, defaultMode: '0440' } },
+            { name: 'monitoring', secret: { secretName: `${name}-monitoring`, defaultMode: '0440' } },
             { name: 'run', emptyDir: { sizeLimit: '16Mi' } },
             { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
             { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '512Mi' } },

@@ -7,13 +7,20 @@ import { coerceVersion, imageTagVersion, semver, strictVersion } from '../util/v
 import { parseComponentProps } from '../workload/component-props';
 import { DeployedWorkload, IWorkloadTarget, WorkloadTarget } from '../workload/target';
 import { ResourcesSchema, WorkloadPort, WorkloadProps, servicePortOf } from '../workload/workload';
+import { METRICS_PORT_NAME, exporterOptionsSchema } from '../workload/metrics';
 import { ClientAddressSchema, NginxConfSpec, NginxConfSpecSchema, RESOLVE_SINCE, TimeoutsSchema, nginxName, nginxSize, routeKey, routePath } from './nginx-spec';
 import { renderNginxCommand } from './render-nginx-command';
-import { renderNginxConf } from './render-nginx-conf';
+import { STUB_STATUS_PATH, renderNginxConf } from './render-nginx-conf';
 import { gatewayWorkerBudget } from './worker-budget';
 
 /** The image used when `image` is not set: nginx built to run as uid 101 on ports 8080/8443. */
 export const DEFAULT_NGINX_IMAGE = 'nginxinc/nginx-unprivileged:1.28.3-alpine';
+
+/** The NGINX Prometheus exporter (reads stub_status; serves :9113/metrics). */
+export const DEFAULT_NGINX_EXPORTER_IMAGE = 'nginx/nginx-prometheus-exporter:1.5.3';
+/** Where the exporter serves metrics, and where nginx serves stub_status (127.0.0.1 only). */
+export const NGINX_EXPORTER_PORT = 9113;
+export const NGINX_STUB_STATUS_PORT = 8082; // 8081 is the probes' port behind the PROXY protocol
 
 /** uid and gid of the `nginx` user in the nginxinc/nginx-unprivileged images. */
 const NGINX_UID = 101;
@@ -254,6 +261,12 @@ export const NginxGatewayOptionsSchema = z.object({
    * @default { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } }
    */
   resources: ResourcesSchema.default({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } }),
+  /**
+   * Prometheus metrics: nginx's stub_status on 127.0.0.1:8082 (a server of its own) and the NGINX
+   * Prometheus exporter beside nginx serving it on :9113/metrics.
+   * @default { enabled: true, image: 'nginx/nginx-prometheus-exporter:1.5.3' }
+   */
+  metrics: exporterOptionsSchema(DEFAULT_NGINX_EXPORTER_IMAGE),
 }).strict().superRefine((o, ctx) => {
   // The Kubernetes API refuses a request above its limit.
   if (memoryToMi(o.resources.requests.memory) > memoryToMi(o.resources.limits.memory)) {
@@ -364,7 +377,7 @@ export class NginxGateway extends Construct {
     this.target = target;
     this.options = o;
     this.nginxVersion = traits.nginxVersion;
-    this.workload = target.deploy(this, this.workloadProps());
+    this.workload = target.deploy(this, withNginxExporter(this.workloadProps(), o.metrics));
     this.address = publicAddress(target, this.workload);
     // Clients see the load balancer's 443 on Kubernetes, the published host port on Docker.
     this.traits = { ...traits, publicHttpsPort: o.tls?.publicHttpsPort ?? (o.tls ? this.workload.publicPort(443) ?? 443 : 443) };
@@ -475,6 +488,23 @@ export class NginxGateway extends Construct {
       public: true,
     };
   }
+}
+
+/** Adds the exporter sidecar reading stub_status over the replica's loopback, and the metrics endpoint. */
+function withNginxExporter(props: WorkloadProps, m: ResolvedOptions['metrics']): WorkloadProps {
+  if (!m.enabled) return props;
+  return {
+    ...props,
+    sidecars: [...(props.sidecars ?? []), {
+      name: 'nginx-exporter',
+      image: m.image,
+      args: [`--nginx.scrape-uri=http://127.0.0.1:${NGINX_STUB_STATUS_PORT}${STUB_STATUS_PATH}`, `--web.listen-address=:${NGINX_EXPORTER_PORT}`],
+      resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '64Mi' } },
+      persistentVolumes: false,
+      ports: [{ name: METRICS_PORT_NAME, containerPort: NGINX_EXPORTER_PORT }],
+    }],
+    metrics: { port: METRICS_PORT_NAME, path: '/metrics' },
+  };
 }
 
 /** Where public clients reach a deployed public workload (see `NginxGateway.address`). */
@@ -657,6 +687,7 @@ function gatewayConfSpec(o: ResolvedOptions, t: TargetTraits, routes: readonly G
       ? { certificatePath: `${TLS_DIR}/tls.crt`, keyPath: `${TLS_DIR}/tls.key`, publicHttpsPort: t.publicHttpsPort }
       : undefined,
     runtimeDir: RUNTIME_DIR,
+    stubStatusPort: o.metrics.enabled ? NGINX_STUB_STATUS_PORT : undefined,
     // Container logs go to the runtime's log collection, not a file inside the pod.
     errorLogPath: '/dev/stderr',
     resolver: perPod && upstreams.length > 0 ? { addresses: [t.dnsResolver], validSeconds: GATEWAY_RESOLVER_VALID_SECONDS } : undefined,

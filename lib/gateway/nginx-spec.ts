@@ -303,6 +303,12 @@ export const NginxConfSpecSchema = z
      */
     httpsPort: port.default(8443),
     /**
+     * Serve nginx's `stub_status` (connection and request counters, for a metrics exporter) on
+     * 127.0.0.1 at this port, in a server of its own: never on a listener clients reach.
+     * @default - no stub_status
+     */
+    stubStatusPort: port.optional(),
+    /**
      * DNS servers for upstream servers with `resolve` (a cluster's DNS Service, Docker's
      * 127.0.0.11), with how long answers are trusted.
      * @default - none (required when a server uses resolve)
@@ -475,6 +481,9 @@ export const NginxConfSpecSchema = z
     }
     if (spec.tls && spec.httpPort === spec.httpsPort) {
       ctx.addIssue({ code: 'custom', path: ['httpsPort'], message: 'must differ from httpPort' });
+    }
+    if (spec.stubStatusPort !== undefined && [spec.httpPort, ...(spec.tls ? [spec.httpsPort] : []), spec.healthPort].includes(spec.stubStatusPort)) {
+      ctx.addIssue({ code: 'custom', path: ['stubStatusPort'], message: 'must differ from httpPort, httpsPort and healthPort (stub_status has a loopback-only server of its own)' });
     }
     Object.keys(spec.requestHeaders).forEach((name) => {
       if (RESERVED_REQUEST_HEADERS.includes(name.toLowerCase())) {

@@ -86,6 +86,7 @@ function httpContext(s: Spec): string[] {
     '',
     ...(s.tls ? [...httpsServer(s, s.tls), '', ...redirectServer(s, s.tls)] : plainServer(s)),
     ...(s.healthPort !== undefined ? ['', ...healthServer(s, s.healthPort)] : []),
+    ...(s.stubStatusPort !== undefined ? ['', ...stubStatusServer(s.stubStatusPort)] : []),
   ];
 }
 
@@ -112,6 +113,20 @@ function healthServer(s: Spec, healthPort: number): string[] {
     `listen ${s.listenAddress ? `${s.listenAddress}:` : ''}${healthPort};`,
     '',
     ...locationBlock(healthLocation(s)),
+    ...block('location /', ['return 404;']),
+  ]);
+}
+
+/**
+ * `stub_status` for the metrics exporter beside nginx: bound to 127.0.0.1 (only the replica's own
+ * containers reach it, whatever listenAddress the public servers have), nothing else served there.
+ */
+export const STUB_STATUS_PATH = '/stub_status';
+function stubStatusServer(port: number): string[] {
+  return block('server', [
+    `listen 127.0.0.1:${port};`,
+    'access_log off;',
+    ...block(`location = ${STUB_STATUS_PATH}`, ['stub_status;']),
     ...block('location /', ['return 404;']),
   ]);
 }

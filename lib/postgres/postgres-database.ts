@@ -8,6 +8,7 @@ import { connectionEnv } from '../workload/connection-env';
 import { DeployedWorkload, IWorkloadTarget } from '../workload/target';
 import { ClientTls, ServerTlsSchema, clientTlsOf, serverTlsParts } from '../workload/server-tls';
 import { EnvVar, SecretMountInput, WorkloadProps } from '../workload/workload';
+import { METRICS_PORT_NAME, exporterOptionsSchema } from '../workload/metrics';
 import {
   PostgresConfSpecSchema,
   PostgresHbaSpecSchema,
@@ -84,6 +85,16 @@ const BACKUP_SOCKET_DIR = DATA_MOUNT;
 /** Keys of the object-store credentials Secret. */
 const BACKUP_ACCESS_KEY = 'access-key-id';
 const BACKUP_SECRET_KEY = 'secret-access-key';
+/** The postgres_exporter image of the metrics sidecar (connects over 127.0.0.1; serves :9187/metrics). */
+export const DEFAULT_POSTGRES_EXPORTER_IMAGE = 'quay.io/prometheuscommunity/postgres-exporter:v0.20.1';
+export const POSTGRES_EXPORTER_PORT = 9187;
+/** The exporter's role: LOGIN and member of pg_monitor, nothing else (init script and pg_hba.conf). */
+export const MONITORING_ROLE = 'sovereign_monitoring';
+/** Its password: generated at apply time in a Secret of its own, read from a file by both sides. */
+const MONITORING_SECRET_KEY = 'password';
+const MONITORING_DIR = '/run/secrets/postgresql-monitoring';
+const MONITORING_PASSWORD_ENV = 'MONITORING_PASSWORD';
+
 /** Workload names carry a "-db" suffix and may be at most 40 characters. */
 const MAX_SERVICE_NAME_LENGTH = 37;
 
@@ -260,6 +271,14 @@ export const PostgresDatabaseOptionsSchema = z.object({
    * @default - no TLS (ssl = off, `host` lines): set it for any database holding personal data
    */
   tls: ServerTlsSchema.optional(),
+  /**
+   * Prometheus metrics: a postgres_exporter sidecar logged in over 127.0.0.1 as the role
+   * `sovereign_monitoring` (member of pg_monitor only), serving :9187/metrics. The role's password
+   * is generated at apply time in the Secret `<serviceName>-db-monitoring` (also with
+   * `existingSecret`). The init script creates the role on a new data directory only.
+   * @default { enabled: true, image: 'quay.io/prometheuscommunity/postgres-exporter:v0.20.1' }
+   */
+  metrics: exporterOptionsSchema(DEFAULT_POSTGRES_EXPORTER_IMAGE),
 }).strict().superRefine((o, ctx) => {
   // The image tag's major version selects the configuration.
   const major = postgresMajorOfImage(o.image);
@@ -300,6 +319,8 @@ export const PostgresDatabaseOptionsSchema = z.object({
       code: 'custom', path: ['serviceName'],
       message: `gives the PostgreSQL database and role name "${name}", which ${identifier.error.issues[0].message}`,
     });
+  } else if (name === MONITORING_ROLE) {
+    ctx.addIssue({ code: 'custom', path: ['serviceName'], message: `must not give the name "${MONITORING_ROLE}" (the metrics exporter's role)` });
   } else if (name === 'postgres' || name === 'template0' || name === 'template1') {
     ctx.addIssue({ code: 'custom', path: ['serviceName'], message: `must not be "${name}" (a built-in database or role)` });
   }
@@ -468,6 +489,7 @@ export class PostgresDatabase extends Construct {
     const walDir = o.majorVersionUpgrade ? `${WAL_DIR}-${version}` : WAL_DIR;
     const backup = o.backup && this.backupParts(o.backup, { workloadName, pgdata, uid, upgrade: !!o.majorVersionUpgrade });
     const tls = o.tls ? serverTlsParts(o.tls, workloadName, TLS_DIR) : undefined;
+    const monitoring = o.metrics.enabled ? postgresExporter(o.metrics.image, `${workloadName}-monitoring`, o.retainOnDelete) : undefined;
 
     const workload: WorkloadProps = {
       name: workloadName,
@@ -488,6 +510,7 @@ export class PostgresDatabase extends Construct {
         // Page checksums catch storage corruption; they can only be chosen at initdb.
         { name: 'POSTGRES_INITDB_ARGS', value: '--data-checksums' },
         ...(o.walStorageGi ? [{ name: 'POSTGRES_INITDB_WALDIR', value: walDir }] : []),
+        ...(monitoring ? [{ name: `${MONITORING_PASSWORD_ENV}_FILE`, value: `${MONITORING_DIR}/${MONITORING_SECRET_KEY}` }] : []),
       ],
       secrets: [...(backup?.secrets ?? []), o.existingSecret
         ? { source: 'existing', name: secretName, keys: [PostgresDatabase.PASSWORD_KEY, PostgresDatabase.SUPERUSER_PASSWORD_KEY] }
@@ -499,7 +522,7 @@ export class PostgresDatabase extends Construct {
           // Kept with the data: a retained volume holds the role's password hash, so a new random
           // password would lock the service out.
           retain: o.retainOnDelete,
-        }, ...(tls ? [tls.secret] : [])],
+        }, ...(tls ? [tls.secret] : []), ...(monitoring?.secrets ?? [])],
       configFiles: [
         {
           path: CONF_FILE,
@@ -511,10 +534,10 @@ export class PostgresDatabase extends Construct {
           }),
         },
         ...(backup?.configFiles ?? []),
-        { path: HBA_FILE, content: renderPgHba({ database: name, user: name, clientCidrs: o.clientCidrs, ssl: tls !== undefined }) },
-        { path: INIT_SCRIPT, content: renderInitOwnerScript({ role: name, database: name, passwordEnv: OWNER_PASSWORD_ENV }) },
+        { path: HBA_FILE, content: renderPgHba({ database: name, user: name, clientCidrs: o.clientCidrs, ssl: tls !== undefined, monitoringUser: monitoring && MONITORING_ROLE }) },
+        { path: INIT_SCRIPT, content: renderInitOwnerScript({ role: name, database: name, passwordEnv: OWNER_PASSWORD_ENV, monitoring: monitoring && { role: MONITORING_ROLE, passwordEnv: MONITORING_PASSWORD_ENV } }) },
       ],
-      secretMounts: [{ secret: secretName, mountPath: CREDENTIALS_DIR }, ...(tls ? [tls.mount] : [])],
+      secretMounts: [{ secret: secretName, mountPath: CREDENTIALS_DIR }, ...(tls ? [tls.mount] : []), ...(monitoring?.secretMounts ?? [])],
       volumes: [
         { name: 'data', mountPath: DATA_MOUNT, sizeGi: o.storageGi, role: 'datastore', dataKind: 'postgresql-data', storageClassName: o.storageClassName },
         ...(o.walStorageGi
@@ -555,7 +578,8 @@ export class PostgresDatabase extends Construct {
         gracePeriodSeconds: 120,
       },
       retainData: o.retainOnDelete,
-      sidecars: backup?.sidecars ?? [],
+      sidecars: [...(backup?.sidecars ?? []), ...(monitoring?.sidecars ?? [])],
+      metrics: monitoring?.metrics,
       scheduledJobs: backup?.scheduledJobs ?? [],
       externalEgress: backup?.externalEgress ?? [],
     };
@@ -628,4 +652,31 @@ export class PostgresDatabase extends Construct {
   public allowFrom(owner: DeployedWorkload): void {
     this.workload.allowFrom(owner, [POSTGRES_PORT]);
   }
+}
+
+/**
+ * The metrics sidecar: postgres_exporter logged in as the monitoring role over the replica's own
+ * loopback (the only address pg_hba.conf admits it from), its password read from a file; the
+ * password itself lives in a Secret generated at apply time.
+ */
+function postgresExporter(image: string, secret: string, retain: boolean): Pick<WorkloadProps, 'secrets' | 'secretMounts' | 'sidecars' | 'metrics'> {
+  return {
+    secrets: [{ source: 'generated', name: secret, generated: { [MONITORING_SECRET_KEY]: { length: 32 } }, plain: { username: MONITORING_ROLE }, retain }],
+    secretMounts: [{ secret, mountPath: MONITORING_DIR }],
+    sidecars: [{
+      name: 'postgres-exporter',
+      image,
+      args: [`--web.listen-address=:${POSTGRES_EXPORTER_PORT}`],
+      env: [
+        // TLS adds nothing on the pod's loopback; the password is read from the mounted file.
+        { name: 'DATA_SOURCE_URI', value: `127.0.0.1:${POSTGRES_PORT}/postgres?sslmode=disable` },
+        { name: 'DATA_SOURCE_USER', value: MONITORING_ROLE },
+        { name: 'DATA_SOURCE_PASS_FILE', value: `${MONITORING_DIR}/${MONITORING_SECRET_KEY}` },
+      ],
+      resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } },
+      persistentVolumes: false,
+      ports: [{ name: METRICS_PORT_NAME, containerPort: POSTGRES_EXPORTER_PORT }],
+    }],
+    metrics: { port: METRICS_PORT_NAME, path: '/metrics' },
+  };
 }

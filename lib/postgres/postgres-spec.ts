@@ -516,6 +516,12 @@ export const PostgresHbaSpecSchema = z.strictObject({
    * @default false
    */
   ssl: z.boolean().default(false),
+  /**
+   * The monitoring role a metrics exporter in the same pod logs in as: admitted to the "postgres"
+   * database from 127.0.0.1 only (the pod's own loopback), SCRAM, with or without TLS.
+   * @default - no monitoring line
+   */
+  monitoringUser: postgresIdentifier.refine((name) => name !== 'postgres', { message: 'must not be the "postgres" superuser' }).optional(),
 });
 
 export type PostgresHbaSpec = z.input<typeof PostgresHbaSpecSchema>;

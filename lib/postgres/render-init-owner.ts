@@ -36,6 +36,18 @@ export const InitOwnerSpecSchema = z.strictObject({
    * @default 'OWNER_PASSWORD'
    */
   passwordEnv: envName.max(100).default('OWNER_PASSWORD'),
+  /**
+   * A monitoring role for a metrics exporter: LOGIN, member of `pg_monitor` and nothing else (no
+   * database of its own, no grant on any table); its password is read like the owner's, from
+   * `<passwordEnv>_FILE` or `<passwordEnv>`.
+   * @default - no monitoring role
+   */
+  monitoring: z.strictObject({
+    role: postgresIdentifier.refine((name) => name !== 'postgres', { message: 'must not be "postgres"' }),
+    passwordEnv: envName.max(100),
+  }).optional(),
+}).refine((s) => !s.monitoring || (s.monitoring.role !== s.role && s.monitoring.passwordEnv !== s.passwordEnv), {
+  message: 'must differ from the owner\'s role and passwordEnv', path: ['monitoring'],
 });
 
 export type InitOwnerSpec = z.input<typeof InitOwnerSpecSchema>;
@@ -45,6 +57,7 @@ export function renderInitOwnerScript(input: InitOwnerSpec): string {
   const s = parseProps(InitOwnerSpecSchema, input, 'initOwner');
   const env = s.passwordEnv;
   const file = `${env}_FILE`;
+  const m = s.monitoring;
   // role and database are validated identifiers ([a-z_][a-z0-9_]*), so they need no shell quoting;
   // psql quotes them again as identifiers (:"role").
   return `#!/bin/bash
@@ -54,24 +67,9 @@ export function renderInitOwnerScript(input: InitOwnerSpec): string {
 # file named by $${file} (a mounted secret), or else from $${env}.
 (
   set -eu
-  if [ -n "\${${file}:-}" ]; then
-    if [ -n "\${${env}:-}" ]; then
-      echo "create-owner: both ${env} and ${file} are set (but they are exclusive)" >&2
-      exit 1
-    fi
-    if [ ! -f "$${file}" ] || [ ! -r "$${file}" ] || [ ! -s "$${file}" ]; then
-      echo "create-owner: ${file} names no readable, non-empty file; refusing to create role ${s.role} without a password" >&2
-      exit 1
-    fi
-  elif [ -z "\${${env}:-}" ]; then
-    echo "create-owner: ${env} and ${file} are empty or unset; refusing to create role ${s.role} without a password" >&2
-    exit 1
-  fi
-  # For the shell psql runs the backquoted command in.
-  export ${env}="\${${env}:-}" ${file}="\${${file}:-}"
-  psql -v ON_ERROR_STOP=1 --no-psqlrc --quiet \\
+${passwordChecks(env, s.role)}${m ? passwordChecks(m.passwordEnv, m.role) : ''}  psql -v ON_ERROR_STOP=1 --no-psqlrc --quiet \\
     --username "\${POSTGRES_USER:-postgres}" --dbname postgres \\
-    -v role=${s.role} -v database=${s.database} <<'EOSQL'
+    -v role=${s.role} -v database=${s.database}${m ? ` -v monitoring_role=${m.role}` : ''} <<'EOSQL'
 -- Keep the password out of the server log, even for a failing or slow statement.
 SET log_statement = 'none';
 SET log_min_duration_statement = -1;
@@ -79,7 +77,7 @@ SET log_min_error_statement = 'panic';
 SET password_encryption = 'scram-sha-256';
 -- psql reads the password itself: it is on no command line. psql drops exactly one trailing
 -- newline from a backquoted command's output, the one echo adds, so every byte is kept.
-\\set pw \`if [ -n "$${file}" ]; then cat -- "$${file}" && echo; else printf '%s\\n' "$${env}"; fi\`
+${passwordRead('pw', env)}
 BEGIN;
 CREATE ROLE :"role" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'pw';
 -- PostgreSQL takes an empty password as "no password": refuse to commit a role without one.
@@ -92,8 +90,54 @@ DO $$ BEGIN RAISE EXCEPTION 'create-owner: the password read was empty; role not
 CREATE DATABASE :"database" OWNER :"role";
 REVOKE ALL ON DATABASE :"database" FROM PUBLIC;
 GRANT ALL ON DATABASE :"database" TO :"role";
-EOSQL
-  echo "create-owner: role ${s.role} owns database ${s.database}"
+${m ? monitoringRoleSql(m.passwordEnv) : ''}EOSQL
+  echo "create-owner: role ${s.role} owns database ${s.database}${m ? `; role ${m.role} monitors (pg_monitor)` : ''}"
 )
+`;
+}
+
+/** Shell lines refusing to go on without exactly one of `<env>_FILE` (a readable, non-empty file) and `<env>`. */
+function passwordChecks(env: string, role: string): string {
+  const file = `${env}_FILE`;
+  return `  if [ -n "\${${file}:-}" ]; then
+    if [ -n "\${${env}:-}" ]; then
+      echo "create-owner: both ${env} and ${file} are set (but they are exclusive)" >&2
+      exit 1
+    fi
+    if [ ! -f "$${file}" ] || [ ! -r "$${file}" ] || [ ! -s "$${file}" ]; then
+      echo "create-owner: ${file} names no readable, non-empty file; refusing to create role ${role} without a password" >&2
+      exit 1
+    fi
+  elif [ -z "\${${env}:-}" ]; then
+    echo "create-owner: ${env} and ${file} are empty or unset; refusing to create role ${role} without a password" >&2
+    exit 1
+  fi
+  # For the shell psql runs the backquoted command in.
+  export ${env}="\${${env}:-}" ${file}="\${${file}:-}"
+`;
+}
+
+/** psql reads the password itself into `:variable`: it is on no command line (see the file doc). */
+function passwordRead(variable: string, env: string): string {
+  const file = `${env}_FILE`;
+  return `\\set ${variable} \`if [ -n "$${file}" ]; then cat -- "$${file}" && echo; else printf '%s\\n' "$${env}"; fi\``;
+}
+
+/**
+ * The monitoring role: it may log in and read the statistics pg_monitor grants, nothing more. It
+ * gets no CONNECT on the service's database (REVOKE ... FROM PUBLIC above) and no grant on any table.
+ */
+function monitoringRoleSql(env: string): string {
+  return `-- The exporter's role: pg_monitor's statistics views, no other right, at most 3 sessions.
+${passwordRead('monitoring_pw', env)}
+BEGIN;
+CREATE ROLE :"monitoring_role" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT 3 PASSWORD :'monitoring_pw';
+GRANT pg_monitor TO :"monitoring_role";
+SELECT rolpassword IS NOT NULL AS monitoring_has_password FROM pg_authid WHERE rolname = :'monitoring_role' \\gset
+\\if :monitoring_has_password
+COMMIT;
+\\else
+DO $$ BEGIN RAISE EXCEPTION 'create-owner: the monitoring password read was empty; role not created'; END $$;
+\\endif
 `;
 }

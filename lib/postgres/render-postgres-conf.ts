@@ -140,6 +140,12 @@ export function renderPgHba(spec: PostgresHbaSpec): string {
     '',
     `# Only the owning service, only its database, only from the client networks, SCRAM${s.ssl ? ' over TLS' : ''}.`,
     ...s.clientCidrs.map((block) => `${hostType} ${s.database} ${s.user} ${block} scram-sha-256`),
+    ...(s.monitoringUser ? [
+      '',
+      '# The metrics exporter beside the server: only the monitoring role, only the "postgres" database,',
+      '# only over the pod\'s own loopback (never from the network), SCRAM.',
+      `host postgres ${s.monitoringUser} 127.0.0.1/32 scram-sha-256`,
+    ] : []),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -371,8 +371,9 @@ interface ServiceUser {
  *
  * Network: peers reach each other on epmd (4369) and distribution (25672); clients admitted with
  * `allowClient` reach AMQP (5672), or with `tls` AMQPS (5671) only: the plaintext listener is off
- * and, unless `interNodeTls: false`, distribution runs over TLS too. Prometheus (15692) and management (15672) admit nobody by
- * default: add a rule on `workload` for your scraper (`cluster.workload.allowFrom(prometheus, [15692])`).
+ * and, unless `interNodeTls: false`, distribution runs over TLS too. Prometheus metrics (15692,
+ * rabbitmq_prometheus) admit the target's scraper only (KubernetesTarget `metrics.scraper`);
+ * management (15672) admits nobody.
  *
  * @example
  * const broker = new RabbitMqCluster(stack, 'messaging', { target });
@@ -445,6 +446,8 @@ export class RabbitMqCluster extends Construct {
         { name: 'prometheus', containerPort: PROMETHEUS_PORT },
         { name: 'management', containerPort: MANAGEMENT_PORT },
       ],
+      // rabbitmq_prometheus (enabled in enabled_plugins): the target admits its scraper on 15692.
+      metrics: { port: 'prometheus', path: '/metrics' },
       env: [
         { name: 'HOME', value: DATA_DIR },
         // Read by rabbitmq-server and every CLI tool (probes, preStop, user bootstrap) alike.

@@ -205,6 +205,22 @@ export const SidecarSchema = z.object({
   /** @default [] */
   env: z.array(EnvVarSchema).default([]),
   resources: ResourcesSchema,
+  /** Ports the sidecar listens on (an exporter's metrics port); they share the replica's network. @default [] */
+  ports: z.array(WorkloadPortSchema).default([]),
+  /** Mount the replica's persistent volumes (a WAL archiver does; an exporter has no business there). @default true */
+  persistentVolumes: z.boolean().default(true),
+}).strict();
+
+/**
+ * Where a workload serves Prometheus metrics: a named port of its main container or of a sidecar
+ * (an exporter), and the path. Targets make it scrapable (pod annotations, a network policy edge
+ * from the scraper, optionally a ServiceMonitor) without publishing it outside the platform.
+ */
+export const MetricsEndpointSchema = z.object({
+  /** Name of the port serving metrics (main container or sidecar). */
+  port: portName,
+  /** @default '/metrics' */
+  path: z.string().regex(/^\/[A-Za-z0-9._~/-]*$/, { message: 'must be a URL path such as "/metrics"' }).default('/metrics'),
 }).strict();
 
 /** Five cron fields (minute hour day-of-month month day-of-week), numbers, ranges, lists and steps. */
@@ -289,6 +305,8 @@ export const WorkloadSchema = z.object({
   scheduledJobs: z.array(ScheduledJobSchema).default([]),
   /** Destinations outside the platform its pods and jobs may reach (Kubernetes network policy). @default [] */
   externalEgress: z.array(ExternalEgressSchema).default([]),
+  /** Where its Prometheus metrics are served. @default - no metrics endpoint */
+  metrics: MetricsEndpointSchema.optional(),
 }).strict().superRefine((w, ctx) => {
   if (w.kind === 'stateless' && w.volumes.length > 0) {
     ctx.addIssue({ code: 'custom', path: ['volumes'], message: 'only stateful workloads may have persistent volumes; use kind "stateful"' });
@@ -301,6 +319,15 @@ export const WorkloadSchema = z.object({
     });
   };
   unique(w.ports.map((p) => p.name), 'ports', 'port name');
+  // A replica's containers share one network: port names and numbers are unique across all of them.
+  w.sidecars.forEach((c, i) => c.ports.forEach((p, j) => {
+    const clash = [...w.ports, ...w.sidecars.slice(0, i).flatMap((o) => o.ports), ...c.ports.slice(0, j)]
+      .find((o) => o.name === p.name || o.containerPort === p.containerPort);
+    if (clash) ctx.addIssue({ code: 'custom', path: ['sidecars', i, 'ports', j], message: `port "${p.name}" (${p.containerPort}) clashes with port "${clash.name}" (${clash.containerPort}) of the same replica` });
+  }));
+  if (w.metrics && !podPorts(w).some((p) => p.name === w.metrics!.port)) {
+    ctx.addIssue({ code: 'custom', path: ['metrics', 'port'], message: `must name a port of the workload or a sidecar (${podPorts(w).map((p) => p.name).join(', ') || 'none'})` });
+  }
   unique(w.env.map((e) => e.name), 'env', 'environment variable');
   unique([...w.volumes.map((v) => v.name), ...w.scratch.map((v) => v.name)], 'volumes', 'volume name');
   unique(w.configFiles.map((f) => f.path), 'configFiles', 'config file path');
@@ -343,6 +370,18 @@ export type IngressRule = z.output<typeof IngressRuleSchema>;
 export type PersistentVolume = z.output<typeof PersistentVolumeSchema>;
 export type Sidecar = z.output<typeof SidecarSchema>;
 export type ScheduledJob = z.output<typeof ScheduledJobSchema>;
+
+export type MetricsEndpoint = z.output<typeof MetricsEndpointSchema>;
+
+function podPorts(w: Pick<Workload, 'ports' | 'sidecars'>): WorkloadPort[] {
+  return [...w.ports, ...w.sidecars.flatMap((c) => c.ports)];
+}
+
+/** The metrics endpoint with its container port, or undefined when the workload serves none. */
+export function metricsEndpointOf(w: Workload): (MetricsEndpoint & { containerPort: number }) | undefined {
+  const p = w.metrics && podPorts(w).find((o) => o.name === w.metrics!.port);
+  return p && { ...w.metrics!, containerPort: p.containerPort };
+}
 
 /** The port other workloads use to reach `p`. */
 export function servicePortOf(p: WorkloadPort): number {

@@ -4,6 +4,7 @@ import { DeployedWorkload, DockerTarget, IWorkloadTarget, KubernetesTarget, OSLO
 import { NginxGateway, NginxGatewayOptions } from '../../lib/gateway/nginx-gateway';
 import { dockerFiles, dockerReplicas, findByName, newStack, resourcesOf, synthJson } from '../support/synth';
 import { userErrorOf } from '../support/errors';
+import { scraperIngress } from '../support/network-edges';
 import { effectiveRoute } from './nginx-conf-tree';
 
 const CONF_KEY = 'etc_nginx_nginx.conf';
@@ -122,8 +123,9 @@ describe('NginxGateway on Kubernetes', () => {
     // Service port 80 maps to the pod port 8080: policies match pod ports.
     expect(findByName(json, 'kubernetes_network_policy_v1', 'invoices').spec.ingress)
       .toEqual([{ ports: [{ port: '8080', protocol: 'TCP' }], from: [GATEWAY_SELECTOR] }]);
+    // The public on the listeners; the metrics scraper on the exporter's port only (never stub_status).
     expect(findByName(json, 'kubernetes_network_policy_v1', 'gateway').spec.ingress)
-      .toEqual([{ ports: [{ port: '8080', protocol: 'TCP' }, { port: '8443', protocol: 'TCP' }] }]);
+      .toEqual([{ ports: [{ port: '8080', protocol: 'TCP' }, { port: '8443', protocol: 'TCP' }] }, scraperIngress(9113)]);
   });
 
   it('takes routes in props too, sharing one upstream per service', () => {

@@ -369,6 +369,7 @@ describeWithServer('the Docker Engine (docker.io) and a static busybox (busybox-
         expect(env.filter((e) => /PASSWORD/.test(e))).toEqual([
           'POSTGRES_PASSWORD_FILE=/run/secrets/postgresql/superuser-password',
           'OWNER_PASSWORD_FILE=/run/secrets/postgresql/password',
+          'MONITORING_PASSWORD_FILE=/run/secrets/postgresql-monitoring/password',
         ]);
       }
     });

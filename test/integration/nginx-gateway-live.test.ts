@@ -20,7 +20,7 @@ import { describeWithServer, findBinary, freePorts, makeWorkDir, sleep, stopProc
 jest.setTimeout(60000);
 
 /** Free ports, taken in beforeAll. */
-const PORTS = { orders: 0, invoices: 0, http: 0, https: 0 };
+const PORTS = { orders: 0, invoices: 0, http: 0, https: 0, stubStatus: 0 };
 
 interface Reply { status: number; body: string; headers: http.IncomingHttpHeaders }
 
@@ -42,7 +42,7 @@ describeWithServer('nginx', findBinary(['/usr/sbin/nginx', 'nginx']), 'NginxGate
 
   beforeAll(async () => {
     dir = makeWorkDir('nginx-gateway');
-    [PORTS.orders, PORTS.invoices, PORTS.http, PORTS.https] = await freePorts(4);
+    [PORTS.orders, PORTS.invoices, PORTS.http, PORTS.https, PORTS.stubStatus] = await freePorts(5);
     // `nginx -v` prints to stderr; render for the nginx that will run it.
     const version = /nginx\/([0-9.]+)/.exec(spawnSync(nginx, ['-v'], { encoding: 'utf8' }).stderr)?.[1];
     expect(version).toBeDefined();
@@ -78,6 +78,8 @@ describeWithServer('nginx', findBinary(['/usr/sbin/nginx', 'nginx']), 'NginxGate
     const conf = gateway.renderConfig()
       .replace('listen 8443 ssl', `listen 127.0.0.1:${PORTS.https} ssl`)
       .replace('listen 8080;', `listen 127.0.0.1:${PORTS.http};`)
+      // The metrics exporter's stub_status server (loopback already), moved off its fixed port.
+      .replace('listen 127.0.0.1:8082;', `listen 127.0.0.1:${PORTS.stubStatus};`)
       // /tmp first: the work folder itself may live under /tmp.
       .replace(/ \/tmp\//g, ` ${dir}/`)
       .replace(/\/etc\/nginx\/tls\//g, `${dir}/`)
@@ -128,6 +130,14 @@ describeWithServer('nginx', findBinary(['/usr/sbin/nginx', 'nginx']), 'NginxGate
       expect(a.headers).toMatchObject({ 'x-request-id': 'req-1', 'x-forwarded-for': '127.0.0.1' });
       expect(b.headers['x-request-id']).toMatch(/^[0-9a-f]{32}$/);
     }
+  });
+
+  it('answers stub_status (for the metrics exporter) on its loopback server only, never on the public listeners', async () => {
+    const status = await request(`http://127.0.0.1:${PORTS.stubStatus}/stub_status`);
+    expect(status.status).toBe(200);
+    expect(status.body).toMatch(/^Active connections: \d+/);
+    expect((await request(`https://127.0.0.1:${PORTS.https}/stub_status`)).body).not.toMatch(/Active connections/);
+    expect((await request(`http://127.0.0.1:${PORTS.http}/stub_status`)).body).not.toMatch(/Active connections/);
   });
 
   it('redirects plain HTTP to HTTPS, answers the probe on HTTP, and sends HSTS', async () => {

@@ -133,7 +133,8 @@ describeWithServer('PostgreSQL 15', findBinary([`${BIN_DIR}/postgres`]), 'Postgr
       expect(fs.readFileSync(path.join(work, 'server', 'postgresql.conf'), 'utf8')).toMatch(/^ssl = on$/m);
       const hba = fs.readFileSync(path.join(work, 'server', 'pg_hba.conf'), 'utf8');
       expect(hba).toMatch(/^hostssl orders orders 127\.0\.0\.1\/32 scram-sha-256$/m);
-      expect(hba).not.toMatch(/^host\s/m);
+      // The only plain `host` line is the metrics exporter's: its role, the postgres database, the pod's loopback.
+      expect(hba.match(/^host\s.*$/gm)).toEqual(['host postgres sovereign_monitoring 127.0.0.1/32 scram-sha-256']);
       expect(asPostgres('psql', ['-X', '-At', '-h', sockets, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-c', 'SHOW ssl'])).toBe('on\n');
     });
 

@@ -184,6 +184,10 @@ describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-serve
       }).on('error', reject);
     });
     expect(body).toContain('rabbitmq_build_info');
+    // What dashboards and alerts read (issue 16, item 11): queues, connections, memory alarms.
+    for (const metric of ['rabbitmq_queues', 'rabbitmq_connections', 'rabbitmq_queue_messages_ready', 'rabbitmq_alarms_memory_used_watermark']) {
+      expect(body).toMatch(new RegExp(`^${metric}[{ ]`, 'm'));
+    }
   });
 
   it('imports the rendered definitions loudly and shows ha-all with synchronised mirrors', async () => {

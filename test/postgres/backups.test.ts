@@ -38,7 +38,7 @@ describe('PostgresDatabase backups on Kubernetes', () => {
   });
 
   it('runs the WAL archiver beside PostgreSQL with the credentials from the existing Secret', () => {
-    expect(pod.container.map((c: any) => c.name)).toEqual(['postgresql', 'wal-archiver']);
+    expect(pod.container.map((c: any) => c.name)).toEqual(['postgresql', 'wal-archiver', 'postgres-exporter']);
     const archiver = pod.container[1];
     expect(archiver.image).toBe(BACKUP.image);
     expect(archiver.command).toEqual(['sh', '/etc/pgbackrest/wal-push.sh']);

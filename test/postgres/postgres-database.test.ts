@@ -121,6 +121,8 @@ describe('PostgresDatabase on Kubernetes', () => {
       'host orders orders 10.0.0.0/8 scram-sha-256',
       'host orders orders 172.16.0.0/12 scram-sha-256',
       'host orders orders 192.168.0.0/16 scram-sha-256',
+      // The metrics exporter's role, from the pod's own loopback only.
+      'host postgres sovereign_monitoring 127.0.0.1/32 scram-sha-256',
     ]);
     const script = data['docker-entrypoint-initdb.d_10-create-owner.sh'];
     // psql reads the password itself (a backquoted cat of the file): never on a command line.
@@ -148,10 +150,14 @@ describe('PostgresDatabase on Kubernetes', () => {
     expect(db.workload.workload.shutdown.stopSignal).toBe('SIGINT');
   });
 
-  it('admits nobody until allowFrom(owner), then exactly the owner on 5432', () => {
+  it('admits only the metrics scraper (on 9187) until allowFrom(owner), then exactly the owner on 5432', () => {
     const { stack, target, db } = example();
+    const scraper = {
+      ports: [{ port: '9187', protocol: 'TCP' }],
+      from: [{ namespace_selector: { match_labels: { 'kubernetes.io/metadata.name': 'monitoring' } }, pod_selector: { match_labels: { 'app.kubernetes.io/name': 'prometheus' } } }],
+    };
     const before = findByName(synthJson(stack), 'kubernetes_network_policy_v1', 'orders-db');
-    expect(before.spec.ingress).toEqual([]);
+    expect(before.spec.ingress).toEqual([scraper]);
     const orders = ownerService(stack, target, 'orders', db);
     ownerService(stack, target, 'invoices', new PostgresDatabase(stack, 'invoices-db', { target, serviceName: 'invoices' }));
     db.allowFrom(orders);
@@ -161,7 +167,7 @@ describe('PostgresDatabase on Kubernetes', () => {
     expect(policy.spec.ingress).toEqual([{
       ports: [{ port: '5432', protocol: 'TCP' }],
       from: [{ pod_selector: { match_labels: { 'app.kubernetes.io/name': 'orders' } } }],
-    }]);
+    }, scraper]);
   });
 
   it('generates credentials at apply time into a retained Secret', () => {
@@ -176,8 +182,9 @@ describe('PostgresDatabase on Kubernetes', () => {
     });
     expect(secret.data.password).not.toBe(secret.data['superuser-password']);
     expect(secret.lifecycle.prevent_destroy).toBe(true);
+    // The owner's, the superuser's and the monitoring role's.
     const passwords = Object.values(resourcesOf(json, 'random_password'));
-    expect(passwords).toHaveLength(2);
+    expect(passwords).toHaveLength(3);
     expect(passwords.every((p: any) => p.length === 32 && p.special === false && p.lifecycle.prevent_destroy === true)).toBe(true);
   });
 
@@ -256,11 +263,15 @@ describe('PostgresDatabase on Kubernetes', () => {
     ]);
   });
 
-  it('references an existing Secret instead of generating one', () => {
+  it('references an existing Secret instead of generating one (only the loopback monitoring password is generated, unless metrics are off)', () => {
     const { stack, db } = example({ existingSecret: 'orders-db-from-vault' });
     const json = synthJson(stack);
-    expect(resourcesOf(json, 'kubernetes_secret_v1')).toEqual({});
-    expect(resourcesOf(json, 'random_password')).toEqual({});
+    expect(Object.values(resourcesOf(json, 'kubernetes_secret_v1')).map((r: any) => r.metadata.name)).toEqual(['orders-db-monitoring']);
+    expect(Object.keys(resourcesOf(json, 'random_password'))).toHaveLength(1);
+    const off = example({ existingSecret: 'orders-db-from-vault', metrics: { enabled: false } });
+    const offJson = synthJson(off.stack);
+    expect(resourcesOf(offJson, 'kubernetes_secret_v1')).toEqual({});
+    expect(resourcesOf(offJson, 'random_password')).toEqual({});
     const env = findByName(json, 'kubernetes_stateful_set_v1', 'orders-db').spec.template.spec.container[0].env;
     expect(env).toContainEqual({ name: 'OWNER_PASSWORD_FILE', value: '/run/secrets/postgresql/password' });
     expect(env).toContainEqual({ name: 'POSTGRES_PASSWORD_FILE', value: '/run/secrets/postgresql/superuser-password' });
@@ -294,9 +305,9 @@ describe('PostgresDatabase on Kubernetes', () => {
     const json = synthJson(stack);
     const names = (type: string) => Object.values(resourcesOf(json, type)).map((r: any) => r.metadata.name).sort();
     expect(names('kubernetes_stateful_set_v1')).toEqual(['invoices-db', 'orders-db']);
-    expect(names('kubernetes_secret_v1')).toEqual(['invoices-db-credentials', 'orders-db-credentials']);
+    expect(names('kubernetes_secret_v1')).toEqual(['invoices-db-credentials', 'invoices-db-monitoring', 'orders-db-credentials', 'orders-db-monitoring']);
     expect(names('kubernetes_config_map_v1')).toEqual(['invoices-db-config', 'orders-db-config']);
-    expect(Object.keys(resourcesOf(json, 'random_password'))).toHaveLength(4);
+    expect(Object.keys(resourcesOf(json, 'random_password'))).toHaveLength(6);
     expect(findByName(json, 'kubernetes_stateful_set_v1', 'invoices-db').spec.volume_claim_template[0].spec.resources.requests.storage).toBe('5Gi');
     const from = (name: string) => findByName(json, 'kubernetes_network_policy_v1', name).spec.ingress[0].from[0].pod_selector.match_labels['app.kubernetes.io/name'];
     expect([from('orders-db'), from('invoices-db')]).toEqual(['orders', 'invoices']);
@@ -423,10 +434,11 @@ describe('PostgresDatabase on Docker', () => {
     expect(c.env.filter((e: string) => /PASSWORD/.test(e))).toEqual([
       'POSTGRES_PASSWORD_FILE=/run/secrets/postgresql/superuser-password',
       'OWNER_PASSWORD_FILE=/run/secrets/postgresql/password',
+      'MONITORING_PASSWORD_FILE=/run/secrets/postgresql-monitoring/password',
     ]);
     expect(c.env.filter((e: string) => /\$\{/.test(e))).toEqual([]);
     expect(c.group_add).toEqual(['0']);
-    expect(dockerFiles(json, 'sovereign-orders-db-0').filter((u) => u.file.startsWith('/run/secrets/')).map((u) => [u.file, u.content, u.permissions])).toEqual([
+    expect(dockerFiles(json, 'sovereign-orders-db-0').filter((u) => u.file.startsWith('/run/secrets/postgresql/')).map((u) => [u.file, u.content, u.permissions])).toEqual([
       ['/run/secrets/postgresql/username', 'orders', '0440'],
       ['/run/secrets/postgresql/database', 'orders', '0440'],
       ['/run/secrets/postgresql/password', expect.stringMatching(/^\$\{random_password\.[^}]+\.result\}$/), '0440'],

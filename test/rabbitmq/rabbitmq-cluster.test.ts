@@ -11,6 +11,7 @@ import { RabbitMqCluster, RabbitMqClusterProps, queueNameOf } from '../../lib/ra
 import { dockerFiles, dockerReplicas, findByName, newStack, resourcesOf, synthJson } from '../support/synth';
 import { TF_REF, literalSecrets, walk } from '../support/secret-scan';
 import { errorOf } from '../support/errors';
+import { scraperIngress } from '../support/network-edges';
 
 
 function kubernetes() {
@@ -207,6 +208,8 @@ describe('RabbitMqCluster on Kubernetes', () => {
     expect(findByName(json, 'kubernetes_network_policy_v1', 'rabbitmq').spec.ingress).toEqual([
       { ports: [{ port: '4369', protocol: 'TCP' }, { port: '25672', protocol: 'TCP' }], from: from('rabbitmq') },
       { ports: [{ port: '5672', protocol: 'TCP' }], from: from('invoices') },
+      // rabbitmq_prometheus, for the metrics scraper only.
+      scraperIngress(15692),
     ]);
   });
 

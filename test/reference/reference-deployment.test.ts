@@ -26,6 +26,9 @@ describe('ReferenceDeployment wiring', () => {
       'orders -> orders-db:5432', 'invoices -> invoices-db:5432',
       'orders -> rabbitmq:5672', 'invoices -> rabbitmq:5672', 'notifications -> rabbitmq:5672',
       'rabbitmq -> rabbitmq:4369', 'rabbitmq -> rabbitmq:25672',
+      // The metrics scraper (kube-prometheus's Prometheus, another namespace), on the metrics ports only.
+      'monitoring/prometheus -> gateway:9113', 'monitoring/prometheus -> orders-db:9187',
+      'monitoring/prometheus -> invoices-db:9187', 'monitoring/prometheus -> rabbitmq:15692',
     ].sort();
     expect(allowedEdges(json)).toEqual(expected);
     // Spelled out, the pairs that matter most for a breach:
@@ -34,6 +37,8 @@ describe('ReferenceDeployment wiring', () => {
       'orders -> invoices-db:5432', 'invoices -> orders-db:5432', 'gateway -> orders-db:5432',
       'notifications -> orders-db:5432', 'public -> orders:8080', 'public -> rabbitmq:5672',
       'gateway -> rabbitmq:5672', 'orders -> invoices:8080',
+      // The scraper never reaches the data ports, nor nginx's stub_status.
+      'monitoring/prometheus -> orders-db:5432', 'monitoring/prometheus -> rabbitmq:5672', 'monitoring/prometheus -> gateway:8081',
     ]) expect(edges).not.toContain(forbidden);
     const defaultDeny = findByName(json, 'kubernetes_network_policy_v1', 'default-deny');
     expect(defaultDeny.spec).toEqual({ pod_selector: {}, policy_types: ['Ingress', 'Egress'] });
@@ -50,8 +55,9 @@ describe('ReferenceDeployment wiring', () => {
       'rabbitmq -> rabbitmq:4369', 'rabbitmq -> rabbitmq:25672',
       'rabbitmq -> 0.0.0.0/0:443', 'rabbitmq -> 0.0.0.0/0:6443',
     ].sort());
-    // Every ingress edge between workloads has its egress twin at the client.
-    const ingressBetweenWorkloads = allowedEdges(json).filter((e) => !e.startsWith('public'));
+    // Every ingress edge between workloads has its egress twin at the client (the scraper's egress is
+    // its own namespace's business).
+    const ingressBetweenWorkloads = allowedEdges(json).filter((e) => !e.startsWith('public') && !e.startsWith('monitoring/'));
     expect(allowedEgress(json)).toEqual(expect.arrayContaining(ingressBetweenWorkloads));
     for (const policy of Object.values(resourcesOf(json, 'kubernetes_network_policy_v1'))) {
       expect(policy.spec.policy_types).toEqual(['Ingress', 'Egress']);

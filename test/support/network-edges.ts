@@ -17,7 +17,9 @@ export function allowedEdges(json: SynthJson): Edge[] {
     const to = workloadOf(policy.spec);
     if (!to) continue; // the namespace-wide default deny
     for (const rule of policy.spec.ingress ?? []) {
-      const sources: string[] = rule.from ? rule.from.map((f: any) => workloadOf(f)) : ['public'];
+      // A peer in another namespace (the metrics scraper) reads "<namespace>/<app.kubernetes.io/name>".
+      const sources: string[] = rule.from ? rule.from.map((f: any) => (f.namespace_selector
+        ? `${f.namespace_selector.match_labels?.['kubernetes.io/metadata.name']}/${workloadOf(f)}` : workloadOf(f))) : ['public'];
       for (const from of sources) for (const p of rule.ports) edges.push(`${from} -> ${to}:${p.port}`);
     }
   }
@@ -41,4 +43,12 @@ export function allowedEgress(json: SynthJson): Edge[] {
     }
   }
   return edges.sort();
+}
+
+/** The ingress rule admitting the default metrics scraper (kube-prometheus's Prometheus pods) on `port`. */
+export function scraperIngress(port: number, namespace = 'monitoring', podLabels: Record<string, string> = { 'app.kubernetes.io/name': 'prometheus' }) {
+  return {
+    ports: [{ port: String(port), protocol: 'TCP' }],
+    from: [{ namespace_selector: { match_labels: { 'kubernetes.io/metadata.name': namespace } }, pod_selector: { match_labels: podLabels } }],
+  };
 }

@@ -38,7 +38,9 @@ export function findByName(json: SynthJson, type: string, name: string): any {
 
 /** Docker containers that run (the never-started `<workload>-files` holders excluded). */
 export function dockerReplicas(json: SynthJson): any[] {
-  return Object.values(resourcesOf(json, 'docker_container')).filter((c: any) => c.start !== false);
+  // Sidecars run beside each replica (in its network namespace); they are not replicas.
+  const isSidecar = (c: any) => (c.labels ?? []).some((l: any) => l.label === 'sovereign-stack.io/role' && String(l.value).startsWith('sidecar-'));
+  return Object.values(resourcesOf(json, 'docker_container')).filter((c: any) => c.start !== false && !isSidecar(c));
 }
 
 /**

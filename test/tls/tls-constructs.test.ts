@@ -33,7 +33,8 @@ describe('PostgresDatabase with tls on Kubernetes', () => {
     expect(config['etc_postgresql_postgresql.conf']).toMatch(/^ssl = on\nssl_cert_file = '\/run\/secrets\/postgresql-tls\/tls\.crt'\nssl_key_file = '\/run\/secrets\/postgresql-tls\/tls\.key'$/m);
     const hba = config['etc_postgresql_pg_hba.conf'] as string;
     expect(hba).toMatch(/^hostssl orders orders 10\.0\.0\.0\/8 scram-sha-256$/m);
-    expect(hba).not.toMatch(/^host\s/m);
+    // The only plain `host` line is the metrics exporter's: its role, the postgres database, the pod's loopback.
+    expect(hba.match(/^host\s.*$/gm)).toEqual(['host postgres sovereign_monitoring 127.0.0.1/32 scram-sha-256']);
   });
 
   it('mounts the existing Secret read-only, 0440 and group-owned by fsGroup (a key PostgreSQL accepts)', () => {

@@ -234,7 +234,9 @@ export class DockerTarget extends WorkloadTarget {
         ],
       });
       resources[`container${i}`] = container;
-      // Sidecars share the replica's volumes and files (not its tmpfs scratch) and its network.
+      // Sidecars share the replica's volumes and files (not its tmpfs scratch) and, as in a pod,
+      // its network namespace: an exporter reaches the server on 127.0.0.1, and its ports are
+      // served under the replica's alias on the platform network (never published on the host).
       for (const c of w.sidecars) {
         resources[`sidecar-${c.name}-${i}`] = new Container(scope, `sidecar-${c.name}-${i}`, {
           name: `${this.prefix}-${host}-${c.name}`,
@@ -242,8 +244,8 @@ export class DockerTarget extends WorkloadTarget {
           entrypoint: c.command,
           command: c.args,
           env: envOf(c.env),
-          volumes: [...volumes, ...filesVolume],
-          networksAdvanced: [{ name: this.network.name }],
+          volumes: [...(c.persistentVolumes ? volumes : []), ...filesVolume],
+          networkMode: `container:${container.id}`,
           ...hardening,
           memory: Math.floor(memoryToMi(c.resources.limits.memory)),
           restart: 'unless-stopped',

@@ -26,7 +26,7 @@ import { SovereignStackError, parseProps, requireProps } from '../../util/errors
 import { dnsLabel, dnsSubdomain, port } from '../../util/schemas';
 import { terraformLiterals } from '../../util/terraform-literal';
 import { DeployedWorkload, WorkloadTarget } from '../../workload/target';
-import { IngressRule, ScheduledJob, Workload, retainsData, servicePortOf } from '../../workload/workload';
+import { IngressRule, ScheduledJob, Workload, metricsEndpointOf, retainsData, servicePortOf } from '../../workload/workload';
 import { configHash } from '../common/config-hash';
 import { asList, synthesizedBlock } from '../common/synthesized';
 import { generateSecretValue, generateSecretValues, generatedSecretOf } from '../common/generated-secrets';
@@ -102,6 +102,34 @@ const DnsPodsSchema = z.object({
   ports: z.array(port).min(1).default([53]),
 }).strict();
 
+/** The Prometheus pods of kube-prometheus and kube-prometheus-stack carry this label, in "monitoring". */
+export const DEFAULT_SCRAPER = Object.freeze({ namespace: 'monitoring', podLabels: Object.freeze({ 'app.kubernetes.io/name': 'prometheus' }) });
+
+/** How Prometheus finds and reaches the workloads' metrics endpoints. */
+const MetricsOptionsSchema = z.object({
+  /**
+   * The Prometheus pods that scrape: each workload's network policy admits them on exactly its
+   * metrics port.
+   * @default { namespace: 'monitoring', podLabels: { 'app.kubernetes.io/name': 'prometheus' } }
+   */
+  scraper: z.object({
+    /** @default 'monitoring' */
+    namespace: dnsLabel.default(DEFAULT_SCRAPER.namespace),
+    /** @default { 'app.kubernetes.io/name': 'prometheus' } */
+    podLabels: labelMap.default({ ...DEFAULT_SCRAPER.podLabels }),
+  }).strict().default({ namespace: DEFAULT_SCRAPER.namespace, podLabels: { ...DEFAULT_SCRAPER.podLabels } }),
+  /** `prometheus.io/scrape`, `prometheus.io/port` and `prometheus.io/path` pod annotations. @default true */
+  annotations: z.boolean().default(true),
+  /**
+   * A ServiceMonitor (Prometheus operator) per workload with metrics, selecting a headless
+   * `<workload>-metrics` Service whose port is named `metrics`. The CRD must exist at plan time.
+   * @default false
+   */
+  serviceMonitors: z.boolean().default(false),
+  /** Labels on each ServiceMonitor (what the Prometheus resource's serviceMonitorSelector matches, e.g. { release: 'kube-prometheus-stack' }). @default {} */
+  serviceMonitorLabels: labelMap.default({}),
+}).strict();
+
 export const KubernetesTargetOptionsSchema = z.object({
   /** Namespace of every object. @default 'platform' */
   namespace: dnsLabel.default('platform'),
@@ -159,6 +187,11 @@ export const KubernetesTargetOptionsSchema = z.object({
    * @default true
    */
   waitForLoadBalancer: z.boolean().default(true),
+  /** Prometheus scraping of the workloads' metrics endpoints. @default annotations on, the kube-prometheus scraper admitted, no ServiceMonitors */
+  metrics: MetricsOptionsSchema.default({
+    scraper: { namespace: DEFAULT_SCRAPER.namespace, podLabels: { ...DEFAULT_SCRAPER.podLabels } },
+    annotations: true, serviceMonitors: false, serviceMonitorLabels: {},
+  }),
 }).strict();
 
 /** Plain options of a KubernetesTarget (types derived from the schema, so they cannot drift). */
@@ -187,7 +220,9 @@ type EgressEdges = EgressEdge[] & { readonly keys: Set<string> };
  * ServiceAccount, a NetworkPolicy admitting exactly its ingress rules and the egress its edges
  * need (DNS, the workloads it was allowed into, the API server when it has API access), and a
  * PodDisruptionBudget when it asks for one. Datastore pods REQUIRE nodes labelled with their
- * region and the datastore node labels.
+ * region and the datastore node labels. A workload with a metrics endpoint gets scrape annotations,
+ * an ingress edge from the scraper (`metrics.scraper`) to exactly that port, and, with
+ * `metrics.serviceMonitors`, a `<name>-metrics` Service and a ServiceMonitor.
  */
 export class KubernetesTarget extends WorkloadTarget {
   public readonly targetKind = 'kubernetes';
@@ -393,9 +428,13 @@ export class KubernetesTarget extends WorkloadTarget {
       scope.node.addValidation({ validate: () => configMapTooLarge(name, [f], TerraformStack.of(scope)) });
     }
 
+    const metrics = metricsEndpointOf(w);
     const template = podTemplate(w, {
       labels, selector, serviceAccountName: w.name, configMapName,
-      annotations: restartFiles.length > 0 ? { 'sovereign-stack.io/config-hash': configHash(w) } : {},
+      annotations: {
+        ...(restartFiles.length > 0 ? { 'sovereign-stack.io/config-hash': configHash(w) } : {}),
+        ...(metrics && this.options.metrics.annotations ? scrapeAnnotations(metrics) : {}),
+      },
       requiredNodeLabels: placement ?? {},
     });
 
@@ -495,7 +534,8 @@ export class KubernetesTarget extends WorkloadTarget {
         // Lazy, so allowFrom() after construction lands; converted here because a lazy value
         // skips the provider's camelCase -> snake_case mapping.
         ingress: Lazy.anyValue({
-          produce: () => ingress.map((r) => networkPolicyV1SpecIngressToTerraform(this.ingressRule(w, r))),
+          produce: () => [...ingress.map((r) => this.ingressRule(w, r)), ...this.scraperIngress(w)]
+            .map((r) => networkPolicyV1SpecIngressToTerraform(r)),
         }) as unknown as NetworkPolicyV1SpecIngress[],
         egress: Lazy.anyValue({
           produce: () => this.egressRules(w, egress).map((r) => networkPolicyV1SpecEgressToTerraform(r)),
@@ -505,6 +545,7 @@ export class KubernetesTarget extends WorkloadTarget {
     });
 
     for (const job of w.scheduledJobs) this.scheduledJob(scope, w, job, { configMapName, placement, resources, dependsOn });
+    if (metrics && this.options.metrics.serviceMonitors) this.serviceMonitor(scope, w, { labels, selector, resources, dependsOn });
 
     if (w.disruptionBudget) {
       resources.podDisruptionBudget = new PodDisruptionBudgetV1(scope, 'disruption-budget', {
@@ -626,6 +667,55 @@ export class KubernetesTarget extends WorkloadTarget {
     });
   }
 
+  /** The scraper's pods may reach exactly the metrics port. */
+  private scraperIngress(w: Workload): NetworkPolicyV1SpecIngress[] {
+    const metrics = metricsEndpointOf(w);
+    if (!metrics) return [];
+    const scraper = this.options.metrics.scraper;
+    return [{
+      ports: [{ port: String(metrics.containerPort), protocol: 'TCP' }],
+      from: [{
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': scraper.namespace } },
+        podSelector: { matchLabels: scraper.podLabels },
+      }],
+    }];
+  }
+
+  /**
+   * A headless `<workload>-metrics` Service with the one port `metrics` (so no other Service of the
+   * workload is matched twice), and the ServiceMonitor selecting it, through the provider's manifest
+   * resource (the CRD must exist when Terraform plans).
+   */
+  private serviceMonitor(scope: Construct, w: Workload, ctx: {
+    labels: Record<string, string>; selector: Record<string, string>; resources: Record<string, TerraformResource>; dependsOn?: TerraformResource[];
+  }): void {
+    const metrics = metricsEndpointOf(w)!;
+    const name = `${w.name}-metrics`;
+    const serviceLabels = { ...ctx.labels, 'sovereign-stack.io/metrics': w.name };
+    ctx.resources.metricsService = new ServiceV1(scope, 'metrics-service', {
+      metadata: { name, namespace: this.namespace, labels: serviceLabels },
+      spec: {
+        clusterIp: 'None',
+        selector: ctx.selector,
+        port: [{ name: 'metrics', port: metrics.containerPort, targetPort: metrics.port, protocol: 'TCP' }],
+      },
+      dependsOn: ctx.dependsOn,
+    });
+    ctx.resources.serviceMonitor = new Manifest(scope, 'service-monitor', {
+      manifest: {
+        apiVersion: 'monitoring.coreos.com/v1',
+        kind: 'ServiceMonitor',
+        metadata: { name: w.name, namespace: this.namespace, labels: { ...ctx.labels, ...this.options.metrics.serviceMonitorLabels } },
+        spec: {
+          selector: { matchLabels: { 'sovereign-stack.io/metrics': w.name } },
+          namespaceSelector: { matchNames: [this.namespace] },
+          endpoints: [{ port: 'metrics', path: metrics.path, scheme: 'http' }],
+        },
+      },
+      dependsOn: [...(ctx.dependsOn ?? []), ctx.resources.metricsService],
+    });
+  }
+
   /** The client `from` may now reach `to`'s pods on these (service) ports. */
   private addEgress(from: string, to: Workload, servicePorts: readonly number[]): void {
     const edges = this.egressOf(from);
@@ -720,6 +810,11 @@ function configMapTooLarge(name: string, files: Workload['configFiles'], stack: 
   return [`ConfigMap "${name}" would hold ${total} bytes of config files (${largest.path}: ${largest.bytes}); ` +
     `Kubernetes refuses a ConfigMap over ${MAX_CONFIG_MAP_BYTES} bytes (1 MiB), so the apply would fail. ` +
     'Split what the workload serves across more workloads (a second gateway or broker), or shrink its files'];
+}
+
+/** The annotations the common Prometheus pod scrape configuration reads. */
+function scrapeAnnotations(m: { containerPort: number; path: string }): Record<string, string> {
+  return { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(m.containerPort), 'prometheus.io/path': m.path };
 }
 
 /** Policies match pod ports, not Service ports. */

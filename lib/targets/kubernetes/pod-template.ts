@@ -45,7 +45,8 @@ export type PodTemplate = StatefulSetV1SpecTemplate & Required<Pick<StatefulSetV
 
 /** The pod volumes and the main container's mounts: config files, secrets, scratch, persistent volumes. */
 function volumesAndMounts(w: Workload, configMapName: string | undefined): {
-  volumes: StatefulSetV1SpecTemplateSpecVolume[]; mounts: StatefulSetV1SpecTemplateSpecContainerVolumeMount[]; shared: StatefulSetV1SpecTemplateSpecContainerVolumeMount[];
+  volumes: StatefulSetV1SpecTemplateSpecVolume[]; mounts: StatefulSetV1SpecTemplateSpecContainerVolumeMount[];
+  shared: StatefulSetV1SpecTemplateSpecContainerVolumeMount[]; files: StatefulSetV1SpecTemplateSpecContainerVolumeMount[];
 } {
   const volumes: StatefulSetV1SpecTemplateSpecVolume[] = [];
   const mounts: StatefulSetV1SpecTemplateSpecContainerVolumeMount[] = [];
@@ -80,6 +81,7 @@ function volumesAndMounts(w: Workload, configMapName: string | undefined): {
   });
   const persistent = w.volumes.map((v) => ({ name: v.name, mountPath: v.mountPath }));
   // Sidecars and scheduled jobs share the config, the secrets and the persistent volumes, not the scratch.
+  const files = [...mounts];
   const shared = [...mounts, ...persistent];
   for (const s of w.scratch) {
     volumes.push({ name: s.name, emptyDir: { sizeLimit: `${s.sizeMi}Mi`, medium: s.memory ? 'Memory' : undefined } });
@@ -87,7 +89,7 @@ function volumesAndMounts(w: Workload, configMapName: string | undefined): {
   }
   // Persistent volumes come from the StatefulSet's claim templates, mounted by name.
   mounts.push(...persistent);
-  return { volumes, mounts, shared };
+  return { volumes, mounts, shared, files };
 }
 
 /** What a container of the workload runs: the main one, a sidecar or a scheduled job. */
@@ -140,7 +142,7 @@ function podSecurityContext(w: Workload): StatefulSetV1SpecTemplateSpecSecurityC
 }
 
 export function podTemplate(w: Workload, ctx: PodTemplateContext): PodTemplate {
-  const { volumes, mounts, shared } = volumesAndMounts(w, ctx.configMapName);
+  const { volumes, mounts, shared, files } = volumesAndMounts(w, ctx.configMapName);
   const main = container(w, { ...w, name: w.component }, mounts);
   return {
     metadata: { labels: ctx.labels, annotations: ctx.annotations },
@@ -163,7 +165,10 @@ export function podTemplate(w: Workload, ctx: PodTemplateContext): PodTemplate {
           startupProbe: w.probes.startup && probe(w.probes.startup),
           lifecycle: w.shutdown.preStop ? { preStop: [{ exec: { command: w.shutdown.preStop } }] } : undefined,
         },
-        ...w.sidecars.map((c) => container(w, c, shared)),
+        ...w.sidecars.map((c) => ({
+          ...container(w, c, c.persistentVolumes ? shared : files),
+          port: c.ports.length > 0 ? c.ports.map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: 'TCP' })) : undefined,
+        })),
       ],
       volume: volumes,
     },
