@@ -4,13 +4,16 @@ import { EXAMPLE_SERVICES } from './platform-services';
 
 /**
  * Production: Kubernetes in the Oslo region, TLS gateway, one PostgreSQL per service that asks for
- * one, and a 3-node RabbitMQ with ha-all, under the `eea-sovereign` policy (no operator under a
+ * one, and a 3-node RabbitMQ with ha-all, TLS to both (cert-manager), under the `eea-sovereign` policy (no operator under a
  * non-EEA law such as the US CLOUD Act). Terraform state, which holds every generated password,
  * is kept in an S3-compatible object store in the same Oslo datacentre: encrypted, locked with a
  * lock file (Terraform >= 1.10), and declared to the guard. Database backups (WAL archive and
  * base backups, pgBackRest) go to an object store there too. `region` exists so the guard can be
  * shown refusing a non-EEA region (see README).
  */
+/** Server certificates issued by cert-manager from the platform's CA. */
+const PLATFORM_TLS = { certManager: { issuerName: 'platform-ca', issuerKind: 'ClusterIssuer' as const } };
+
 export function osloProduction(app: App, region: RegionRef = OSLO_REGION): TerraformStack {
   const stack = new TerraformStack(app, 'oslo-production');
   new ResidencyGuard(stack, 'ResidencyGuard', { policy: 'eea-sovereign', stateLocation: OSLO_REGION });
@@ -33,8 +36,10 @@ export function osloProduction(app: App, region: RegionRef = OSLO_REGION): Terra
   new ReferenceDeployment(stack, 'platform', {
     target,
     gateway: { serverName: 'api.example.no', tls: { secretName: 'api-tls' }, rateLimit: { perSecond: 10, burst: 20 } },
-    services: EXAMPLE_SERVICES,
-    messaging: { replicas: 3 },
+    // Database and AMQP traffic carries personal data: TLS on both, certificates from cert-manager
+    // (a CA ClusterIssuer named platform-ca; README, Encryption in transit).
+    services: EXAMPLE_SERVICES.map((s) => (s.database ? { ...s, database: { ...s.database, tls: PLATFORM_TLS } } : s)),
+    messaging: { replicas: 3, tls: PLATFORM_TLS },
     residency: { policy: 'eea-sovereign' },
     // Every database archives its WAL and takes base backups to the object store in the same Oslo
     // datacentre (keys in the existing Secret <service>-db-backup-credentials); the guard judges it.

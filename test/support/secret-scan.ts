@@ -20,6 +20,10 @@ function namesSomething(path: string, key: string): boolean {
     || (key === 'key' && /(match_expressions|match_label_expressions)\.\d+$/.test(path))
     // A ConfigMap volume's items name the ConfigMap keys they project.
     || (key === 'key' && /config_map(\.\d+)?\.items\.\d+$/.test(path))
+    // ... and a Secret volume's items the Secret keys (a service mounts only ca.crt of a server's TLS Secret).
+    || (key === 'key' && /\.secret(\.\d+)?\.items\.\d+$/.test(path))
+    // A cert-manager Certificate names the Secret it writes.
+    || (key === 'secretName' && /\.manifest\.spec$/.test(path))
     // An S3 backend's `key` is the state object's path in the bucket.
     || (key === 'key' && /^terraform\.backend\.s3$/.test(path));
 }
