@@ -10,9 +10,8 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import * as tls from 'tls';
-import { NginxConfSpec } from '../../lib/gateway/nginx-spec';
 import { renderNginxCommand } from '../../lib/gateway/render-nginx-command';
-import { renderNginxConf } from '../../lib/gateway/render-nginx-conf';
+import { nginxWorkspace } from './support/nginx-workspace';
 import { gatewayWorkerBudget } from '../../lib/gateway/worker-budget';
 import { REQUIRE_REAL_SERVERS, describeWithServer, findBinary, freePorts, makeWorkDir, sleep, stopProcess, waitForPort } from './support/real-servers';
 
@@ -60,26 +59,7 @@ describeWithServer('nginx', findBinary(['/usr/sbin/nginx', 'nginx']), 'gateway d
     return seen;
   }
 
-  type TestSpec = Omit<NginxConfSpec, 'nginxVersion'>;
-
-  function writeConf(name: string, spec: TestSpec | ((dir: string) => TestSpec)): string {
-    const dir = path.join(workDir, name);
-    fs.mkdirSync(dir, { mode: 0o755 });
-    const conf = renderNginxConf({
-      nginxVersion,
-      listenAddress: LOOPBACK,
-      runtimeDir: dir,
-      accessLogPath: path.join(dir, 'access.log'),
-      ...(typeof spec === 'function' ? spec(dir) : spec),
-    });
-    fs.writeFileSync(path.join(dir, 'nginx.conf'), conf);
-    return dir;
-  }
-
-  function check(dir: string): { ok: boolean; output: string } {
-    const r = spawnSync(nginx, ['-t', '-p', dir, '-c', path.join(dir, 'nginx.conf')], { encoding: 'utf8' });
-    return { ok: r.status === 0, output: r.stderr };
-  }
+  const { writeConf, check } = nginxWorkspace(() => ({ workDir, nginx, nginxVersion }));
 
   async function start(dir: string, probePort: number): Promise<ChildProcess> {
     const t = check(dir);

@@ -13,6 +13,7 @@ import { GATEWAY_RESOLVER_VALID_SECONDS, SERVICE_STOP_DELAY_SECONDS, UPSTREAM_KE
 import { NginxConfSpec } from '../../lib/gateway/nginx-spec';
 import { renderNginxConf } from '../../lib/gateway/render-nginx-conf';
 import { coerceVersion, semver } from '../../lib/util/versions';
+import { WorkspaceSpec, nginxWorkspace } from './support/nginx-workspace';
 import { describeWithServer, findBinary, freePort, freePorts, makeWorkDir, sleep, stopProcess, waitForPort } from './support/real-servers';
 
 const LOOPBACK = '127.0.0.1';
@@ -193,30 +194,7 @@ describeWithServer('nginx', findBinary(['/usr/sbin/nginx', 'nginx']), 'nginx ren
     return b;
   }
 
-  type TestSpec = Omit<NginxConfSpec, 'nginxVersion'> & { nginxVersion?: string };
-
-  /**
-   * Renders the spec into its own folder, with every runtime file inside it, and returns the folder.
-   * A function spec gets the folder first (to create certificates there).
-   */
-  function writeConf(name: string, spec: TestSpec | ((dir: string) => TestSpec)): string {
-    const dir = path.join(workDir, name);
-    fs.mkdirSync(dir, { mode: 0o755 });
-    const conf = renderNginxConf({
-      nginxVersion,
-      listenAddress: LOOPBACK,
-      runtimeDir: dir,
-      accessLogPath: path.join(dir, 'access.log'),
-      ...(typeof spec === 'function' ? spec(dir) : spec),
-    });
-    fs.writeFileSync(path.join(dir, 'nginx.conf'), conf);
-    return dir;
-  }
-
-  function check(dir: string): { ok: boolean; output: string } {
-    const r = spawnSync(nginx, ['-t', '-p', dir, '-c', path.join(dir, 'nginx.conf')], { encoding: 'utf8' });
-    return { ok: r.status === 0, output: r.stderr };
-  }
+  const { writeConf, check } = nginxWorkspace(() => ({ workDir, nginx, nginxVersion }));
 
   async function childBackend(name: string): Promise<ChildBackend> {
     const b = await startChildBackend(name, await port());
@@ -946,7 +924,7 @@ describeWithServer('nginx', findBinary(['/usr/sbin/nginx', 'nginx']), 'nginx ren
         await closed;
       };
       const httpPort = await port();
-      const spec = (live: Pod[]): TestSpec => ({
+      const spec = (live: Pod[]): WorkspaceSpec => ({
         serverName: 'localhost', httpPort,
         upstreams: [{ name: 'svc', servers: live.map((p) => ({ host: LOOPBACK, port: p.port, maxFails: 3, failTimeoutSeconds: 10 })), keepaliveTimeoutSeconds: UPSTREAM_KEEPALIVE_TIMEOUT_SECONDS }],
         routes: [{ path: '/svc', upstream: 'svc' }],
