@@ -675,6 +675,8 @@ function postgresExporter(image: string, secret: string, retain: boolean): Pick<
       ],
       resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } },
       persistentVolumes: false,
+      // Its own password file only: not the superuser's, not the server's TLS key.
+      secretMounts: [MONITORING_DIR],
       ports: [{ name: METRICS_PORT_NAME, containerPort: POSTGRES_EXPORTER_PORT }],
     }],
     metrics: { port: METRICS_PORT_NAME, path: '/metrics' },

@@ -209,6 +209,13 @@ export const SidecarSchema = z.object({
   ports: z.array(WorkloadPortSchema).default([]),
   /** Mount the replica's persistent volumes (a WAL archiver does; an exporter has no business there). @default true */
   persistentVolumes: z.boolean().default(true),
+  /**
+   * The workload's secret mounts (by `mountPath`) this sidecar sees, on Kubernetes: an exporter
+   * needs its own password file, not the superuser's. Docker shares every uploaded file with the
+   * replica's sidecars (one files volume), so there it sees them all.
+   * @default [] (none)
+   */
+  secretMounts: z.array(absolutePath).default([]),
 }).strict();
 
 /**
@@ -334,6 +341,11 @@ export const WorkloadSchema = z.object({
   unique(w.sidecars.map((c) => c.name), 'sidecars', 'sidecar name');
   w.sidecars.forEach((c, i) => {
     if (c.name === w.component) ctx.addIssue({ code: 'custom', path: ['sidecars', i, 'name'], message: `must differ from "${w.component}", the main container's name` });
+    c.secretMounts.forEach((m, j) => {
+      if (!w.secretMounts.some((s) => s.mountPath === m)) {
+        ctx.addIssue({ code: 'custom', path: ['sidecars', i, 'secretMounts', j], message: `must be the mountPath of one of the workload's secretMounts (${w.secretMounts.map((s) => s.mountPath).join(', ') || 'none'})` });
+      }
+    });
   });
   unique(w.scheduledJobs.map((j) => j.name), 'scheduledJobs', 'scheduled job name');
   if (w.scheduledJobs.length > 0 && (w.kind !== 'stateful' || w.replicas !== 1)) {

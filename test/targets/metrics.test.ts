@@ -188,6 +188,25 @@ describe('Component metrics options', () => {
     expect(sidecar.volumes.filter((v: any) => v.from_container)).toHaveLength(1); // the files (its password)
   });
 
+  it('mounts into each sidecar only the secrets it names: the exporter its own password, the archiver none (Kubernetes)', () => {
+    const { stack } = newStack();
+    const target = new KubernetesTarget(stack, 'cluster', { region: OSLO_REGION });
+    new PostgresDatabase(stack, 'db', {
+      target, serviceName: 'orders', tls: { secretName: 'orders-db-tls' },
+      backup: { location: OSLO_REGION, objectStore: { bucket: 'orders-backups', endpoint: 's3.oslo-1.example.no', region: 'oslo-1' }, image: 'registry.example.no/postgres-pgbackrest:17.2' },
+    });
+    const pod = findByName(synthJson(stack), 'kubernetes_stateful_set_v1', 'orders-db').spec.template.spec;
+    const secretPaths = (name: string) => pod.container.find((c: any) => c.name === name).volume_mount
+      .map((m: any) => m.mount_path).filter((p: string) => p.startsWith('/run/secrets/'));
+    expect(secretPaths('postgresql')).toEqual(['/run/secrets/postgresql', '/run/secrets/postgresql-tls', '/run/secrets/postgresql-monitoring']);
+    expect(secretPaths('postgres-exporter')).toEqual(['/run/secrets/postgresql-monitoring']);
+    expect(secretPaths('wal-archiver')).toEqual([]);
+    expect(userErrorOf(() => parseProps(WorkloadSchema, withExporter({
+      sidecars: [{ name: 'exporter', image: 'registry.example.no/x:1.0.0', resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '32Mi' } }, secretMounts: ['/run/secrets/nope'] }],
+      metrics: undefined,
+    }), 'workload'))).toMatch(/workload\.sidecars\[0\]\.secretMounts\[0\]: must be the mountPath of one of the workload's secretMounts/);
+  });
+
   it('refuses a service whose database role would be the monitoring role', () => {
     const { stack } = newStack();
     const target = new KubernetesTarget(stack, 'cluster', { region: OSLO_REGION });

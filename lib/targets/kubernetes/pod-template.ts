@@ -92,6 +92,12 @@ function volumesAndMounts(w: Workload, configMapName: string | undefined): {
   return { volumes, mounts, shared, files };
 }
 
+/** `mounts` less the workload's secret mounts other than `allowed` (mount paths): a sidecar's least privilege. */
+function withoutOtherSecrets(w: Workload, allowed: readonly string[], mounts: StatefulSetV1SpecTemplateSpecContainerVolumeMount[]): StatefulSetV1SpecTemplateSpecContainerVolumeMount[] {
+  const denied = new Set(w.secretMounts.filter((s) => !allowed.includes(s.mountPath)).map((s) => s.mountPath));
+  return mounts.filter((m) => !denied.has(m.mountPath));
+}
+
 /** What a container of the workload runs: the main one, a sidecar or a scheduled job. */
 interface ContainerSpec {
   readonly name: string;
@@ -166,7 +172,7 @@ export function podTemplate(w: Workload, ctx: PodTemplateContext): PodTemplate {
           lifecycle: w.shutdown.preStop ? { preStop: [{ exec: { command: w.shutdown.preStop } }] } : undefined,
         },
         ...w.sidecars.map((c) => ({
-          ...container(w, c, c.persistentVolumes ? shared : files),
+          ...container(w, c, withoutOtherSecrets(w, c.secretMounts, c.persistentVolumes ? shared : files)),
           port: c.ports.length > 0 ? c.ports.map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: 'TCP' })) : undefined,
         })),
       ],
