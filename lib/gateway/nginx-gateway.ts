@@ -398,6 +398,20 @@ export class NginxGateway extends Construct {
   }
 
   /**
+   * Why a route for `path` to a workload named `serviceName` would be refused, judged before that
+   * workload exists: the path is routed already, is the gateway's health endpoint, or the name
+   * cannot name an nginx upstream. A composition asks first, so that a refused service leaves
+   * nothing behind (`addRoute` checks the rest once the service is deployed).
+   */
+  public routeRefusal(path: string, serviceName: string): string | undefined {
+    const taken = this.byPath.get(routeKey(path));
+    if (taken) return `is already routed to service "${taken.service.workload.name}"; each path may be routed once`;
+    if (routeKey(path) === HEALTH_PATH) return `is the gateway's health endpoint (${HEALTH_PATH}); pick another path`;
+    if (!nginxName.safeParse(serviceName).success) return `cannot be routed to "${serviceName}": an nginx upstream name must start with a letter; rename the service`;
+    return undefined;
+  }
+
+  /**
    * Forwards requests for `route.path` and its sub-paths to `route.service` on `route.port`, and
    * lets the service admit the gateway on that port. Validated now: a bad route throws a
    * SovereignStackError naming the prop, and is not added.

@@ -247,11 +247,11 @@ export class ReferenceDeployment extends Construct {
     if (this.platformServices.has(s.name)) {
       throw new SovereignStackError(`invalid ${what}:\n  - ${what}.name: ${this.node.path} already has a service named "${s.name}"`);
     }
+    // Everything the gateway could refuse, before anything is created: a refused service leaves
+    // no database, broker user or workload behind, and can be added again once fixed.
     for (const path of s.routes) {
-      const owner = this.gateway.routeOf(path);
-      if (owner) {
-        throw new SovereignStackError(`invalid ${what}:\n  - ${what}.routes: "${path}" is already routed to service "${owner.service.workload.name}"; each path may be routed once`);
-      }
+      const refusal = this.gateway.routeRefusal(path, s.name);
+      if (refusal) throw new SovereignStackError(`invalid ${what}:\n  - ${what}.routes: "${path}" ${refusal}`);
     }
     const needsBroker = s.messaging !== undefined && !this._broker;
     const brokerName = typeof this.messagingOptions?.name === 'string' ? this.messagingOptions.name : 'rabbitmq';

@@ -1,6 +1,7 @@
 import * as os from 'os';
 import { App, TerraformStack, Testing } from 'cdktf';
 import { KubernetesTarget, OSLO_REGION, ReferenceDeployment, ResidencyGuard, ServiceSpec } from '../../lib';
+import { userErrorOf } from '../support/errors';
 import { allowedEdges, allowedEgress } from '../support/network-edges';
 import { findByName, newStack, resourcesOf, synthJson } from '../support/synth';
 import { EXAMPLE_SERVICES } from '../../stacks/platform-services';
@@ -128,5 +129,31 @@ describe('ReferenceDeployment wiring', () => {
   it('synthesizes the snapshot-stable way (no path of this machine)', () => {
     const out = Testing.synth(stack);
     for (const local of [process.cwd(), os.homedir(), process.env.TMPDIR!]) expect(out).not.toContain(local);
+  });
+});
+
+describe('ReferenceDeployment.addService is atomic', () => {
+  const audit: ServiceSpec = {
+    name: 'audit', image: 'registry.example.no/audit:1.0.0', port: 8080, database: {}, messaging: { publishes: ['audit.logged'] },
+  };
+
+  it('refuses a service the gateway would refuse before creating anything, and takes it once fixed', () => {
+    const { stack, deployment } = platform([EXAMPLE_SERVICES[0]]);
+    const before = stack.node.findAll().length;
+    for (const routes of [['/healthz'], ['/v1/orders'], ['/v1/ok', '/healthz/']]) {
+      expect(userErrorOf(() => deployment.addService({ ...audit, routes })))
+        .toMatch(/^invalid ReferenceDeployment platform-\d+\/platform addService "audit":\n {2}- .*\.routes: "\/(healthz|v1\/orders)\/?" (is the gateway's health endpoint|is already routed to service "orders")/);
+      // Nothing of it was made: no construct, no broker user, no workload.
+      expect(stack.node.findAll().length).toBe(before);
+      expect(deployment.serviceNames).toEqual(['orders']);
+    }
+    expect(userErrorOf(() => deployment.addService({ name: '9audit', image: audit.image, port: 8080, routes: ['/v1/audit'] })))
+      .toMatch(/"\/v1\/audit" cannot be routed to "9audit": an nginx upstream name must start with a letter/);
+    expect(stack.node.findAll().length).toBe(before);
+
+    const added = deployment.addService({ ...audit, routes: ['/v1/audit'] });
+    expect(added.database).toBeDefined();
+    expect(deployment.serviceNames).toEqual(['orders', 'audit']);
+    expect(deployment.gateway.routeOf('/v1/audit')?.service).toBe(added.service.workload);
   });
 });
