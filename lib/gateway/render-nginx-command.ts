@@ -3,8 +3,8 @@
  * reloads it when the TLS certificate or key files change. Pure: spec in, argv out.
  *
  * Why a loop in the nginx container, not a watcher sidecar: a sidecar would need to share the
- * process namespace to signal nginx (or a reloader image of its own, to pull, patch and trust),
- * and the Workload model has no sidecars. The nginx images already ship `sh`, `md5sum`, `sleep`,
+ * process namespace to signal nginx (or a reloader image of its own, to pull, patch and trust).
+ * The nginx images already ship `sh`, `md5sum`, `sleep`,
  * `cat` and `kill` (busybox in -alpine, coreutils in the Debian ones; POSIX `cksum` is missing from
  * some busybox builds, Debian's among them); the loop writes nothing, so the root filesystem stays
  * read-only, and keeps its one checksum in a shell variable. md5 only detects a change here.
