@@ -78,16 +78,10 @@ SET password_encryption = 'scram-sha-256';
 -- psql reads the password itself: it is on no command line. psql drops exactly one trailing
 -- newline from a backquoted command's output, the one echo adds, so every byte is kept.
 ${passwordRead('pw', env)}
-BEGIN;
-CREATE ROLE :"role" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'pw';
--- PostgreSQL takes an empty password as "no password": refuse to commit a role without one.
-SELECT rolpassword IS NOT NULL AS owner_has_password FROM pg_authid WHERE rolname = :'role' \\gset
-\\if :owner_has_password
-COMMIT;
-\\else
-DO $$ BEGIN RAISE EXCEPTION 'create-owner: the password read was empty; role not created'; END $$;
-\\endif
-CREATE DATABASE :"database" OWNER :"role";
+${createRoleSql({
+    role: 'role', password: 'pw', flag: 'owner_has_password', refusal: 'the password read was empty',
+    then: ['-- PostgreSQL takes an empty password as "no password": refuse to commit a role without one.'],
+  })}CREATE DATABASE :"database" OWNER :"role";
 REVOKE ALL ON DATABASE :"database" FROM PUBLIC;
 GRANT ALL ON DATABASE :"database" TO :"role";
 ${m ? monitoringRoleSql(m.passwordEnv) : ''}EOSQL
@@ -130,14 +124,25 @@ function passwordRead(variable: string, env: string): string {
 function monitoringRoleSql(env: string): string {
   return `-- The exporter's role: pg_monitor's statistics views, no other right, at most 3 sessions.
 ${passwordRead('monitoring_pw', env)}
-BEGIN;
-CREATE ROLE :"monitoring_role" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT 3 PASSWORD :'monitoring_pw';
-GRANT pg_monitor TO :"monitoring_role";
-SELECT rolpassword IS NOT NULL AS monitoring_has_password FROM pg_authid WHERE rolname = :'monitoring_role' \\gset
-\\if :monitoring_has_password
+${createRoleSql({
+    role: 'monitoring_role', password: 'monitoring_pw', limit: 3, flag: 'monitoring_has_password', refusal: 'the monitoring password read was empty',
+    then: ['GRANT pg_monitor TO :"monitoring_role";'],
+  })}`;
+}
+
+/**
+ * One transaction that creates a login role with the password psql read into `:password`, runs
+ * `then`, and commits only if the role really has a password (PostgreSQL takes an empty one as
+ * none): the owner and the monitoring role are made alike.
+ */
+function createRoleSql(o: { role: string; password: string; limit?: number; flag: string; refusal: string; then: string[] }): string {
+  return `BEGIN;
+CREATE ROLE :"${o.role}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS${o.limit ? ` CONNECTION LIMIT ${o.limit}` : ''} PASSWORD :'${o.password}';
+${o.then.map((line) => `${line}\n`).join('')}SELECT rolpassword IS NOT NULL AS ${o.flag} FROM pg_authid WHERE rolname = :'${o.role}' \\gset
+\\if :${o.flag}
 COMMIT;
 \\else
-DO $$ BEGIN RAISE EXCEPTION 'create-owner: the monitoring password read was empty; role not created'; END $$;
+DO $$ BEGIN RAISE EXCEPTION 'create-owner: ${o.refusal}; role not created'; END $$;
 \\endif
 `;
 }
