@@ -3,7 +3,7 @@
  * real client addresses (X-Forwarded-For set, not appended; PROXY protocol from a trusted peer),
  * certificate renewal reaching a running nginx, and worker processes sized from the CPU request.
  */
-import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
+import { ChildProcess, execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as net from 'net';
@@ -11,9 +11,9 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tls from 'tls';
 import { renderNginxCommand } from '../../lib/gateway/render-nginx-command';
-import { nginxWorkspace } from './support/nginx-workspace';
+import { nginxWorkspace, prepareNginx } from './support/nginx-workspace';
 import { gatewayWorkerBudget } from '../../lib/gateway/worker-budget';
-import { REQUIRE_REAL_SERVERS, describeWithServer, findBinary, freePorts, makeWorkDir, sleep, stopProcess, waitForPort } from './support/real-servers';
+import { REQUIRE_REAL_SERVERS, describeWithServer, findBinary, freePorts, sleep, stopProcess, waitForPort } from './support/real-servers';
 
 jest.setTimeout(60000);
 
@@ -29,12 +29,7 @@ describeWithServer('nginx', findBinary(['/usr/sbin/nginx', 'nginx']), 'gateway d
   const backends: http.Server[] = [];
 
   beforeAll(() => {
-    workDir = makeWorkDir('nginx-day-two');
-    // Workers run as "nobody" when the master is root: they must reach the temp folders.
-    fs.chmodSync(workDir, 0o755);
-    const version = /nginx\/(\S+)/.exec(spawnSync(nginx, ['-v'], { encoding: 'utf8' }).stderr)?.[1];
-    if (!version) throw new Error('could not read the version from `nginx -v`');
-    nginxVersion = version;
+    ({ workDir, nginxVersion } = prepareNginx(nginx, 'nginx-day-two'));
   });
 
   afterAll(async () => {

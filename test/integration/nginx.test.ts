@@ -13,8 +13,8 @@ import { GATEWAY_RESOLVER_VALID_SECONDS, SERVICE_STOP_DELAY_SECONDS, UPSTREAM_KE
 import { NginxConfSpec } from '../../lib/gateway/nginx-spec';
 import { renderNginxConf } from '../../lib/gateway/render-nginx-conf';
 import { coerceVersion, semver } from '../../lib/util/versions';
-import { WorkspaceSpec, nginxWorkspace } from './support/nginx-workspace';
-import { describeWithServer, findBinary, freePort, freePorts, makeWorkDir, sleep, stopProcess, waitForPort } from './support/real-servers';
+import { WorkspaceSpec, nginxWorkspace, prepareNginx } from './support/nginx-workspace';
+import { describeWithServer, findBinary, freePort, freePorts, sleep, stopProcess, waitForPort } from './support/real-servers';
 
 const LOOPBACK = '127.0.0.1';
 
@@ -168,12 +168,7 @@ describeWithServer('nginx', findBinary(['/usr/sbin/nginx', 'nginx']), 'nginx ren
   const port = freePort;
 
   beforeAll(() => {
-    workDir = makeWorkDir('nginx');
-    // Workers run as "nobody" when the master is root: they must reach the temp folders.
-    fs.chmodSync(workDir, 0o755);
-    const version = /nginx\/(\S+)/.exec(spawnSync(nginx, ['-v'], { encoding: 'utf8' }).stderr)?.[1];
-    if (!version) throw new Error('could not read the version from `nginx -v`');
-    nginxVersion = version;
+    ({ workDir, nginxVersion } = prepareNginx(nginx, 'nginx'));
   });
 
   afterAll(async () => {

@@ -7,6 +7,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { NginxConfSpec } from '../../../lib/gateway/nginx-spec';
+import { makeWorkDir } from './real-servers';
 import { renderNginxConf } from '../../../lib/gateway/render-nginx-conf';
 
 export type WorkspaceSpec = Omit<NginxConfSpec, 'nginxVersion'> & { nginxVersion?: string };
@@ -43,4 +44,14 @@ export function nginxWorkspace(env: () => { workDir: string; nginx: string; ngin
       return { ok: r.status === 0, output: r.stderr };
     },
   };
+}
+
+/** A work folder nginx's workers can use, and the version `nginx -v` reports (for the renderer). */
+export function prepareNginx(nginx: string, prefix: string): { workDir: string; nginxVersion: string } {
+  const workDir = makeWorkDir(prefix);
+  // Workers run as "nobody" when the master is root: they must reach the temp folders.
+  fs.chmodSync(workDir, 0o755);
+  const nginxVersion = /nginx\/(\S+)/.exec(spawnSync(nginx, ['-v'], { encoding: 'utf8' }).stderr)?.[1];
+  if (!nginxVersion) throw new Error('could not read the version from `nginx -v`');
+  return { workDir, nginxVersion };
 }
