@@ -202,6 +202,7 @@ const MAX_DEPTH = 200; // cdktf's own guard against cycles: deeper values go to 
  * that may hold a token is resolved by cdktf's resolver with the path it would have had.
  */
 function leanStackResolve(scope: IConstruct, obj: unknown, preparing = false): unknown {
+  if (typeof obj === 'object' && obj !== null && synthesizedBodies.has(obj)) return obj;
   // Where the walk is, as cdktf's path array (pushed and popped; copied only when a token needs it).
   const at: string[] = [];
   const delegate = (value: unknown): unknown =>
@@ -237,6 +238,7 @@ function leanStackResolve(scope: IConstruct, obj: unknown, preparing = false): u
       return out ?? value;
     }
     const o = value as Record<string, unknown>;
+    if (synthesizedBodies.has(o)) return o;
     if (typeof o.resolve === 'function' || isConstruct(o)) return delegate(value);
     const keys = Object.keys(o);
     if (keys.some((k) => k.includes('TfToken['))) return delegate(value);
@@ -255,6 +257,24 @@ function leanStackResolve(scope: IConstruct, obj: unknown, preparing = false): u
     return out ?? o;
   };
   return walk(obj);
+}
+
+/** Bodies that are final Terraform JSON: no token anywhere, nothing for a resolve to do. */
+const synthesizedBodies = new WeakSet<object>();
+
+/**
+ * Marks `body`, a resource body that holds no token (plain Terraform JSON), as final, and returns
+ * it: the stack's resolve passes return it as it is instead of walking it, and cdktf's merge of
+ * the elements' fragments places it by reference instead of copying it (the merge copies every
+ * object but the resolvable ones: the body gets a non-enumerable `resolve`, which returns a plain
+ * copy for resolvers that do call it). JSON writers see only its enumerable members. With cdktf
+ * as shipped (`useCdktfAsShipped(true)`) nothing is marked.
+ */
+export function markSynthesized<T extends object>(body: T): T {
+  if (asShipped || !internalsMatchPin()) return body;
+  Object.defineProperty(body, 'resolve', { value: () => ({ ...body }), enumerable: false });
+  synthesizedBodies.add(body);
+  return body;
 }
 
 function isConstruct(x: Record<string, unknown>): boolean {

@@ -1,8 +1,9 @@
 import { TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { Password } from '@cdktf/provider-random/lib/password';
+import type { PasswordConfig } from '@cdktf/provider-random/lib/password';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import { SovereignStackError } from '../../util/errors';
+import { renderedResource } from './rendered-resource';
 import { SecretSpec, Workload } from '../../workload/workload';
 
 /**
@@ -26,11 +27,11 @@ export function generateSecretValue(
   rule: { length: number; special: boolean },
 ): string {
   ensureRandomProvider(scope);
-  return new Password(scope, `${secret.name}-${key}`, {
+  return renderedResource<PasswordConfig>(scope, `${secret.name}-${key}`, 'random_password', {
     length: rule.length,
     special: rule.special,
     lifecycle: secret.retain ? { preventDestroy: true } : undefined,
-  }).result;
+  }).getStringAttribute('result');
 }
 
 /** The generated secret `name` of workload `w`, or a clear error. */

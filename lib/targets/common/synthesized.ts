@@ -1,5 +1,6 @@
 import { TerraformElement, TerraformStack } from 'cdktf';
 import { resolveAsStack } from '../../cdktf-internals';
+import { RenderedResource } from './rendered-resource';
 
 /**
  * An element's final JSON body, as cdk.tf.json will hold it: overrides, aspects' changes and lazy
@@ -17,6 +18,11 @@ export function synthesizedBody(element: TerraformElement): any {
  * When a step is itself a token (an override with a lazy value), the whole body is resolved.
  */
 export function synthesizedBlock(element: TerraformElement, path: readonly string[], keys: readonly string[]): any {
+  if (element instanceof RenderedResource) {
+    // Only that block is rendered from the resource's config (no config files hashed for it).
+    const rendered = element.renderedBlock(path, keys);
+    if (rendered) return rendered.block && Object.fromEntries(keys.map((k) => [k, rendered.block![k]]));
+  }
   const doc = element.toTerraform() as Record<string, Record<string, unknown>>;
   let block: unknown = bodyOf(doc);
   for (const step of path) {

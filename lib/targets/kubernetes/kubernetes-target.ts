@@ -1,23 +1,21 @@
-import { Lazy, TerraformResource, TerraformStack } from 'cdktf';
+import { TerraformResource, TerraformStack } from 'cdktf';
 import { resolveAsStack } from '../../cdktf-internals';
 import { Construct } from 'constructs';
-import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
-import { CronJobV1 } from '@cdktf/provider-kubernetes/lib/cron-job-v1';
-import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
+import type { ConfigMapV1Config } from '@cdktf/provider-kubernetes/lib/config-map-v1';
+import type { CronJobV1Config } from '@cdktf/provider-kubernetes/lib/cron-job-v1';
+import type { DeploymentV1Config } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
-import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
-import {
-  NetworkPolicyV1, NetworkPolicyV1SpecEgress, NetworkPolicyV1SpecIngress, networkPolicyV1SpecEgressToTerraform, networkPolicyV1SpecIngressToTerraform,
-} from '@cdktf/provider-kubernetes/lib/network-policy-v1';
-import { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1';
+import type { NamespaceV1Config } from '@cdktf/provider-kubernetes/lib/namespace-v1';
+import type { NetworkPolicyV1Config, NetworkPolicyV1SpecEgress, NetworkPolicyV1SpecIngress } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
+import type { PodDisruptionBudgetV1Config } from '@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
-import { RoleBindingV1 } from '@cdktf/provider-kubernetes/lib/role-binding-v1';
-import { RoleV1 } from '@cdktf/provider-kubernetes/lib/role-v1';
-import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
-import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
-import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
-import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
-import { StorageClassV1 } from '@cdktf/provider-kubernetes/lib/storage-class-v1';
+import type { RoleBindingV1Config } from '@cdktf/provider-kubernetes/lib/role-binding-v1';
+import type { RoleV1Config } from '@cdktf/provider-kubernetes/lib/role-v1';
+import type { SecretV1Config } from '@cdktf/provider-kubernetes/lib/secret-v1';
+import type { ServiceAccountV1Config } from '@cdktf/provider-kubernetes/lib/service-account-v1';
+import type { ServiceV1Config } from '@cdktf/provider-kubernetes/lib/service-v1';
+import type { StatefulSetV1Config } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
+import type { StorageClassV1Config } from '@cdktf/provider-kubernetes/lib/storage-class-v1';
 import { z } from 'zod';
 import type { PlacementEvidence } from '../../residency/datastore';
 import { ResidencyGuard } from '../../residency/residency-guard';
@@ -27,8 +25,9 @@ import { dnsLabel, dnsSubdomain, port } from '../../util/schemas';
 import { terraformLiterals } from '../../util/terraform-literal';
 import { DeployedWorkload, WorkloadTarget } from '../../workload/target';
 import { IngressRule, ScheduledJob, Workload, metricsEndpointOf, retainsData, servicePortOf } from '../../workload/workload';
-import { configHash } from '../common/config-hash';
+import { configHashNow } from '../common/config-hash';
 import { asList, synthesizedBlock } from '../common/synthesized';
+import { RenderedResource, renderedResource } from '../common/rendered-resource';
 import { generateSecretValue, generateSecretValues, generatedSecretOf } from '../common/generated-secrets';
 import { CsiProvisionerTopology, provisionerTopology } from './csi-provisioners';
 import { REGION_LABEL, configKey, liveConfigMapName, podTemplate, scheduledJobPodSpec } from './pod-template';
@@ -238,10 +237,10 @@ export class KubernetesTarget extends WorkloadTarget {
   public readonly dnsResolver: string;
   /** The cluster's DNS domain. */
   public readonly clusterDomain: string;
-  public readonly storageClass?: StorageClassV1;
+  public readonly storageClass?: RenderedResource<StorageClassV1Config>;
   /** The topology the NVMe class's provisioner reports (what `allowedTopologies` may name). */
   public readonly storageTopology: CsiProvisionerTopology;
-  private readonly namespaceResource?: NamespaceV1;
+  private readonly namespaceResource?: RenderedResource<NamespaceV1Config>;
   private readonly partOf: string;
   private readonly options: z.output<typeof KubernetesTargetOptionsSchema>;
   /** Live per workload: allowFrom() after construction adds edges to the client's policy. */
@@ -265,12 +264,12 @@ export class KubernetesTarget extends WorkloadTarget {
 
     this.provider = new KubernetesProvider(this, 'provider', terraformLiterals({ configPath: p.configPath, configContext: p.configContext }));
     if (p.createNamespace) {
-      this.namespaceResource = new NamespaceV1(this, 'namespace', {
+      this.namespaceResource = renderedResource<NamespaceV1Config>(this, 'namespace', 'kubernetes_namespace_v1', {
         metadata: { name: p.namespace, labels: { 'app.kubernetes.io/part-of': p.partOf, 'app.kubernetes.io/managed-by': 'sovereign-stack' } },
       });
     }
     // Deny all ingress and egress in the namespace; each workload's own policy admits exactly its edges.
-    new NetworkPolicyV1(this, 'default-deny', {
+    renderedResource<NetworkPolicyV1Config>(this, 'default-deny', 'kubernetes_network_policy_v1', {
       metadata: { name: 'default-deny', namespace: this.namespace },
       spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
       dependsOn: this.dependsOnNamespace(),
@@ -282,7 +281,7 @@ export class KubernetesTarget extends WorkloadTarget {
     } else {
       this.storageClassName = p.storage.storageClassName;
       const regionKey = this.storageTopology.regionKey;
-      this.storageClass = new StorageClassV1(this, 'nvme-storage-class', {
+      this.storageClass = renderedResource<StorageClassV1Config>(this, 'nvme-storage-class', 'kubernetes_storage_class_v1', {
         metadata: { name: p.storage.storageClassName, labels: { 'app.kubernetes.io/part-of': p.partOf } },
         storageProvisioner: p.storage.provisioner,
         parameters: terraformLiterals(p.storage.parameters),
@@ -370,9 +369,9 @@ export class KubernetesTarget extends WorkloadTarget {
       if (secret.source !== 'generated') continue; // existing secrets are referenced, never created
       const data = { ...secret.plain, ...generateSecretValues(scope, secret) };
       secretData.set(secret.name, data);
-      resources[`secret:${secret.name}`] = new SecretV1(scope, `secret-${secret.name}`, {
+      resources[`secret:${secret.name}`] = renderedResource<SecretV1Config>(scope, `secret-${secret.name}`, 'kubernetes_secret_v1', {
         metadata: meta(secret.name),
-        data: Lazy.anyValue({ produce: () => data }) as unknown as Record<string, string>,
+        data, // by reference: keys added after construction are read at synthesis
         type: 'Opaque',
         dependsOn,
         lifecycle: secret.retain ? { preventDestroy: true } : undefined,
@@ -384,19 +383,19 @@ export class KubernetesTarget extends WorkloadTarget {
       resources[`certificate:${secret.name}`] = this.certificate(scope, w, secret, labels);
     }
 
-    const serviceAccount = new ServiceAccountV1(scope, 'service-account', {
+    const serviceAccount = renderedResource<ServiceAccountV1Config>(scope, 'service-account', 'kubernetes_service_account_v1', {
       metadata: meta(w.name),
       automountServiceAccountToken: w.apiAccess.length > 0,
       dependsOn,
     });
     resources.serviceAccount = serviceAccount;
     if (w.apiAccess.length > 0) {
-      resources.role = new RoleV1(scope, 'role', {
+      resources.role = renderedResource<RoleV1Config>(scope, 'role', 'kubernetes_role_v1', {
         metadata: meta(w.name),
         rule: w.apiAccess.map((r) => ({ apiGroups: [''], resources: r.resources, verbs: r.verbs })),
         dependsOn,
       });
-      resources.roleBinding = new RoleBindingV1(scope, 'role-binding', {
+      resources.roleBinding = renderedResource<RoleBindingV1Config>(scope, 'role-binding', 'kubernetes_role_binding_v1', {
         metadata: meta(w.name),
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: w.name },
         subject: [{ kind: 'ServiceAccount', name: w.name, namespace: ns }],
@@ -408,7 +407,7 @@ export class KubernetesTarget extends WorkloadTarget {
     const restartFiles = w.configFiles.filter((f) => !f.live);
     if (restartFiles.length > 0) {
       configMapName = `${w.name}-config`;
-      resources.configMap = new ConfigMapV1(scope, 'config', {
+      resources.configMap = renderedResource<ConfigMapV1Config>(scope, 'config', 'kubernetes_config_map_v1', {
         metadata: meta(configMapName),
         data: Object.fromEntries(restartFiles.map((f) => [configKey(f.path), f.content])),
         dependsOn,
@@ -420,7 +419,7 @@ export class KubernetesTarget extends WorkloadTarget {
     // each may hold up to 1 MiB (per-service data grows with the platform).
     for (const f of w.configFiles.filter((c) => c.live)) {
       const name = liveConfigMapName(w.name, f.path);
-      new ConfigMapV1(scope, `live-${configKey(f.path)}`, {
+      renderedResource<ConfigMapV1Config>(scope, `live-${configKey(f.path)}`, 'kubernetes_config_map_v1', {
         metadata: meta(name),
         data: { [configKey(f.path)]: f.content },
         dependsOn,
@@ -429,13 +428,15 @@ export class KubernetesTarget extends WorkloadTarget {
     }
 
     const metrics = metricsEndpointOf(w);
+    const annotations: Record<string, string> = metrics && this.options.metrics.annotations ? scrapeAnnotations(metrics) : {};
+    if (restartFiles.length > 0) {
+      // Read when the body is rendered: the files' final contents (a gateway's routes come later).
+      Object.defineProperty(annotations, 'sovereign-stack.io/config-hash', {
+        enumerable: true, get: () => configHashNow(w, TerraformStack.of(scope)),
+      });
+    }
     const template = podTemplate(w, {
-      labels, selector, serviceAccountName: w.name, configMapName,
-      annotations: {
-        ...(restartFiles.length > 0 ? { 'sovereign-stack.io/config-hash': configHash(w) } : {}),
-        ...(metrics && this.options.metrics.annotations ? scrapeAnnotations(metrics) : {}),
-      },
-      requiredNodeLabels: placement ?? {},
+      labels, selector, serviceAccountName: w.name, configMapName, annotations, requiredNodeLabels: placement ?? {},
     });
 
     const servicePorts = w.ports.map((p) => ({ name: p.name, port: servicePortOf(p), targetPort: p.name, protocol: 'TCP' }));
@@ -445,7 +446,7 @@ export class KubernetesTarget extends WorkloadTarget {
     const headless = `${w.name}-headless`;
     const headlessHost = this.serviceHost(headless);
     if (w.kind === 'stateful' || w.ports.length > 0) {
-      resources.headlessService = new ServiceV1(scope, 'headless-service', {
+      resources.headlessService = renderedResource<ServiceV1Config>(scope, 'headless-service', 'kubernetes_service_v1', {
         metadata: meta(headless),
         spec: {
           clusterIp: 'None',
@@ -463,7 +464,7 @@ export class KubernetesTarget extends WorkloadTarget {
     };
     if (w.kind === 'stateful') {
       for (let i = 0; i < w.replicas; i++) replicaHosts.push(`${w.name}-${i}.${headlessHost}`);
-      const statefulSet = new StatefulSetV1(scope, 'Resource', {
+      const statefulSet = renderedResource<StatefulSetV1Config>(scope, 'Resource', 'kubernetes_stateful_set_v1', {
         metadata: meta(w.name),
         spec: {
           serviceName: headless,
@@ -494,7 +495,7 @@ export class KubernetesTarget extends WorkloadTarget {
       });
       resources.statefulSet = statefulSet;
     } else {
-      resources.deployment = new DeploymentV1(scope, 'Resource', {
+      resources.deployment = renderedResource<DeploymentV1Config>(scope, 'Resource', 'kubernetes_deployment_v1', {
         metadata: meta(w.name),
         spec: {
           replicas: String(w.replicas),
@@ -508,7 +509,7 @@ export class KubernetesTarget extends WorkloadTarget {
     }
 
     if (w.ports.length > 0) {
-      resources.service = new ServiceV1(scope, 'service', {
+      resources.service = renderedResource<ServiceV1Config>(scope, 'service', 'kubernetes_service_v1', {
         metadata: meta(w.name),
         spec: {
           type: w.public ? 'LoadBalancer' : 'ClusterIP',
@@ -526,29 +527,23 @@ export class KubernetesTarget extends WorkloadTarget {
     for (const rule of ingress) {
       if (rule.from !== 'public') this.addEgress(rule.from.workload, w, rule.ports);
     }
-    resources.networkPolicy = new NetworkPolicyV1(scope, 'network-policy', {
-      metadata: meta(w.name),
+    const policyMetadata = meta(w.name);
+    // Rendered at synthesis, so rules added by allowFrom() after construction land.
+    resources.networkPolicy = renderedResource<NetworkPolicyV1Config>(scope, 'network-policy', 'kubernetes_network_policy_v1', { dependsOn }, () => ({
+      metadata: policyMetadata,
       spec: {
         podSelector: { matchLabels: selector },
         policyTypes: ['Ingress', 'Egress'],
-        // Lazy, so allowFrom() after construction lands; converted here because a lazy value
-        // skips the provider's camelCase -> snake_case mapping.
-        ingress: Lazy.anyValue({
-          produce: () => [...ingress.map((r) => this.ingressRule(w, r)), ...this.scraperIngress(w)]
-            .map((r) => networkPolicyV1SpecIngressToTerraform(r)),
-        }) as unknown as NetworkPolicyV1SpecIngress[],
-        egress: Lazy.anyValue({
-          produce: () => this.egressRules(w, egress).map((r) => networkPolicyV1SpecEgressToTerraform(r)),
-        }) as unknown as NetworkPolicyV1SpecEgress[],
+        ingress: [...ingress.map((r) => this.ingressRule(w, r)), ...this.scraperIngress(w)],
+        egress: this.egressRules(w, egress),
       },
-      dependsOn,
-    });
+    }));
 
     for (const job of w.scheduledJobs) this.scheduledJob(scope, w, job, { configMapName, placement, resources, dependsOn });
     if (metrics && this.options.metrics.serviceMonitors) this.serviceMonitor(scope, w, { labels, selector, resources, dependsOn });
 
     if (w.disruptionBudget) {
-      resources.podDisruptionBudget = new PodDisruptionBudgetV1(scope, 'disruption-budget', {
+      resources.podDisruptionBudget = renderedResource<PodDisruptionBudgetV1Config>(scope, 'disruption-budget', 'kubernetes_pod_disruption_budget_v1', {
         metadata: meta(w.name),
         spec: {
           selector: { matchLabels: selector },
@@ -633,7 +628,7 @@ export class KubernetesTarget extends WorkloadTarget {
       labels, selector, annotations: {}, serviceAccountName: w.name, configMapName: ctx.configMapName,
       requiredNodeLabels: ctx.placement ?? {}, claimName: (volume) => `${volume}-${w.name}-0`,
     });
-    ctx.resources[`cronJob:${job.name}`] = new CronJobV1(scope, `cron-job-${job.name}`, {
+    ctx.resources[`cronJob:${job.name}`] = renderedResource<CronJobV1Config>(scope, `cron-job-${job.name}`, 'kubernetes_cron_job_v1', {
       metadata: { name, namespace: ns, labels },
       spec: {
         schedule: job.schedule,
@@ -656,7 +651,7 @@ export class KubernetesTarget extends WorkloadTarget {
       dependsOn: ctx.dependsOn,
     });
     const jobWorkload: Workload = { ...w, name, apiAccess: [] };
-    ctx.resources[`networkPolicy:${job.name}`] = new NetworkPolicyV1(scope, `network-policy-${job.name}`, {
+    ctx.resources[`networkPolicy:${job.name}`] = renderedResource<NetworkPolicyV1Config>(scope, `network-policy-${job.name}`, 'kubernetes_network_policy_v1', {
       metadata: { name, namespace: ns, labels },
       spec: {
         podSelector: { matchLabels: selector },
@@ -692,7 +687,7 @@ export class KubernetesTarget extends WorkloadTarget {
     const metrics = metricsEndpointOf(w)!;
     const name = `${w.name}-metrics`;
     const serviceLabels = { ...ctx.labels, 'sovereign-stack.io/metrics': w.name };
-    ctx.resources.metricsService = new ServiceV1(scope, 'metrics-service', {
+    ctx.resources.metricsService = renderedResource<ServiceV1Config>(scope, 'metrics-service', 'kubernetes_service_v1', {
       metadata: { name, namespace: this.namespace, labels: serviceLabels },
       spec: {
         clusterIp: 'None',

@@ -1,0 +1,161 @@
+import { TerraformResource, TerraformResourceLifecycle, TerraformStack } from 'cdktf';
+import { Construct } from 'constructs';
+import { markSynthesized } from '../../cdktf-internals';
+import { providerConfigToJson } from './terraform-json';
+
+/** The meta-arguments a provider's config type carries besides the resource's own arguments. */
+type MetaArgumentKey = 'dependsOn' | 'count' | 'provider' | 'lifecycle' | 'forEach' | 'provisioners' | 'connection';
+
+export interface RenderedResourceProps<Config extends object> {
+  /** The Terraform resource type, e.g. `kubernetes_stateful_set_v1`. */
+  readonly terraformResourceType: string;
+  /** The provider's local name (`kubernetes`, `random`): cdktf checks the stack configures it. */
+  readonly providerName: string;
+  /**
+   * The resource's arguments, in the provider class's typed config shape (camelCase), read when the
+   * stack is synthesized: so values that change after construction (rules added by `allowFrom`)
+   * are read then, and a config file's hash is computed once.
+   */
+  readonly config: () => Omit<Config, MetaArgumentKey>;
+  /** @default - none */
+  readonly dependsOn?: TerraformResource[];
+  /** @default - none */
+  readonly lifecycle?: TerraformResourceLifecycle;
+}
+
+/**
+ * A provider resource rendered straight from its typed config: the same Terraform JSON the
+ * provider's class (`StatefulSetV1`, ...) synthesizes, at a fraction of the cost, since it builds
+ * none of that class's per-block reference objects and, when the body holds no token, cdktf does
+ * not walk or copy it again.
+ *
+ * It is a plain `TerraformResource`, so the escape hatches work as on any resource: `addOverride`,
+ * `dependsOn`, `lifecycle`, `moveTo`, `importFrom`, references through `getStringAttribute` or
+ * `fqn`, aspects. Any of those (or a stack override into it) puts it on cdktf's own path
+ * (`TerraformResource.toTerraform`), with the same body.
+ */
+export class RenderedResource<Config extends object = object> extends TerraformResource {
+  private readonly config: () => Omit<Config, MetaArgumentKey>;
+  private readonly initialDependsOn?: string[];
+  private readonly dependencies: readonly TerraformResource[];
+  private readonly initialLifecycle?: TerraformResourceLifecycle;
+
+  constructor(scope: Construct, id: string, props: RenderedResourceProps<Config>) {
+    super(scope, id, {
+      terraformResourceType: props.terraformResourceType,
+      terraformGeneratorMetadata: { providerName: props.providerName },
+      dependsOn: props.dependsOn,
+      lifecycle: props.lifecycle,
+    });
+    this.config = props.config;
+    this.initialDependsOn = this.dependsOn;
+    this.dependencies = [...(props.dependsOn ?? [])];
+    this.initialLifecycle = this.lifecycle;
+  }
+
+  /**
+   * The typed config the body is rendered from, as the provider's class would take it (without
+   * the meta-arguments): for reading what the target rendered. Overrides are not applied here.
+   */
+  public providerConfig(): Omit<Config, MetaArgumentKey> {
+    return this.config();
+  }
+
+  protected synthesizeAttributes(): Record<string, unknown> {
+    return providerConfigToJson(this.config()).json;
+  }
+
+  public toTerraform(): any {
+    if (!this.onFastPath()) return super.toTerraform();
+    const { json, holdsTokens } = providerConfigToJson(this.config());
+    const attributes: Record<string, unknown> = json;
+    // The meta-arguments and metadata, as TerraformResource.toTerraform merges them after the body.
+    if (this.dependencies.length > 0) attributes.depends_on = this.dependencies.map((d) => `${d.terraformResourceType}.${d.friendlyUniqueId}`);
+    if (this.lifecycle) attributes.lifecycle = lifecycleJson(this.lifecycle);
+    attributes['//'] = { ...(attributes['//'] as object | undefined), ...this.constructNodeMetadata };
+    return { resource: { [this.terraformResourceType]: { [this.friendlyUniqueId]: holdsTokens ? attributes : markSynthesized(attributes) } } };
+  }
+
+  /**
+   * The members `keys` of the block at `path` of the body (snake_case names, each step a nested
+   * block), rendered from the config without rendering the rest; undefined when the resource is
+   * not on its own path (overrides and the like: read its synthesized body instead) or the block
+   * holds a token.
+   */
+  public renderedBlock(path: readonly string[], keys: readonly string[]): { found: boolean; block?: Record<string, unknown> } | undefined {
+    if (!this.onFastPath()) return undefined;
+    let block: unknown = this.config();
+    for (const step of path) {
+      block = firstBlock((block as Record<string, unknown> | undefined)?.[camelCase(step)]);
+      if (block === undefined || block === null) return { found: false };
+      if (typeof block !== 'object' || typeof (block as { resolve?: unknown }).resolve === 'function') return undefined;
+    }
+    const picked = Object.fromEntries(keys.map((k) => [camelCase(k), (block as Record<string, unknown>)[camelCase(k)]]));
+    const { json, holdsTokens } = providerConfigToJson(picked);
+    return holdsTokens ? undefined : { found: true, block: json };
+  }
+
+  /**
+   * Whether nothing but our own config and meta-arguments shapes the body: no overrides (of the
+   * resource or into it from the stack), no changed dependsOn or lifecycle, no count, for_each,
+   * provider, provisioners, connection, move or import.
+   */
+  private onFastPath(): boolean {
+    const self = this as unknown as { _imported?: unknown; _hasMoved?: boolean; rawOverrides: Record<string, unknown> };
+    if (Object.keys(self.rawOverrides).length > 0 || self._imported || self._hasMoved || this.hasResourceMove()) return false;
+    if (this.count !== undefined || this.forEach || this.provider || this.provisioners?.length || this.connection) return false;
+    if (this.dependsOn !== this.initialDependsOn || (this.dependsOn?.length ?? 0) !== this.dependencies.length) return false;
+    if (this.lifecycle !== this.initialLifecycle || (this.lifecycle && !plainLifecycle(this.lifecycle))) return false;
+    const stackOverrides = (TerraformStack.of(this) as unknown as { rawOverrides: { resource?: Record<string, unknown> } }).rawOverrides;
+    return !stackOverrides.resource?.[this.terraformResourceType];
+  }
+}
+
+const camelCase = (snake: string): string => snake.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+
+/** A nested block is an object, or a one-element list of one. */
+function firstBlock(value: unknown): unknown {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** A lifecycle of plain values only (what lifecycleJson writes as cdktf would). */
+function plainLifecycle(l: TerraformResourceLifecycle): boolean {
+  return Object.keys(l).every((k) => k === 'preventDestroy' || k === 'createBeforeDestroy' || k === 'ignoreChanges')
+    && (l.ignoreChanges === undefined || l.ignoreChanges === 'all' || (Array.isArray(l.ignoreChanges) && l.ignoreChanges.every((x) => typeof x === 'string' && !x.includes('TfToken['))));
+}
+
+/** cdktf's lifecycleToTerraform + keysToSnakeCase for a plain lifecycle; undefined members dropped, as the merge does. */
+function lifecycleJson(l: TerraformResourceLifecycle): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (l.createBeforeDestroy !== undefined) out.create_before_destroy = l.createBeforeDestroy;
+  if (l.ignoreChanges !== undefined) out.ignore_changes = l.ignoreChanges;
+  if (l.preventDestroy !== undefined) out.prevent_destroy = l.preventDestroy;
+  return out;
+}
+
+/**
+ * A RenderedResource of type `terraformResourceType` from a provider class's full config (what
+ * `new StatefulSetV1(scope, id, config)` takes): the meta-arguments go to the resource, the rest is
+ * its body. Pass `config` as a function for a body read at synthesis.
+ */
+export function renderedResource<Config extends { dependsOn?: unknown; lifecycle?: TerraformResourceLifecycle }>(
+  scope: Construct, id: string, terraformResourceType: string, config: Config,
+): RenderedResource<Config>;
+/** The same, with the meta-arguments given now and the body read at synthesis. */
+export function renderedResource<Config extends { dependsOn?: unknown; lifecycle?: TerraformResourceLifecycle }>(
+  scope: Construct, id: string, terraformResourceType: string,
+  meta: Pick<Config, 'dependsOn' | 'lifecycle'>, body: () => Omit<Config, MetaArgumentKey>,
+): RenderedResource<Config>;
+export function renderedResource<Config extends { dependsOn?: unknown; lifecycle?: TerraformResourceLifecycle }>(
+  scope: Construct, id: string, terraformResourceType: string,
+  config: Config, body?: () => Omit<Config, MetaArgumentKey>,
+): RenderedResource<Config> {
+  const { dependsOn, lifecycle, ...args } = config;
+  return new RenderedResource<Config>(scope, id, {
+    terraformResourceType,
+    providerName: terraformResourceType.slice(0, terraformResourceType.indexOf('_')),
+    config: body ?? (() => args as Omit<Config, MetaArgumentKey>),
+    dependsOn: dependsOn as TerraformResource[] | undefined,
+    lifecycle,
+  });
+}

@@ -1,0 +1,112 @@
+/**
+ * A provider resource's typed config (camelCase, as `new StatefulSetV1(...)` takes it) -> the
+ * Terraform JSON body the provider class would synthesize (snake_case), without building the
+ * provider class: its constructor creates an output-reference object per nested block, and its
+ * synthesis converts every struct through generated mapper functions, then cdktf walks the result
+ * again for tokens. This walks the config once, and says whether it met a token on the way.
+ *
+ * The generated mappers rename each argument `fooBar` -> `foo_bar` and copy values; map arguments
+ * (`labels`, `data`, ...) keep their keys, which are the user's. test/targets/rendered-resource.test.ts
+ * compares every body we render with the provider class's own synthesis, byte for byte.
+ */
+
+/** Arguments whose value is a map with the user's keys, in the Kubernetes resources we render. */
+const MAP_ARGUMENTS = new Set([
+  'labels', 'annotations', 'data', 'binaryData', 'stringData', 'matchLabels', 'nodeSelector', 'parameters', 'requests', 'limits',
+]);
+/** `selector` is a map on a Service and a block (`{ matchLabels }`) elsewhere. */
+const SELECTOR = 'selector';
+
+const snakeNames = new Map<string, string>();
+function snakeCase(name: string): string {
+  let snake = snakeNames.get(name);
+  if (snake === undefined) snakeNames.set(name, snake = name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase());
+  return snake;
+}
+
+/** Token numbers are encoded as doubles of magnitude 2^960 and above (cdktf's token map). */
+const TOKEN_NUMBER_MAGNITUDE = 1e288;
+const TOKEN_MARKER = 'TfToken[';
+
+export interface TerraformJsonBody {
+  /** The body, keys in sorted order (as cdk.tf.json writes them). */
+  readonly json: Record<string, unknown>;
+  /** Whether any value is (or holds) a token: then cdktf must resolve the body. */
+  readonly holdsTokens: boolean;
+}
+
+/** Converts a provider config to its Terraform JSON body (see the module comment). */
+export function providerConfigToJson(config: object): TerraformJsonBody {
+  const state = { tokens: false };
+  const json = convertBlock(config as Record<string, unknown>, state);
+  return { json, holdsTokens: state.tokens };
+}
+
+interface State { tokens: boolean }
+
+function convertValue(value: unknown, state: State, keepKeys: boolean): unknown {
+  switch (typeof value) {
+    case 'string':
+      if (value.includes(TOKEN_MARKER)) state.tokens = true;
+      return value;
+    case 'number':
+      if (Math.abs(value) >= TOKEN_NUMBER_MAGNITUDE) state.tokens = true;
+      return value;
+    case 'object':
+      break;
+    case 'function':
+      state.tokens = true; // cdktf reports it when it resolves the body
+      return value;
+    default:
+      return value; // undefined, boolean
+  }
+  if (value === null) return null;
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    for (const item of value) {
+      const c = convertValue(item, state, keepKeys);
+      if (c !== undefined) out.push(c); // cdktf drops undefined list elements
+    }
+    return out;
+  }
+  if (typeof (value as { resolve?: unknown }).resolve === 'function') {
+    state.tokens = true; // a lazy value: resolved by cdktf as it is, as the provider classes leave it
+    return value;
+  }
+  return keepKeys ? convertMap(value as Record<string, unknown>, state) : convertBlock(value as Record<string, unknown>, state);
+}
+
+/** A block: argument names to snake_case; map arguments keep their keys. */
+function convertBlock(block: Record<string, unknown>, state: State): Record<string, unknown> {
+  const entries: [string, unknown][] = [];
+  for (const key of Object.keys(block)) {
+    const v = block[key];
+    if (v === undefined) continue;
+    const isMap = MAP_ARGUMENTS.has(key) || (key === SELECTOR && isStringMap(v));
+    const c = convertValue(v, state, isMap);
+    if (c !== undefined) entries.push([snakeCase(key), c]);
+  }
+  return sortedObject(entries);
+}
+
+/** A map: the user's keys as they are, values copied. */
+function convertMap(map: Record<string, unknown>, state: State): Record<string, unknown> {
+  const entries: [string, unknown][] = [];
+  for (const key of Object.keys(map)) {
+    if (key.includes(TOKEN_MARKER)) state.tokens = true;
+    const c = convertValue(map[key], state, true);
+    if (c !== undefined) entries.push([key, c]);
+  }
+  return sortedObject(entries);
+}
+
+function isStringMap(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string');
+}
+
+function sortedObject(entries: [string, unknown][]): Record<string, unknown> {
+  entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of entries) out[k] = v;
+  return out;
+}
