@@ -5,7 +5,7 @@ import { SovereignStackError, formatIssuePath, parseProps } from '../util/errors
 import { cpuToCores, dnsLabel, dnsSubdomain, hostName, imageRef, memoryToMi, port } from '../util/schemas';
 import { coerceVersion, imageTagVersion, semver, strictVersion } from '../util/versions';
 import { parseComponentProps } from '../workload/component-props';
-import { DeployedWorkload, IWorkloadTarget, WorkloadTarget } from '../workload/target';
+import { DeployedWorkload, IWorkloadTarget, WorkloadTarget, builtByComponent } from '../workload/target';
 import { ResourcesSchema, WorkloadPort, WorkloadProps, servicePortOf } from '../workload/workload';
 import { METRICS_PORT_NAME, exporterOptionsSchema } from '../workload/metrics';
 import { ClientAddressSchema, NginxConfSpec, NginxConfSpecSchema, RESOLVE_SINCE, TimeoutsSchema, nginxName, nginxSize, routeKey, routePath } from './nginx-spec';
@@ -377,7 +377,7 @@ export class NginxGateway extends Construct {
     this.target = target;
     this.options = o;
     this.nginxVersion = traits.nginxVersion;
-    this.workload = target.deploy(this, withNginxExporter(this.workloadProps(), o.metrics));
+    this.workload = target.deploy(this, builtByComponent(withNginxExporter(this.workloadProps(), o.metrics)));
     this.address = publicAddress(target, this.workload);
     // Clients see the load balancer's 443 on Kubernetes, the published host port on Docker.
     this.traits = { ...traits, publicHttpsPort: o.tls?.publicHttpsPort ?? (o.tls ? this.workload.publicPort(443) ?? 443 : 443) };

@@ -5,7 +5,7 @@ import { cidr, cpuQuantity, dnsLabel, dnsSubdomain, imageRef, memoryQuantity, me
 import { imageTagVersion } from '../util/versions';
 import { parseComponentProps } from '../workload/component-props';
 import { connectionEnv } from '../workload/connection-env';
-import { DeployedWorkload, IWorkloadTarget } from '../workload/target';
+import { DeployedWorkload, IWorkloadTarget, builtByComponent } from '../workload/target';
 import { ClientTls, ServerTlsSchema, clientTlsOf, serverTlsParts } from '../workload/server-tls';
 import { EnvVar, SecretMountInput, WorkloadProps } from '../workload/workload';
 import { METRICS_PORT_NAME, exporterOptionsSchema } from '../workload/metrics';
@@ -586,7 +586,7 @@ export class PostgresDatabase extends Construct {
 
     this.serviceName = o.serviceName;
     this.version = version;
-    this.workload = target.deploy(this, workload, { location });
+    this.workload = target.deploy(this, builtByComponent(workload), { location });
     // The object store holds every row too: the guard judges it as a backup copy of each volume.
     if (o.backup) for (const d of this.workload.datastores) d.addLocation('backup', o.backup.location);
     this.backupLocation = o.backup?.location;

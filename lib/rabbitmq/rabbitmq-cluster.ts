@@ -7,7 +7,7 @@ import { SovereignStackError, parseProps } from '../util/errors';
 import { cpuQuantity, dnsLabel, imageRef } from '../util/schemas';
 import { imageTagVersion } from '../util/versions';
 import { connectionEnv } from '../workload/connection-env';
-import { DeployedWorkload, IWorkloadTarget } from '../workload/target';
+import { DeployedWorkload, IWorkloadTarget, builtByComponent } from '../workload/target';
 import { ClientTls, ServerTlsParts, ServerTlsSchema, clientTlsOf, serverTlsParts } from '../workload/server-tls';
 import { EnvVar, SecretMountInput, WorkloadProps } from '../workload/workload';
 import {
@@ -536,7 +536,7 @@ export class RabbitMqCluster extends Construct {
       retainData: o.retainOnDelete,
     };
 
-    this.workload = target.deploy(this, workload, { location });
+    this.workload = target.deploy(this, builtByComponent(workload), { location });
     this.endpoint = this.workload.endpoint(this.clientPort);
   }
 

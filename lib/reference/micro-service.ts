@@ -4,7 +4,7 @@ import { SERVICE_STOP_DELAY_SECONDS } from '../gateway/nginx-gateway';
 import { SovereignStackError, parseProps, requireProps } from '../util/errors';
 import { boundedString, cpuQuantity, dnsLabel, envName, imageRef, memoryQuantity, memoryToMi, port } from '../util/schemas';
 import { parseComponentProps } from '../workload/component-props';
-import { DeployedWorkload, IWorkloadTarget } from '../workload/target';
+import { DeployedWorkload, IWorkloadTarget, builtByComponent } from '../workload/target';
 import { EnvVar, EnvVarSchema, SecretMountInput, SecretMountSchema } from '../workload/workload';
 
 export const MicroServiceOptionsSchema = z.object({
@@ -116,7 +116,7 @@ export class MicroService extends Construct {
     const probe = o.healthPath
       ? { httpGet: { path: o.healthPath, port: o.port } }
       : { tcpSocket: { port: o.port } };
-    this.workload = target.deploy(this, {
+    this.workload = target.deploy(this, builtByComponent({
       name: o.name,
       component: 'service',
       kind: 'stateless',
@@ -134,6 +134,6 @@ export class MicroService extends Construct {
         preStop: o.preStopDelaySeconds > 0 ? ['sh', '-c', `sleep ${o.preStopDelaySeconds}`] : undefined,
         gracePeriodSeconds: o.gracePeriodSeconds + o.preStopDelaySeconds,
       },
-    });
+    }));
   }
 }

@@ -40,6 +40,20 @@ export function stableJson(value: unknown): string | undefined {
 
 const SKIP = Symbol('skip');
 
+/** Objects known to read as json-stable-stringify writes them (see `markCanonical`). */
+const canonical = new WeakSet<object>();
+
+/**
+ * Declares that `value` already reads as json-stable-stringify would write it, at every depth:
+ * keys inserted in sorted order, none integer-like or `__proto__`, no empty object or array, no
+ * `toJSON`, no marker text. `stableJson` then hands it to the native writer without walking it.
+ * For producers that build such values anyway (rendered resource bodies); returns `value`.
+ */
+export function markCanonical<T extends object>(value: T): T {
+  canonical.add(value);
+  return value;
+}
+
 /**
  * `value` as json-stable-stringify sees it: toJSON applied, keys sorted, empty containers as
  * markers. A container that already reads that way (keys inserted in sorted order, as provider
@@ -61,6 +75,7 @@ function sortedCopy(value: unknown): unknown {
       default: return node; // number, boolean, bigint (JSON.stringify throws on it, as the library does)
     }
     if (node === null) return null;
+    if (canonical.has(node)) return node;
     if (Array.isArray(node)) {
       if (node.length === 0) return EMPTY_ARRAY;
       let out: unknown[] | undefined;

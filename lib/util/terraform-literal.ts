@@ -19,6 +19,8 @@ export function escapeTemplateText(text: string): string {
  * rendered nginx.conf with routes added later) is escaped too.
  */
 export function terraformLiteral(value: string): string {
+  // Neither `${`, `%{` nor a token marker (`${TfToken[...]}`) without a brace: most strings.
+  if (!value.includes('{')) return value;
   if (!Token.isUnresolved(value)) return escapeTemplateText(value);
   // `fragments` is not public API but is the only way to see literals and tokens in order.
   const fragments = (Tokenization.reverseString(value) as unknown as { fragments: Fragment[] }).fragments;
@@ -36,9 +38,29 @@ export function terraformLiteral(value: string): string {
 /** Applies {@link terraformLiteral} to every string inside a plain object or array. */
 export function terraformLiterals<T>(value: T): T {
   if (typeof value === 'string') return terraformLiteral(value) as T;
-  if (Array.isArray(value)) return value.map((v) => terraformLiterals(v)) as T;
+  if (Array.isArray(value)) {
+    // Copied only when an element changes.
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const r = terraformLiterals(value[i]);
+      if (out === undefined && r !== value[i]) out = value.slice(0, i);
+      if (out !== undefined) out.push(r);
+    }
+    return (out ?? value) as T;
+  }
   if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, terraformLiterals(v)])) as T;
+    let out: Record<string, unknown> | undefined;
+    const keys = Object.keys(value);
+    for (let i = 0; i < keys.length; i++) {
+      const v = (value as Record<string, unknown>)[keys[i]];
+      const r = terraformLiterals(v);
+      if (out === undefined && r !== v) {
+        out = {};
+        for (let j = 0; j < i; j++) out[keys[j]] = (value as Record<string, unknown>)[keys[j]];
+      }
+      if (out !== undefined) out[keys[i]] = r;
+    }
+    return (out ?? value) as T;
   }
   return value;
 }

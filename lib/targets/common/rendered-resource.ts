@@ -2,6 +2,7 @@ import { TerraformResource, TerraformResourceLifecycle, TerraformStack } from 'c
 import { Construct } from 'constructs';
 import { markSynthesized } from '../../cdktf-internals';
 import { providerConfigToJson } from './terraform-json';
+import { markCanonical } from '../../util/stable-json';
 
 /** The meta-arguments a provider's config type carries besides the resource's own arguments. */
 type MetaArgumentKey = 'dependsOn' | 'count' | 'provider' | 'lifecycle' | 'forEach' | 'provisioners' | 'connection';
@@ -67,13 +68,18 @@ export class RenderedResource<Config extends object = object> extends TerraformR
 
   public toTerraform(): any {
     if (!this.onFastPath()) return super.toTerraform();
-    const { json, holdsTokens } = providerConfigToJson(this.config());
+    const { json, holdsTokens, canonical } = providerConfigToJson(this.config());
     const attributes: Record<string, unknown> = json;
     // The meta-arguments and metadata, as TerraformResource.toTerraform merges them after the body.
     if (this.dependencies.length > 0) attributes.depends_on = this.dependencies.map((d) => `${d.terraformResourceType}.${d.friendlyUniqueId}`);
-    if (this.lifecycle) attributes.lifecycle = lifecycleJson(this.lifecycle);
+    const lifecycle = this.lifecycle && lifecycleJson(this.lifecycle);
+    if (lifecycle) attributes.lifecycle = lifecycle;
     attributes['//'] = { ...(attributes['//'] as object | undefined), ...this.constructNodeMetadata };
-    return { resource: { [this.terraformResourceType]: { [this.friendlyUniqueId]: holdsTokens ? attributes : markSynthesized(attributes) } } };
+    if (!holdsTokens) {
+      markSynthesized(attributes);
+      if (canonical) markCanonicalMembers(attributes);
+    }
+    return { resource: { [this.terraformResourceType]: { [this.friendlyUniqueId]: attributes } } };
   }
 
   /**
@@ -108,6 +114,19 @@ export class RenderedResource<Config extends object = object> extends TerraformR
     if (this.lifecycle !== this.initialLifecycle || (this.lifecycle && !plainLifecycle(this.lifecycle))) return false;
     const stackOverrides = (TerraformStack.of(this) as unknown as { rawOverrides: { resource?: Record<string, unknown> } }).rawOverrides;
     return !stackOverrides.resource?.[this.terraformResourceType];
+  }
+}
+
+/**
+ * The rendered arguments read as cdk.tf.json writes them (the converter said so): declare each
+ * one so the writer copies it out without walking it. The top level (arguments, then the
+ * meta-arguments, then `//`) is not in sorted order, and the metadata and an empty lifecycle are
+ * not canonical: those stay with the writer.
+ */
+function markCanonicalMembers(attributes: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(attributes)) {
+    if (key === '//' || key === 'lifecycle' || typeof value !== 'object' || value === null) continue;
+    markCanonical(value);
   }
 }
 

@@ -33,21 +33,35 @@ export interface TerraformJsonBody {
   readonly json: Record<string, unknown>;
   /** Whether any value is (or holds) a token: then cdktf must resolve the body. */
   readonly holdsTokens: boolean;
+  /**
+   * Whether the body reads as cdk.tf.json writes it at every depth (sorted keys, none
+   * integer-like, no empty object or list): a writer may then copy it out as it is.
+   */
+  readonly canonical: boolean;
 }
 
 /** Converts a provider config to its Terraform JSON body (see the module comment). */
 export function providerConfigToJson(config: object): TerraformJsonBody {
-  const state = { tokens: false };
+  const state = { tokens: false, canonical: true };
   const json = convertBlock(config as Record<string, unknown>, state);
-  return { json, holdsTokens: state.tokens };
+  return { json, holdsTokens: state.tokens, canonical: state.canonical && !state.tokens };
 }
 
-interface State { tokens: boolean }
+interface State { tokens: boolean; canonical: boolean }
+
+/** Keys V8 enumerates before all others (array indices), whatever the insertion order. */
+const INTEGER_LIKE = /^(0|[1-9][0-9]*)$/;
+
+function checkKey(key: string, state: State): void {
+  if (key.includes(TOKEN_MARKER)) state.tokens = true;
+  if (INTEGER_LIKE.test(key) || key === '__proto__' || key.includes('\u0000')) state.canonical = false;
+}
 
 function convertValue(value: unknown, state: State, keepKeys: boolean): unknown {
   switch (typeof value) {
     case 'string':
       if (value.includes(TOKEN_MARKER)) state.tokens = true;
+      if (value.includes('\u0000')) state.canonical = false; // stableJson's marker text starts with NUL
       return value;
     case 'number':
       if (Math.abs(value) >= TOKEN_NUMBER_MAGNITUDE) state.tokens = true;
@@ -62,6 +76,7 @@ function convertValue(value: unknown, state: State, keepKeys: boolean): unknown 
   }
   if (value === null) return null;
   if (Array.isArray(value)) {
+    if (value.length === 0) state.canonical = false;
     const out: unknown[] = [];
     for (const item of value) {
       const c = convertValue(item, state, keepKeys);
@@ -86,6 +101,7 @@ function convertBlock(block: Record<string, unknown>, state: State): Record<stri
     const c = convertValue(v, state, isMap);
     if (c !== undefined) entries.push([snakeCase(key), c]);
   }
+  if (entries.length === 0) state.canonical = false;
   return sortedObject(entries);
 }
 
@@ -93,10 +109,11 @@ function convertBlock(block: Record<string, unknown>, state: State): Record<stri
 function convertMap(map: Record<string, unknown>, state: State): Record<string, unknown> {
   const entries: [string, unknown][] = [];
   for (const key of Object.keys(map)) {
-    if (key.includes(TOKEN_MARKER)) state.tokens = true;
+    checkKey(key, state);
     const c = convertValue(map[key], state, true);
     if (c !== undefined) entries.push([key, c]);
   }
+  if (entries.length === 0) state.canonical = false;
   return sortedObject(entries);
 }
 
