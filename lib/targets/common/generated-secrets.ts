@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import type { PasswordConfig } from '@cdktf/provider-random/lib/password';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import { SovereignStackError } from '../../util/errors';
-import { renderedResource } from './rendered-resource';
+import { RenderedResource, renderedResource } from './rendered-resource';
 import { SecretSpec, Workload } from '../../workload/workload';
 
 /**
@@ -13,12 +13,7 @@ import { SecretSpec, Workload } from '../../workload/workload';
 export function generateSecretValues(
   scope: Construct, secret: Extract<SecretSpec, { source: 'generated' }>,
 ): Record<string, string> {
-  ensureRandomProvider(scope);
-  const values: Record<string, string> = {};
-  for (const [key, rule] of Object.entries(secret.generated)) {
-    values[key] = generateSecretValue(scope, secret, key, rule);
-  }
-  return values;
+  return Object.fromEntries(Object.entries(generatePasswords(scope, secret)).map(([key, pw]) => [key, pw.getStringAttribute('result')]));
 }
 
 /** One generated value: a `random_password` whose result stays in Terraform state. */
@@ -26,12 +21,27 @@ export function generateSecretValue(
   scope: Construct, secret: Extract<SecretSpec, { source: 'generated' }>, key: string,
   rule: { length: number; special: boolean },
 ): string {
+  return generatePassword(scope, secret, key, rule).getStringAttribute('result');
+}
+
+/** The `random_password` of each generated key of `secret`: key -> resource. */
+export function generatePasswords(
+  scope: Construct, secret: Extract<SecretSpec, { source: 'generated' }>,
+): Record<string, RenderedResource> {
+  return Object.fromEntries(Object.entries(secret.generated).map(([key, rule]) => [key, generatePassword(scope, secret, key, rule)]));
+}
+
+/** The `random_password` resource of one generated key; its `result` is the value. */
+export function generatePassword(
+  scope: Construct, secret: Extract<SecretSpec, { source: 'generated' }>, key: string,
+  rule: { length: number; special: boolean },
+): RenderedResource {
   ensureRandomProvider(scope);
   return renderedResource<PasswordConfig>(scope, `${secret.name}-${key}`, 'random_password', {
     length: rule.length,
     special: rule.special,
     lifecycle: secret.retain ? { preventDestroy: true } : undefined,
-  }).getStringAttribute('result');
+  });
 }
 
 /** The generated secret `name` of workload `w`, or a clear error. */

@@ -83,6 +83,16 @@ export class RenderedResource<Config extends object = object> extends TerraformR
   }
 
   /**
+   * `${<type>.<id>.<attribute>}`: a reference to one of its attributes as cdk.tf.json writes it
+   * within the same stack, as plain text (what `getStringAttribute` resolves to). Read it at
+   * synthesis (an overridden logical id changes it); for references across stacks use
+   * `getStringAttribute`.
+   */
+  public referenceText(attribute: string): string {
+    return `\${${this.terraformResourceType}.${this.friendlyUniqueId}.${attribute}}`;
+  }
+
+  /**
    * The members `keys` of the block at `path` of the body (snake_case names, each step a nested
    * block), rendered from the config without rendering the rest; undefined when the resource is
    * not on its own path (overrides and the like: read its synthesized body instead) or the block

@@ -28,7 +28,7 @@ import { IngressRule, ScheduledJob, Workload, metricsEndpointOf, retainsData, se
 import { configHashNow } from '../common/config-hash';
 import { asList, synthesizedBlock } from '../common/synthesized';
 import { RenderedResource, renderedResource } from '../common/rendered-resource';
-import { generateSecretValue, generateSecretValues, generatedSecretOf } from '../common/generated-secrets';
+import { generatePassword, generatePasswords, generatedSecretOf } from '../common/generated-secrets';
 import { CsiProvisionerTopology, provisionerTopology } from './csi-provisioners';
 import { REGION_LABEL, configKey, liveConfigMapName, podTemplate, scheduledJobPodSpec } from './pod-template';
 
@@ -364,18 +364,20 @@ export class KubernetesTarget extends WorkloadTarget {
     this.refuseUnprovisionablePlacement(scope, w, location);
 
     // Live per secret: addGeneratedSecretKey() after construction still reaches the Secret.
-    const secretData = new Map<string, Record<string, string>>();
+    const secretData = new Map<string, Record<string, string | RenderedResource>>();
     for (const secret of w.secrets) {
       if (secret.source !== 'generated') continue; // existing secrets are referenced, never created
-      const data = { ...secret.plain, ...generateSecretValues(scope, secret) };
+      const data: Record<string, string | RenderedResource> = { ...secret.plain, ...generatePasswords(scope, secret) };
       secretData.set(secret.name, data);
+      const metadata = meta(secret.name);
       resources[`secret:${secret.name}`] = renderedResource<SecretV1Config>(scope, `secret-${secret.name}`, 'kubernetes_secret_v1', {
-        metadata: meta(secret.name),
-        data, // by reference: keys added after construction are read at synthesis
+        dependsOn, lifecycle: secret.retain ? { preventDestroy: true } : undefined,
+      }, () => ({
+        metadata,
+        // Read at synthesis (keys added later land); a password is its reference, never its value.
+        data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, typeof v === 'string' ? v : v.referenceText('result')])),
         type: 'Opaque',
-        dependsOn,
-        lifecycle: secret.retain ? { preventDestroy: true } : undefined,
-      });
+      }));
     }
 
     for (const secret of w.secrets) {
@@ -571,7 +573,7 @@ export class KubernetesTarget extends WorkloadTarget {
       },
       addGeneratedSecretKey: (secretName, key, opts = {}) => {
         const secret = generatedSecretOf(w, secretName);
-        secretData.get(secretName)![key] = generateSecretValue(scope, secret, key, { length: opts.length ?? 32, special: false });
+        secretData.get(secretName)![key] = generatePassword(scope, secret, key, { length: opts.length ?? 32, special: false });
       },
     };
   }
