@@ -56,6 +56,14 @@ export const RepositorySchema = z.discriminatedUnion('type', [S3RepositorySchema
   error: 'must be { type: "s3", bucket, endpoint, region } or { type: "posix", path }',
 });
 
+/** Defaults of the pgBackRest specs, also written out by PostgresDatabase (which builds validated specs). */
+export const PGBACKREST_DEFAULTS = Object.freeze({
+  pgUser: 'postgres',
+  compressType: 'zst',
+  processMax: 2,
+  intervalSeconds: 5,
+} as const);
+
 /** pgbackrest.conf inputs. */
 export const PgBackRestConfSpecSchema = z.strictObject({
   /** The stanza (one per database). */
@@ -67,7 +75,7 @@ export const PgBackRestConfSpecSchema = z.strictObject({
   /** @default 5432 */
   pgPort: port.default(5432),
   /** The superuser pgBackRest connects as over the socket. @default 'postgres' */
-  pgUser: stanzaName.default('postgres'),
+  pgUser: stanzaName.default(PGBACKREST_DEFAULTS.pgUser),
   repository: RepositorySchema,
   /**
    * Full backups kept; with them go their differentials and the WAL needed to restore to any point
@@ -78,9 +86,9 @@ export const PgBackRestConfSpecSchema = z.strictObject({
   /** Where pgBackRest keeps its lock files (shared by every process that uses the stanza). */
   lockPath: safePath,
   /** @default 'zst' */
-  compressType: z.enum(['zst', 'lz4', 'gz', 'none']).default('zst'),
+  compressType: z.enum(['zst', 'lz4', 'gz', 'none']).default(PGBACKREST_DEFAULTS.compressType),
   /** Parallel processes for backup and restore. @default 2 */
-  processMax: z.number().int().min(1).max(32).default(2),
+  processMax: z.number().int().min(1).max(32).default(PGBACKREST_DEFAULTS.processMax),
 });
 
 export type PgBackRestConfSpec = z.input<typeof PgBackRestConfSpecSchema>;
@@ -94,7 +102,7 @@ export const WalSpoolSpecSchema = z.strictObject({
   configPath: safePath,
   stanza: stanzaName,
   /** Seconds the push loop sleeps when the spool is empty. @default 5 */
-  intervalSeconds: z.number().int().min(1).max(300).default(5),
+  intervalSeconds: z.number().int().min(1).max(300).default(PGBACKREST_DEFAULTS.intervalSeconds),
   /**
    * Run `stanza-upgrade` rather than `stanza-create` at start: the cluster was re-initialised for a
    * new PostgreSQL major version on purpose.
@@ -104,6 +112,7 @@ export const WalSpoolSpecSchema = z.strictObject({
 });
 
 export type WalSpoolSpec = z.input<typeof WalSpoolSpecSchema>;
+export type ResolvedWalSpoolSpec = z.output<typeof WalSpoolSpecSchema>;
 
 /**
  * Environment variables pgBackRest reads the S3 credentials from (`PGBACKREST_<OPTION>`): the

@@ -122,6 +122,9 @@ const intBetween = (min: number, max: number) =>
 export const WAL_COMPRESSION_METHODS = Object.freeze(['off', 'on', 'pglz', 'lz4', 'zstd'] as const);
 export type WalCompression = (typeof WAL_COMPRESSION_METHODS)[number];
 
+/** The oldest TLS version the server accepts unless the spec says otherwise. */
+export const DEFAULT_SSL_MIN_PROTOCOL_VERSION = 'TLSv1.2';
+
 /** TLS settings; giving them turns `ssl = on`. */
 export const PostgresSslSchema = z.strictObject({
   /** Server certificate (PEM) as mounted in the container. */
@@ -132,7 +135,7 @@ export const PostgresSslSchema = z.strictObject({
    * Oldest TLS version accepted.
    * @default 'TLSv1.2'
    */
-  minProtocolVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+  minProtocolVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default(DEFAULT_SSL_MIN_PROTOCOL_VERSION),
 });
 
 /** WAL archiving: the command is single-quoted in postgresql.conf, so it may hold no quote or newline. */

@@ -51,10 +51,16 @@ export const InitOwnerSpecSchema = z.strictObject({
 });
 
 export type InitOwnerSpec = z.input<typeof InitOwnerSpecSchema>;
+/** The validated init script spec, defaults applied. */
+export type ResolvedInitOwnerSpec = z.output<typeof InitOwnerSpecSchema>;
 
 /** Renders the init script. Throws a SovereignStackError naming every bad field. */
 export function renderInitOwnerScript(input: InitOwnerSpec): string {
-  const s = parseProps(InitOwnerSpecSchema, input, 'initOwner');
+  return renderResolvedInitOwnerScript(parseProps(InitOwnerSpecSchema, input, 'initOwner'));
+}
+
+/** Renders the init script from a spec `InitOwnerSpecSchema` has already accepted. @internal */
+export function renderResolvedInitOwnerScript(s: ResolvedInitOwnerSpec): string {
   const env = s.passwordEnv;
   const file = `${env}_FILE`;
   const m = s.monitoring;
