@@ -4,14 +4,18 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as ts from 'typescript';
 
-const PROPS = path.join(__dirname, '..', '..', 'lib', 'postgres', 'props.ts');
+const LIB = path.join(__dirname, '..', '..', 'lib', 'postgres');
 
-function emittedDeclarations(file: string): ts.SourceFile {
-  const { outputText, diagnostics } = ts.transpileDeclaration(fs.readFileSync(file, 'utf8'), {
+/**
+ * The declarations emitted for a file. Files whose schemas have inferred types report diagnostics
+ * for those (isolated emit cannot infer them); their interfaces are emitted all the same.
+ */
+function emittedDeclarations(file: string, diagnosticsExpected = false): ts.SourceFile {
+  const { outputText, diagnostics } = ts.transpileDeclaration(fs.readFileSync(path.join(LIB, file), 'utf8'), {
     fileName: file, compilerOptions: { declaration: true, removeComments: false },
   });
-  expect(diagnostics ?? []).toEqual([]);
-  return ts.createSourceFile('props.d.ts', outputText, ts.ScriptTarget.Latest, true);
+  if (!diagnosticsExpected) expect(diagnostics ?? []).toEqual([]);
+  return ts.createSourceFile(file.replace(/\.ts$/, '.d.ts'), outputText, ts.ScriptTarget.Latest, true);
 }
 
 /** Each exported interface's props with their TSDoc as emitted: [interface.prop, optional, doc]. */
@@ -29,7 +33,7 @@ function documentedProps(d: ts.SourceFile): Array<[string, boolean, string]> {
 }
 
 describe('the PostgreSQL props as emitted in .d.ts', () => {
-  const props = documentedProps(emittedDeclarations(PROPS));
+  const props = documentedProps(emittedDeclarations('props.ts'));
 
   it('covers the contract users write', () => {
     const interfaces = new Set(props.map(([name]) => name.split('.')[0]));
@@ -46,5 +50,23 @@ describe('the PostgreSQL props as emitted in .d.ts', () => {
 
   it('gives every optional prop its @default', () => {
     expect(props.filter(([, optional, doc]) => optional && !/@default \S/.test(doc)).map(([name]) => name)).toEqual([]);
+  });
+});
+
+describe('the renderer specs as emitted in .d.ts', () => {
+  const specs = ['postgres-spec.ts', 'pgbackrest-spec.ts', 'render-init-owner.ts'].flatMap((file) => documentedProps(emittedDeclarations(file, true)));
+
+  it('covers every spec users hand to a renderer', () => {
+    expect([...new Set(specs.map(([name]) => name.split('.')[0]))].sort()).toEqual([
+      'InitOwnerMonitoringSpec', 'InitOwnerSpec', 'PgBackRestConfSpec', 'PosixRepositorySpec', 'PostgresArchiveSpec',
+      'PostgresConfSpec', 'PostgresHbaSpec', 'PostgresMemory', 'PostgresMemoryInput', 'PostgresSslSpec', 'S3RepositorySpec', 'WalSpoolSpec',
+    ]);
+  });
+
+  it('documents every prop of the specs, and gives every optional one its @default', () => {
+    // PostgresMemory and PostgresMemoryInput are derived figures and their inputs, not options.
+    const options = specs.filter(([name]) => !name.startsWith('PostgresMemory'));
+    expect(options.filter(([, , doc]) => !/^\/\*\*\s*\S/.test(doc)).map(([name]) => name)).toEqual([]);
+    expect(options.filter(([, optional, doc]) => optional && !/@default \S/.test(doc)).map(([name]) => name)).toEqual([]);
   });
 });
