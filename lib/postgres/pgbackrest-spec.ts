@@ -5,6 +5,7 @@
  * neither end a line nor be read by the shell (no whitespace, quotes, `$`, `;`, backticks).
  */
 import { z } from 'zod';
+import type { SchemaMatches } from '../util/schema-binding';
 import { boundedString, hostName, port } from '../util/schemas';
 
 /** An absolute path safe in pgbackrest.conf and unquoted in sh: letters, digits, "/", ".", "_", "-". */
@@ -25,30 +26,55 @@ export const s3Region = boundedString(63, 'must be at most 63 characters')
   .regex(/^[a-z0-9][a-z0-9-]*$/, { message: 'must be an S3 signing region such as "no-oslo-1"' });
 
 /** An S3-compatible object store as pgBackRest's repository (credentials come from the environment). */
-export const S3RepositorySchema = z.strictObject({
-  type: z.literal('s3'),
-  /** The bucket. */
-  bucket: s3Bucket,
+export interface S3RepositorySpec {
+  /** An S3-compatible object store. */
+  readonly type: 's3';
+  /** The bucket: 3-63 lower-case letters, digits, "." and "-". */
+  readonly bucket: string;
   /** Host name of the store's S3 API (no scheme, no port): "s3.oslo-1.example.no". */
-  endpoint: hostName,
+  readonly endpoint: string;
   /** The S3 signing region the store expects. */
-  region: s3Region,
-  /** TCP port of the S3 API (HTTPS). @default 443 */
-  port: port.default(443),
+  readonly region: string;
+  /**
+   * TCP port of the S3 API (HTTPS).
+   * @default 443
+   */
+  readonly port?: number;
   /**
    * "path" (`https://endpoint/bucket`) suits most S3-compatible stores (MinIO, Ceph); "host"
    * (`https://bucket.endpoint`) is AWS's style.
    * @default 'path'
    */
+  readonly uriStyle?: 'path' | 'host';
+  /**
+   * Folder in the bucket holding the repository.
+   * @default '/pgbackrest'
+   */
+  readonly path?: string;
+}
+
+/** Validates {@link S3RepositorySpec} (documented there). */
+export const S3RepositorySchema = z.strictObject({
+  type: z.literal('s3'),
+  bucket: s3Bucket,
+  endpoint: hostName,
+  region: s3Region,
+  port: port.default(443),
   uriStyle: z.enum(['path', 'host']).default('path'),
-  /** Folder in the bucket holding the repository. @default '/pgbackrest' */
   path: safePath.default('/pgbackrest'),
 });
 
 /** A repository on a local (or mounted) file system: tests, and single-host Docker stacks. */
+export interface PosixRepositorySpec {
+  /** A file-system repository. */
+  readonly type: 'posix';
+  /** Directory holding the repository. */
+  readonly path: string;
+}
+
+/** Validates {@link PosixRepositorySpec}. */
 export const PosixRepositorySchema = z.strictObject({
   type: z.literal('posix'),
-  /** Directory holding the repository. */
   path: safePath,
 });
 
@@ -56,54 +82,105 @@ export const RepositorySchema = z.discriminatedUnion('type', [S3RepositorySchema
   error: 'must be { type: "s3", bucket, endpoint, region } or { type: "posix", path }',
 });
 
+/** Defaults of the pgBackRest specs, also written out by PostgresDatabase (which builds validated specs). */
+export const PGBACKREST_DEFAULTS = Object.freeze({
+  pgUser: 'postgres',
+  compressType: 'zst',
+  processMax: 2,
+  intervalSeconds: 5,
+} as const);
+
 /** pgbackrest.conf inputs. */
-export const PgBackRestConfSpecSchema = z.strictObject({
-  /** The stanza (one per database). */
-  stanza: stanzaName,
+export interface PgBackRestConfSpec {
+  /** The stanza (one per database): lower-case letters, digits, "_" and "-". */
+  readonly stanza: string;
   /** PGDATA as pgBackRest sees it. */
-  pgPath: safePath,
+  readonly pgPath: string;
   /** Directory of PostgreSQL's unix socket (pgBackRest connects over the socket only). */
-  pgSocketPath: safePath,
-  /** @default 5432 */
-  pgPort: port.default(5432),
-  /** The superuser pgBackRest connects as over the socket. @default 'postgres' */
-  pgUser: stanzaName.default('postgres'),
-  repository: RepositorySchema,
+  readonly pgSocketPath: string;
+  /**
+   * PostgreSQL's port (names its socket file).
+   * @default 5432
+   */
+  readonly pgPort?: number;
+  /**
+   * The superuser pgBackRest connects as over the socket.
+   * @default 'postgres'
+   */
+  readonly pgUser?: string;
+  /** Where the backups go: an S3-compatible object store or a file-system directory. */
+  readonly repository: S3RepositorySpec | PosixRepositorySpec;
   /**
    * Full backups kept; with them go their differentials and the WAL needed to restore to any point
    * since the oldest one.
    * @default 4
    */
-  retentionFull: z.number().int({ message: 'must be a whole number' }).min(1, { message: 'must be at least 1' }).max(365, { message: 'must be at most 365' }).default(4),
+  readonly retentionFull?: number;
   /** Where pgBackRest keeps its lock files (shared by every process that uses the stanza). */
+  readonly lockPath: string;
+  /**
+   * Compression of backups and archived WAL.
+   * @default 'zst'
+   */
+  readonly compressType?: 'zst' | 'lz4' | 'gz' | 'none';
+  /**
+   * Parallel processes for backup and restore.
+   * @default 2
+   */
+  readonly processMax?: number;
+}
+
+/** Validates {@link PgBackRestConfSpec} (documented there). */
+export const PgBackRestConfSpecSchema = z.strictObject({
+  stanza: stanzaName,
+  pgPath: safePath,
+  pgSocketPath: safePath,
+  pgPort: port.default(5432),
+  pgUser: stanzaName.default(PGBACKREST_DEFAULTS.pgUser),
+  repository: RepositorySchema,
+  retentionFull: z.number().int({ message: 'must be a whole number' }).min(1, { message: 'must be at least 1' }).max(365, { message: 'must be at most 365' }).default(4),
   lockPath: safePath,
-  /** @default 'zst' */
-  compressType: z.enum(['zst', 'lz4', 'gz', 'none']).default('zst'),
-  /** Parallel processes for backup and restore. @default 2 */
-  processMax: z.number().int().min(1).max(32).default(2),
+  compressType: z.enum(['zst', 'lz4', 'gz', 'none']).default(PGBACKREST_DEFAULTS.compressType),
+  processMax: z.number().int().min(1).max(32).default(PGBACKREST_DEFAULTS.processMax),
 });
 
-export type PgBackRestConfSpec = z.input<typeof PgBackRestConfSpecSchema>;
+const _confBound: SchemaMatches<PgBackRestConfSpec, typeof PgBackRestConfSpecSchema> = true;
+void _confBound;
 export type ResolvedPgBackRestConfSpec = z.output<typeof PgBackRestConfSpecSchema>;
 
 /** The WAL spool: where archive_command leaves segments and the push loop takes them from. */
-export const WalSpoolSpecSchema = z.strictObject({
+export interface WalSpoolSpec {
   /** The spool directory (on the data volume, so a restarted pod loses no archived WAL). */
-  spoolDir: safePath,
+  readonly spoolDir: string;
   /** pgbackrest.conf path. */
-  configPath: safePath,
-  stanza: stanzaName,
-  /** Seconds the push loop sleeps when the spool is empty. @default 5 */
-  intervalSeconds: z.number().int().min(1).max(300).default(5),
+  readonly configPath: string;
+  /** The stanza the segments belong to. */
+  readonly stanza: string;
+  /**
+   * Seconds the push loop sleeps when the spool is empty.
+   * @default 5
+   */
+  readonly intervalSeconds?: number;
   /**
    * Run `stanza-upgrade` rather than `stanza-create` at start: the cluster was re-initialised for a
    * new PostgreSQL major version on purpose.
    * @default false
    */
+  readonly upgradeStanza?: boolean;
+}
+
+/** Validates {@link WalSpoolSpec} (documented there). */
+export const WalSpoolSpecSchema = z.strictObject({
+  spoolDir: safePath,
+  configPath: safePath,
+  stanza: stanzaName,
+  intervalSeconds: z.number().int().min(1).max(300).default(PGBACKREST_DEFAULTS.intervalSeconds),
   upgradeStanza: z.boolean().default(false),
 });
 
-export type WalSpoolSpec = z.input<typeof WalSpoolSpecSchema>;
+const _walSpoolBound: SchemaMatches<WalSpoolSpec, typeof WalSpoolSpecSchema> = true;
+void _walSpoolBound;
+export type ResolvedWalSpoolSpec = z.output<typeof WalSpoolSpecSchema>;
 
 /**
  * Environment variables pgBackRest reads the S3 credentials from (`PGBACKREST_<OPTION>`): the

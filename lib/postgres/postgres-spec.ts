@@ -8,6 +8,7 @@
  * cannot run inside that limit are rejected here, before anything is deployed.
  */
 import { z } from 'zod';
+import type { SchemaMatches } from '../util/schema-binding';
 import { absolutePath, boundedString, cidr, dnsSubdomain, ipv4, ipv4Value, memorySize, memoryToMi, port } from '../util/schemas';
 
 /** PostgreSQL major versions whose parameters the renderer knows. */
@@ -122,30 +123,49 @@ const intBetween = (min: number, max: number) =>
 export const WAL_COMPRESSION_METHODS = Object.freeze(['off', 'on', 'pglz', 'lz4', 'zstd'] as const);
 export type WalCompression = (typeof WAL_COMPRESSION_METHODS)[number];
 
-/** TLS settings; giving them turns `ssl = on`. */
-export const PostgresSslSchema = z.strictObject({
+/** The oldest TLS version the server accepts unless the spec says otherwise. */
+export const DEFAULT_SSL_MIN_PROTOCOL_VERSION = 'TLSv1.2';
+
+/** TLS settings of postgresql.conf; giving them turns `ssl = on`. */
+export interface PostgresSslSpec {
   /** Server certificate (PEM) as mounted in the container. */
-  certFile: absolutePath,
+  readonly certFile: string;
   /** Private key (PEM) as mounted in the container; PostgreSQL requires mode 0600 (or 0640 owned by root). */
-  keyFile: absolutePath,
+  readonly keyFile: string;
   /**
    * Oldest TLS version accepted.
    * @default 'TLSv1.2'
    */
-  minProtocolVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+  readonly minProtocolVersion?: 'TLSv1.2' | 'TLSv1.3';
+}
+
+/** Validates {@link PostgresSslSpec}. */
+export const PostgresSslSchema = z.strictObject({
+  certFile: absolutePath,
+  keyFile: absolutePath,
+  minProtocolVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default(DEFAULT_SSL_MIN_PROTOCOL_VERSION),
 });
 
-/** WAL archiving: the command is single-quoted in postgresql.conf, so it may hold no quote or newline. */
-export const PostgresArchiveSchema = z.strictObject({
-  /** archive_command: `%p` is the segment's path, `%f` its file name. */
-  command: boundedString(1024, 'must be at most 1024 characters')
-    .regex(/^[^'\\\n\r\0]+$/, { message: 'must not contain quotes, backslashes or newlines' })
-    .refine((c) => c.includes('%p') || c.includes('%f'), { message: 'must use %p (the segment path) or %f (its file name)' }),
+/** WAL archiving: `archive_mode = on` with this command. */
+export interface PostgresArchiveSpec {
+  /**
+   * archive_command: `%p` is the segment's path, `%f` its file name. Single-quoted in
+   * postgresql.conf, so it may hold no quote, backslash or newline; at most 1024 characters.
+   */
+  readonly command: string;
   /**
    * archive_timeout in seconds: a quiet server still closes and archives a segment this often, which
    * bounds what a restore can lose. 0 turns it off.
    * @default 60
    */
+  readonly timeoutSeconds?: number;
+}
+
+/** WAL archiving: the command is single-quoted in postgresql.conf, so it may hold no quote or newline. */
+export const PostgresArchiveSchema = z.strictObject({
+  command: boundedString(1024, 'must be at most 1024 characters')
+    .regex(/^[^'\\\n\r\0]+$/, { message: 'must not contain quotes, backslashes or newlines' })
+    .refine((c) => c.includes('%p') || c.includes('%f'), { message: 'must use %p (the segment path) or %f (its file name)' }),
   timeoutSeconds: intBetween(0, 86400).default(60),
 });
 
@@ -210,124 +230,152 @@ export function formatPostgresSize(kb: number): string {
   return kb % MB === 0 ? `${kb / MB}MB` : `${kb}kB`;
 }
 
-const PostgresConfSpecObject = z.strictObject({
+/** What users (and PostgresDatabase) hand to `renderPostgresConf`: every field is optional. */
+export interface PostgresConfSpec {
   /**
    * PostgreSQL major version of the image: a number or a version string / image tag ("16.4-alpine").
    * Only 14-17 are accepted.
    * @default 17
    */
-  version: postgresMajorVersion.default(17),
+  readonly version?: number | string;
   /**
    * The container's memory limit; every memory setting is derived from it. At least 256Mi.
    * @default '1Gi'
    */
-  memoryLimit: sizes.memoryLimit.default('1Gi'),
+  readonly memoryLimit?: string;
   /**
    * max_connections. Each connection may use work_mem, so this also sizes work_mem.
    * @default 100
    */
-  maxConnections: intBetween(10, 5000).default(100),
+  readonly maxConnections?: number;
   /**
    * shared_buffers override: at least 128Ki (PostgreSQL's minimum) and below memoryLimit.
    * @default 25 % of memoryLimit
    */
-  sharedBuffers: sizes.sharedBuffers.optional(),
+  readonly sharedBuffers?: string;
   /**
    * effective_cache_size override (a planner hint, allocates nothing), at most 16 TB.
    * @default 75 % of memoryLimit
    */
-  effectiveCacheSize: sizes.effectiveCacheSize.optional(),
+  readonly effectiveCacheSize?: string;
   /**
    * work_mem override, at least 64Ki.
    * @default half of (memoryLimit - sharedBuffers - maintenanceWorkMem) / maxConnections, at least 1Mi
    */
-  workMem: sizes.workMem.optional(),
+  readonly workMem?: string;
   /**
    * maintenance_work_mem override, at least 1Mi.
    * @default 5 % of memoryLimit, between 16Mi and 1Gi
    */
-  maintenanceWorkMem: sizes.maintenanceWorkMem.optional(),
+  readonly maintenanceWorkMem?: string;
   /**
    * listen_addresses.
    * @default ['*']
    */
-  listenAddresses: z.array(listenAddress).min(1, { message: 'must name at least one address' }).default(['*']),
+  readonly listenAddresses?: string[];
   /**
    * TCP port.
    * @default 5432
    */
-  port: port.default(5432),
+  readonly port?: number;
   /**
    * unix_socket_directories (one directory). The official image uses /var/run/postgresql.
    * @default '/var/run/postgresql'
    */
-  unixSocketDirectory: absolutePath.default('/var/run/postgresql'),
+  readonly unixSocketDirectory?: string;
   /**
    * Where the rendered pg_hba.conf is mounted (hba_file).
    * @default '/etc/postgresql/pg_hba.conf'
    */
-  hbaFile: absolutePath.default('/etc/postgresql/pg_hba.conf'),
+  readonly hbaFile?: string;
   /**
    * TLS certificate and key; when given, `ssl = on` and pg_hba.conf should use hostssl.
    * @default undefined (ssl = off)
    */
-  ssl: PostgresSslSchema.optional(),
+  readonly ssl?: PostgresSslSpec;
   /**
    * random_page_cost: random reads on NVMe cost about as much as sequential ones.
    * @default 1.1
    */
-  randomPageCost: z.number().min(0.1, { message: 'must be at least 0.1' }).max(100, { message: 'must be at most 100' }).default(1.1),
+  readonly randomPageCost?: number;
   /**
    * effective_io_concurrency: concurrent prefetch requests NVMe queues absorb.
    * @default 200
    */
-  effectiveIoConcurrency: intBetween(0, 1000).default(200),
+  readonly effectiveIoConcurrency?: number;
   /**
    * maintenance_io_concurrency (VACUUM, ANALYZE, recovery prefetch).
    * @default 100
    */
-  maintenanceIoConcurrency: intBetween(0, 1000).default(100),
+  readonly maintenanceIoConcurrency?: number;
   /**
    * wal_compression. On 14 only "on" (pglz) or "off"; lz4 and zstd need 15 or later.
    * @default 'lz4' on 15+, 'on' on 14
    */
-  walCompression: z.enum(WAL_COMPRESSION_METHODS).optional(),
+  readonly walCompression?: WalCompression;
   /**
    * checkpoint_timeout in seconds (30 s to 1 day).
    * @default 900
    */
-  checkpointTimeoutSeconds: intBetween(30, 86400).default(900),
+  readonly checkpointTimeoutSeconds?: number;
   /**
    * max_wal_size: WAL kept between checkpoints; size the volume for it.
    * @default '2Gi'
    */
-  maxWalSize: sizes.walSize.default('2Gi'),
+  readonly maxWalSize?: string;
   /**
    * min_wal_size: WAL recycled rather than removed.
    * @default '256Mi'
    */
-  minWalSize: sizes.walSize.default('256Mi'),
+  readonly minWalSize?: string;
   /**
    * log_min_duration_statement in ms; -1 disables, 0 logs every statement.
    * @default 1000
    */
-  logMinDurationStatementMs: intBetween(-1, 86_400_000).default(1000),
+  readonly logMinDurationStatementMs?: number;
   /**
    * idle_in_transaction_session_timeout in seconds; 0 disables. Ends sessions that hold locks
    * (and block a drain) while their client does nothing.
    * @default 600
    */
-  idleInTransactionTimeoutSeconds: intBetween(0, 86400).default(600),
+  readonly idleInTransactionTimeoutSeconds?: number;
   /**
    * WAL archiving for backups and point-in-time recovery: `archive_mode = on` with this command.
    * @default undefined (no archiving)
    */
-  archive: PostgresArchiveSchema.optional(),
+  readonly archive?: PostgresArchiveSpec;
   /**
    * Further directories PostgreSQL creates its unix socket in (a backup job in another pod reaches
    * the server through one on a shared volume).
    * @default []
    */
+  readonly extraSocketDirectories?: string[];
+}
+
+/** Validates {@link PostgresConfSpec} (documented there). */
+const PostgresConfSpecObject = z.strictObject({
+  version: postgresMajorVersion.default(17),
+  memoryLimit: sizes.memoryLimit.default('1Gi'),
+  maxConnections: intBetween(10, 5000).default(100),
+  sharedBuffers: sizes.sharedBuffers.optional(),
+  effectiveCacheSize: sizes.effectiveCacheSize.optional(),
+  workMem: sizes.workMem.optional(),
+  maintenanceWorkMem: sizes.maintenanceWorkMem.optional(),
+  listenAddresses: z.array(listenAddress).min(1, { message: 'must name at least one address' }).default(['*']),
+  port: port.default(5432),
+  unixSocketDirectory: absolutePath.default('/var/run/postgresql'),
+  hbaFile: absolutePath.default('/etc/postgresql/pg_hba.conf'),
+  ssl: PostgresSslSchema.optional(),
+  randomPageCost: z.number().min(0.1, { message: 'must be at least 0.1' }).max(100, { message: 'must be at most 100' }).default(1.1),
+  effectiveIoConcurrency: intBetween(0, 1000).default(200),
+  maintenanceIoConcurrency: intBetween(0, 1000).default(100),
+  walCompression: z.enum(WAL_COMPRESSION_METHODS).optional(),
+  checkpointTimeoutSeconds: intBetween(30, 86400).default(900),
+  maxWalSize: sizes.walSize.default('2Gi'),
+  minWalSize: sizes.walSize.default('256Mi'),
+  logMinDurationStatementMs: intBetween(-1, 86_400_000).default(1000),
+  idleInTransactionTimeoutSeconds: intBetween(0, 86400).default(600),
+  archive: PostgresArchiveSchema.optional(),
   extraSocketDirectories: z.array(absolutePath).max(2).default([]),
 });
 
@@ -399,8 +447,10 @@ export const PostgresConfSpecSchema = PostgresConfSpecObject.superRefine(checkCo
   memory: derivePostgresMemory(spec),
 }));
 
-/** What users (and PostgresDatabase) hand to `renderPostgresConf`. */
-export type PostgresConfSpec = z.input<typeof PostgresConfSpecSchema>;
+// Compile-time binding of the documented spec to its schema.
+const _confBound: SchemaMatches<PostgresConfSpec, typeof PostgresConfSpecSchema> = true;
+void _confBound;
+
 /** The validated spec with defaults, resolved walCompression and derived memory. */
 export type ResolvedPostgresConfSpec = z.output<typeof PostgresConfSpecSchema>;
 
@@ -497,32 +547,44 @@ const clientCidrs = z
   }, { when: (payload) => payload.issues.length === 0 });
 
 /** pg_hba.conf inputs: who may connect over TCP. */
-export const PostgresHbaSpecSchema = z.strictObject({
+export interface PostgresHbaSpec {
   /** The owning service's database, the only one reachable over TCP. */
-  database: postgresIdentifier.refine((name) => !['postgres', 'template0', 'template1'].includes(name), {
-    message: 'must be the service\'s own database, not "postgres", "template0" or "template1"',
-  }),
+  readonly database: string;
   /** The owning service's role, the only one admitted over TCP. */
-  user: postgresIdentifier.refine((name) => name !== 'postgres', {
-    message: 'must be the service\'s own role, not the "postgres" superuser',
-  }),
+  readonly user: string;
   /**
    * Client networks admitted over TCP.
    * @default ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] (RFC 1918, where pod networks live)
    */
-  clientCidrs: clientCidrs.default(() => [...DEFAULT_CLIENT_CIDRS]),
+  readonly clientCidrs?: string[];
   /**
    * Require TLS (`hostssl` lines). Set it whenever the postgresql.conf spec has `ssl`.
    * @default false
    */
-  ssl: z.boolean().default(false),
+  readonly ssl?: boolean;
   /**
    * The monitoring role a metrics exporter in the same pod logs in as: admitted to the "postgres"
    * database from 127.0.0.1 only (the pod's own loopback), SCRAM, with or without TLS.
    * @default - no monitoring line
    */
+  readonly monitoringUser?: string;
+}
+
+/** Validates {@link PostgresHbaSpec} (documented there). */
+export const PostgresHbaSpecSchema = z.strictObject({
+  database: postgresIdentifier.refine((name) => !['postgres', 'template0', 'template1'].includes(name), {
+    message: 'must be the service\'s own database, not "postgres", "template0" or "template1"',
+  }),
+  user: postgresIdentifier.refine((name) => name !== 'postgres', {
+    message: 'must be the service\'s own role, not the "postgres" superuser',
+  }),
+  clientCidrs: clientCidrs.default(() => [...DEFAULT_CLIENT_CIDRS]),
+  ssl: z.boolean().default(false),
   monitoringUser: postgresIdentifier.refine((name) => name !== 'postgres', { message: 'must not be the "postgres" superuser' }).optional(),
 });
 
-export type PostgresHbaSpec = z.input<typeof PostgresHbaSpecSchema>;
 export type ResolvedPostgresHbaSpec = z.output<typeof PostgresHbaSpecSchema>;
+
+// Compile-time binding of the documented spec to its schema.
+const _hbaBound: SchemaMatches<PostgresHbaSpec, typeof PostgresHbaSpecSchema> = true;
+void _hbaBound;

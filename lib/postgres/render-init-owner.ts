@@ -18,16 +18,24 @@
  */
 import { z } from 'zod';
 import { parseProps } from '../util/errors';
+import type { SchemaMatches } from '../util/schema-binding';
 import { envName } from '../util/schemas';
 import { postgresIdentifier } from './postgres-spec';
 
-export const InitOwnerSpecSchema = z.strictObject({
+/** The monitoring role the init script creates beside the owner. */
+export interface InitOwnerMonitoringSpec {
+  /** The role: LOGIN, member of `pg_monitor` only; not "postgres", not the owner's role. */
+  readonly role: string;
+  /** Its password comes from the file named by `<passwordEnv>_FILE`, or else from `<passwordEnv>`; not the owner's. */
+  readonly passwordEnv: string;
+}
+
+/** The init script's inputs: the owning service's role and database, and how the script finds the passwords. */
+export interface InitOwnerSpec {
   /** The owning service's role: LOGIN, not a superuser, no CREATEDB / CREATEROLE / REPLICATION / BYPASSRLS. */
-  role: postgresIdentifier.refine((name) => name !== 'postgres', { message: 'must be the service\'s own role, not "postgres"' }),
+  readonly role: string;
   /** The owning service's database, owned by `role`. */
-  database: postgresIdentifier.refine((name) => !['postgres', 'template0', 'template1'].includes(name), {
-    message: 'must be the service\'s own database, not "postgres", "template0" or "template1"',
-  }),
+  readonly database: string;
   /**
    * Where the role's password comes from when the script runs: the file named by the environment
    * variable `<passwordEnv>_FILE` (a mounted secret: preferred, as the value then sits in no
@@ -35,13 +43,23 @@ export const InitOwnerSpecSchema = z.strictObject({
    * is refused, as the image refuses POSTGRES_PASSWORD with POSTGRES_PASSWORD_FILE.
    * @default 'OWNER_PASSWORD'
    */
-  passwordEnv: envName.max(100).default('OWNER_PASSWORD'),
+  readonly passwordEnv?: string;
   /**
    * A monitoring role for a metrics exporter: LOGIN, member of `pg_monitor` and nothing else (no
    * database of its own, no grant on any table); its password is read like the owner's, from
    * `<passwordEnv>_FILE` or `<passwordEnv>`.
    * @default - no monitoring role
    */
+  readonly monitoring?: InitOwnerMonitoringSpec;
+}
+
+/** Validates {@link InitOwnerSpec} (documented there). */
+export const InitOwnerSpecSchema = z.strictObject({
+  role: postgresIdentifier.refine((name) => name !== 'postgres', { message: 'must be the service\'s own role, not "postgres"' }),
+  database: postgresIdentifier.refine((name) => !['postgres', 'template0', 'template1'].includes(name), {
+    message: 'must be the service\'s own database, not "postgres", "template0" or "template1"',
+  }),
+  passwordEnv: envName.max(100).default('OWNER_PASSWORD'),
   monitoring: z.strictObject({
     role: postgresIdentifier.refine((name) => name !== 'postgres', { message: 'must not be "postgres"' }),
     passwordEnv: envName.max(100),
@@ -50,11 +68,20 @@ export const InitOwnerSpecSchema = z.strictObject({
   message: 'must differ from the owner\'s role and passwordEnv', path: ['monitoring'],
 });
 
-export type InitOwnerSpec = z.input<typeof InitOwnerSpecSchema>;
+// Compile-time binding of the documented spec to its schema.
+const _initOwnerBound: SchemaMatches<InitOwnerSpec, typeof InitOwnerSpecSchema> = true;
+void _initOwnerBound;
+
+/** The validated init script spec, defaults applied. */
+export type ResolvedInitOwnerSpec = z.output<typeof InitOwnerSpecSchema>;
 
 /** Renders the init script. Throws a SovereignStackError naming every bad field. */
 export function renderInitOwnerScript(input: InitOwnerSpec): string {
-  const s = parseProps(InitOwnerSpecSchema, input, 'initOwner');
+  return renderResolvedInitOwnerScript(parseProps(InitOwnerSpecSchema, input, 'initOwner'));
+}
+
+/** Renders the init script from a spec `InitOwnerSpecSchema` has already accepted. @internal */
+export function renderResolvedInitOwnerScript(s: ResolvedInitOwnerSpec): string {
   const env = s.passwordEnv;
   const file = `${env}_FILE`;
   const m = s.monitoring;

@@ -12,12 +12,23 @@
 import { z } from 'zod';
 import { parseProps } from '../util/errors';
 import {
-  PgBackRestConfSpec, PgBackRestConfSpecSchema, WalSpoolSpec, WalSpoolSpecSchema,
+  PgBackRestConfSpec, PgBackRestConfSpecSchema, ResolvedPgBackRestConfSpec, ResolvedWalSpoolSpec, WalSpoolSpec, WalSpoolSpecSchema,
 } from './pgbackrest-spec';
+
+/** The archive_command's input: the spool directory only (built once, not per call). */
+const SpoolDirSchema = WalSpoolSpecSchema.pick({ spoolDir: true });
+
+/** What a scheduled base backup runs: the config, the stanza and the backup type. */
+const BackupCommandSpecSchema = WalSpoolSpecSchema.pick({ configPath: true, stanza: true }).extend({ type: z.enum(['full', 'diff', 'incr']) });
+export interface BackupCommandSpec { readonly configPath: string; readonly stanza: string; readonly type: 'full' | 'diff' | 'incr' }
 
 /** Renders pgbackrest.conf: a [global] section for the repository, one section for the stanza. */
 export function renderPgBackRestConf(spec: PgBackRestConfSpec): string {
-  const s = parseProps(PgBackRestConfSpecSchema, spec, 'pgBackRestConf');
+  return renderResolvedPgBackRestConf(parseProps(PgBackRestConfSpecSchema, spec, 'pgBackRestConf'));
+}
+
+/** Renders pgbackrest.conf from a spec `PgBackRestConfSpecSchema` has already accepted. @internal */
+export function renderResolvedPgBackRestConf(s: ResolvedPgBackRestConfSpec): string {
   const r = s.repository;
   const repository: Array<[string, string | number]> = r.type === 's3'
     ? [
@@ -68,7 +79,11 @@ export function renderPgBackRestConf(spec: PgBackRestConfSpec): string {
  * `sh -c`, so the trailing `#` comment is only read by pgBackRest's check.
  */
 export function renderWalSpoolCommand(spec: Pick<WalSpoolSpec, 'spoolDir'>): string {
-  const s = parseProps(WalSpoolSpecSchema.pick({ spoolDir: true }), spec, 'walSpool');
+  return renderResolvedWalSpoolCommand(parseProps(SpoolDirSchema, spec, 'walSpool'));
+}
+
+/** archive_command for a spool directory `safePath` has already accepted. @internal */
+export function renderResolvedWalSpoolCommand(s: { readonly spoolDir: string }): string {
   const d = s.spoolDir;
   // `pgbackrest backup` refuses to run unless archive_command contains "pgbackrest" (a substring
   // check, error 068): the trailing shell comment says who takes the segment from here.
@@ -82,7 +97,11 @@ export function renderWalSpoolCommand(spec: Pick<WalSpoolSpec, 'spoolDir'>): str
  * stopped; SIGTERM ends it between pushes.
  */
 export function renderWalPushScript(spec: WalSpoolSpec): string {
-  const s = parseProps(WalSpoolSpecSchema, spec, 'walSpool');
+  return renderResolvedWalPushScript(parseProps(WalSpoolSpecSchema, spec, 'walSpool'));
+}
+
+/** The push loop from a spec `WalSpoolSpecSchema` has already accepted. @internal */
+export function renderResolvedWalPushScript(s: ResolvedWalSpoolSpec): string {
   const pgbackrest = `pgbackrest --config=${s.configPath} --stanza=${s.stanza}`;
   return [
     'set -u',
@@ -103,7 +122,11 @@ export function renderWalPushScript(spec: WalSpoolSpec): string {
 }
 
 /** The command of a scheduled base backup: `pgbackrest backup --type=<type>` (expire runs after it). */
-export function pgBackRestBackupCommand(spec: { configPath: string; stanza: string; type: 'full' | 'diff' | 'incr' }): string[] {
-  const s = parseProps(WalSpoolSpecSchema.pick({ configPath: true, stanza: true }).extend({ type: z.enum(['full', 'diff', 'incr']) }), spec, 'backupCommand');
+export function pgBackRestBackupCommand(spec: BackupCommandSpec): string[] {
+  return resolvedBackupCommand(parseProps(BackupCommandSpecSchema, spec, 'backupCommand'));
+}
+
+/** The backup command from a spec `BackupCommandSpecSchema` has already accepted. @internal */
+export function resolvedBackupCommand(s: BackupCommandSpec): string[] {
   return ['pgbackrest', `--config=${s.configPath}`, `--stanza=${s.stanza}`, `--type=${s.type}`, 'backup'];
 }

@@ -14,6 +14,8 @@ import {
   PostgresHbaSpec,
   PostgresHbaSpecSchema,
   quantityToKb,
+  ResolvedPostgresConfSpec,
+  ResolvedPostgresHbaSpec,
 } from './postgres-spec';
 
 /** A value written as is (an octal mode), not quoted. */
@@ -37,55 +39,25 @@ function section(title: string, settings: Array<[string, Value]>): string {
 
 /** Renders postgresql.conf for one PostgreSQL major version (14-17). Throws on an invalid spec. */
 export function renderPostgresConf(spec: PostgresConfSpec): string {
-  const s = parseProps(PostgresConfSpecSchema, spec, 'postgresConf');
-  const m = s.memory;
+  return renderResolvedPostgresConf(parseProps(PostgresConfSpecSchema, spec, 'postgresConf'));
+}
 
+/**
+ * Renders postgresql.conf from a spec `PostgresConfSpecSchema` has already accepted (or one built
+ * only from values it accepted): no validation here, so a component validates its options once.
+ * @internal
+ */
+export function renderResolvedPostgresConf(s: ResolvedPostgresConfSpec): string {
   const sections = [
-    section('connections', [
-      ['listen_addresses', s.listenAddresses.join(',')],
-      ['port', s.port],
-      ['max_connections', s.maxConnections],
-      ['unix_socket_directories', [s.unixSocketDirectory, ...s.extraSocketDirectories].join(',')],
-      // Only the postgres OS user (the server's own uid) may use the socket; pg_hba.conf trusts it.
-      ['unix_socket_permissions', new Raw('0700')],
-      ['hba_file', s.hbaFile],
-      ['password_encryption', 'scram-sha-256'],
-      // Dead clients (a node gone) are noticed within ~2 minutes, so their backends release locks.
-      ['tcp_keepalives_idle', 60],
-      ['tcp_keepalives_interval', 10],
-      ['tcp_keepalives_count', 6],
-    ]),
-    section(
-      'tls',
-      s.ssl
-        ? [
-            ['ssl', true],
-            ['ssl_cert_file', s.ssl.certFile],
-            ['ssl_key_file', s.ssl.keyFile],
-            ['ssl_min_protocol_version', s.ssl.minProtocolVersion],
-          ]
-        : [['ssl', false]],
-    ),
-    section(`memory (derived from a ${s.memoryLimit} limit)`, [
-      ['shared_buffers', formatPostgresSize(m.sharedBuffersKb)],
-      ['effective_cache_size', formatPostgresSize(m.effectiveCacheSizeKb)],
-      ['work_mem', formatPostgresSize(m.workMemKb)],
-      ['maintenance_work_mem', formatPostgresSize(m.maintenanceWorkMemKb)],
-    ]),
+    connectionSettings(s),
+    tlsSettings(s),
+    memorySettings(s),
     section('NVMe storage', [
       ['random_page_cost', s.randomPageCost],
       ['effective_io_concurrency', s.effectiveIoConcurrency],
       ['maintenance_io_concurrency', s.maintenanceIoConcurrency],
     ]),
-    section('WAL and checkpoints', [
-      // 14 takes a boolean here; 15+ takes a method (the schema enforces which).
-      ['wal_compression', s.walCompression],
-      ['wal_buffers', formatPostgresSize(m.walBuffersKb)],
-      ['checkpoint_timeout', `${s.checkpointTimeoutSeconds}s`],
-      ['checkpoint_completion_target', 0.9],
-      ['max_wal_size', formatPostgresSize(quantityToKb(s.maxWalSize))],
-      ['min_wal_size', formatPostgresSize(quantityToKb(s.minWalSize))],
-    ]),
+    walSettings(s),
     ...(s.archive
       ? [section('WAL archiving (backups and point-in-time recovery)', [
         ['wal_level', 'replica'],
@@ -94,29 +66,85 @@ export function renderPostgresConf(spec: PostgresConfSpec): string {
         ['archive_timeout', `${s.archive.timeoutSeconds}s`],
       ])]
       : []),
-    section('logging (to stderr: the container runtime collects it)', [
-      ['log_destination', 'stderr'],
-      ['logging_collector', false],
-      ['log_line_prefix', '%m [%p] %q%u@%d '],
-      ['log_min_duration_statement', s.logMinDurationStatementMs],
-      // Slow and failing statements are logged with their bind parameters in full by default, and
-      // parameters are personal data (names, emails, ids): log none of them.
-      ['log_parameter_max_length', 0],
-      ['log_parameter_max_length_on_error', 0],
-      ['log_checkpoints', true],
-      ['log_connections', true],
-      ['log_disconnections', true],
-      ['log_lock_waits', true],
-      // Every spill to disk is logged: the sign that work_mem is too small for a query.
-      ['log_temp_files', 0],
-    ]),
+    loggingSettings(s),
     section('sessions', [
       // A session idle inside a transaction holds locks and keeps a fast shutdown waiting on nothing.
       ['idle_in_transaction_session_timeout', `${s.idleInTransactionTimeoutSeconds}s`],
     ]),
   ];
-
   return `# postgresql.conf for PostgreSQL ${s.version}, rendered by sovereign-stack\n\n${sections.join('\n\n')}\n`;
+}
+
+function connectionSettings(s: ResolvedPostgresConfSpec): string {
+  return section('connections', [
+    ['listen_addresses', s.listenAddresses.join(',')],
+    ['port', s.port],
+    ['max_connections', s.maxConnections],
+    ['unix_socket_directories', [s.unixSocketDirectory, ...s.extraSocketDirectories].join(',')],
+    // Only the postgres OS user (the server's own uid) may use the socket; pg_hba.conf trusts it.
+    ['unix_socket_permissions', new Raw('0700')],
+    ['hba_file', s.hbaFile],
+    ['password_encryption', 'scram-sha-256'],
+    // Dead clients (a node gone) are noticed within ~2 minutes, so their backends release locks.
+    ['tcp_keepalives_idle', 60],
+    ['tcp_keepalives_interval', 10],
+    ['tcp_keepalives_count', 6],
+  ]);
+}
+
+function tlsSettings(s: ResolvedPostgresConfSpec): string {
+  return section(
+    'tls',
+    s.ssl
+      ? [
+          ['ssl', true],
+          ['ssl_cert_file', s.ssl.certFile],
+          ['ssl_key_file', s.ssl.keyFile],
+          ['ssl_min_protocol_version', s.ssl.minProtocolVersion],
+        ]
+      : [['ssl', false]],
+  );
+}
+
+function memorySettings(s: ResolvedPostgresConfSpec): string {
+  const m = s.memory;
+  return section(`memory (derived from a ${s.memoryLimit} limit)`, [
+    ['shared_buffers', formatPostgresSize(m.sharedBuffersKb)],
+    ['effective_cache_size', formatPostgresSize(m.effectiveCacheSizeKb)],
+    ['work_mem', formatPostgresSize(m.workMemKb)],
+    ['maintenance_work_mem', formatPostgresSize(m.maintenanceWorkMemKb)],
+  ]);
+}
+
+function walSettings(s: ResolvedPostgresConfSpec): string {
+  return section('WAL and checkpoints', [
+    // 14 takes a boolean here; 15+ takes a method (the schema enforces which).
+    ['wal_compression', s.walCompression],
+    ['wal_buffers', formatPostgresSize(s.memory.walBuffersKb)],
+    ['checkpoint_timeout', `${s.checkpointTimeoutSeconds}s`],
+    ['checkpoint_completion_target', 0.9],
+    ['max_wal_size', formatPostgresSize(quantityToKb(s.maxWalSize))],
+    ['min_wal_size', formatPostgresSize(quantityToKb(s.minWalSize))],
+  ]);
+}
+
+function loggingSettings(s: ResolvedPostgresConfSpec): string {
+  return section('logging (to stderr: the container runtime collects it)', [
+    ['log_destination', 'stderr'],
+    ['logging_collector', false],
+    ['log_line_prefix', '%m [%p] %q%u@%d '],
+    ['log_min_duration_statement', s.logMinDurationStatementMs],
+    // Slow and failing statements are logged with their bind parameters in full by default, and
+    // parameters are personal data (names, emails, ids): log none of them.
+    ['log_parameter_max_length', 0],
+    ['log_parameter_max_length_on_error', 0],
+    ['log_checkpoints', true],
+    ['log_connections', true],
+    ['log_disconnections', true],
+    ['log_lock_waits', true],
+    // Every spill to disk is logged: the sign that work_mem is too small for a query.
+    ['log_temp_files', 0],
+  ]);
 }
 
 /**
@@ -126,7 +154,11 @@ export function renderPostgresConf(spec: PostgresConfSpec): string {
  * is refused with "no pg_hba.conf entry".
  */
 export function renderPgHba(spec: PostgresHbaSpec): string {
-  const s = parseProps(PostgresHbaSpecSchema, spec, 'pgHba');
+  return renderResolvedPgHba(parseProps(PostgresHbaSpecSchema, spec, 'pgHba'));
+}
+
+/** Renders pg_hba.conf from a spec `PostgresHbaSpecSchema` has already accepted. @internal */
+export function renderResolvedPgHba(s: ResolvedPostgresHbaSpec): string {
   const hostType = s.ssl ? 'hostssl' : 'host';
   const lines = [
     '# pg_hba.conf rendered by sovereign-stack',

@@ -60,3 +60,14 @@ export function coerceVersion(version: string): semver.SemVer {
 }
 
 export { semver };
+
+/**
+ * The tag of an image reference, without registry, repository or digest
+ * ("registry.example.no:5000/postgres:17-alpine@sha256:..." -> "17-alpine"), or undefined when it
+ * has none. What a tag says besides the version (an "-alpine" variant, say) is read from here.
+ */
+export function imageTagOf(image: string): string | undefined {
+  const withoutDigest = image.split('@')[0];
+  const colon = withoutDigest.indexOf(':', withoutDigest.lastIndexOf('/') + 1);
+  return colon < 0 ? undefined : withoutDigest.slice(colon + 1);
+}
