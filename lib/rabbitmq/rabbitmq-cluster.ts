@@ -26,8 +26,9 @@ export {
 /**
  * A RabbitMQ cluster for the platform's events: an odd number of nodes (3 by default) on the
  * target's NVMe storage, one node per machine, forming a cluster on their own (the Kubernetes peer
- * discovery plugin on Kubernetes, a fixed peer list elsewhere: the target's `peerDiscovery` says which) with `pause_minority` partition
- * handling: a node that cannot see a majority stops serving rather than diverge.
+ * discovery plugin on Kubernetes, a fixed peer list elsewhere: the target's `peerDiscovery` says
+ * which) with `pause_minority` partition handling: a node that cannot see a majority stops
+ * serving rather than diverge.
  *
  * Queues are replicated to survive the loss of a node. On RabbitMQ 3.x the default
  * (`queueMode: 'classic-mirrored'`) is an `ha-all` policy: every queue is mirrored to every node and
