@@ -116,34 +116,10 @@ export function renderServiceUsersFile(input: ServiceUsersFileSpecInput): string
 }
 
 /**
- * A POSIX sh loop that runs beside the node for its whole life and keeps its users, permissions,
- * topic permissions and topology (definitions.json) in line with the mounted files, so that adding
- * a service changes files the running node applies, not the pod template: no node restarts. It
- * applies at start, then again whenever a file (or a password) changes. The ready file exists once
- * everything applied, and goes away when applying has failed for `failureGraceSeconds`: the
- * readiness check tests it, so a failed bootstrap shows as a pod that is not ready.
+ * The reconcile loop's fixed part (no value is spliced in: the variables are set above it): apply
+ * everything, then apply again whenever the files or a password change; keep the ready file in line.
  */
-export function renderUserReconcileScript(input: UserReconcileSpecInput): string {
-  const spec = parseProps(userReconcileSpec, input, 'rabbitmq user reconcile');
-  return `#!/bin/sh
-# rendered by sovereign-stack: applies users, permissions and definitions to the running node, and
-# again whenever the mounted files change. No password is in this script: each is read from
-# ${spec.passwordDir}/<user>.
-set -u
-
-CTL=${shellQuote(spec.rabbitmqctl)}
-PASSWORD_DIR=${shellQuote(spec.passwordDir)}
-USERS_FILE=${shellQuote(spec.usersFile)}
-DEFINITIONS_FILE=${shellQuote(spec.definitionsFile ?? '')}
-READY_FILE=${shellQuote(spec.readyFile)}
-# What this loop applied, per user: a new loop (a new container) applies everything once.
-STATE_DIR="$READY_FILE.state"
-INTERVAL=${spec.intervalSeconds}
-FAILURE_GRACE=${spec.failureGraceSeconds}
-failed=0
-
-${ENSURE_USER}
-# Everything, once: definitions first (vhosts and queues the permissions name), then each user.
+const RECONCILE_LOOP = `# Everything, once: definitions first (vhosts and queues the permissions name), then each user.
 apply() {
   if ! "$CTL" -q await_startup >/dev/null 2>&1; then
     echo "rabbitmq-user-bootstrap: the local node is not running yet" >&2
@@ -191,4 +167,34 @@ while :; do
   sleep "$INTERVAL"
 done
 `;
+
+/**
+ * A POSIX sh loop that runs beside the node for its whole life and keeps its users, permissions,
+ * topic permissions and topology (definitions.json) in line with the mounted files, so that adding
+ * a service changes files the running node applies, not the pod template: no node restarts. It
+ * applies at start, then again whenever a file (or a password) changes. The ready file exists once
+ * everything applied, and goes away when applying has failed for `failureGraceSeconds`: the
+ * readiness check tests it, so a failed bootstrap shows as a pod that is not ready.
+ */
+export function renderUserReconcileScript(input: UserReconcileSpecInput): string {
+  const spec = parseProps(userReconcileSpec, input, 'rabbitmq user reconcile');
+  return `#!/bin/sh
+# rendered by sovereign-stack: applies users, permissions and definitions to the running node, and
+# again whenever the mounted files change. No password is in this script: each is read from
+# ${spec.passwordDir}/<user>.
+set -u
+
+CTL=${shellQuote(spec.rabbitmqctl)}
+PASSWORD_DIR=${shellQuote(spec.passwordDir)}
+USERS_FILE=${shellQuote(spec.usersFile)}
+DEFINITIONS_FILE=${shellQuote(spec.definitionsFile ?? '')}
+READY_FILE=${shellQuote(spec.readyFile)}
+# What this loop applied, per user: a new loop (a new container) applies everything once.
+STATE_DIR="$READY_FILE.state"
+INTERVAL=${spec.intervalSeconds}
+FAILURE_GRACE=${spec.failureGraceSeconds}
+failed=0
+
+${ENSURE_USER}
+${RECONCILE_LOOP}`;
 }

@@ -287,7 +287,7 @@ export class ReferenceDeployment extends Construct {
       [...(database?.connection.mounts() ?? []), ...(messaging?.mounts() ?? [])]);
 
     database?.allowFrom(service.workload);
-    if (messaging) this.ensureBroker().allowClient(service.workload);
+    if (messaging) this.ensureBroker().allowFrom(service.workload);
     for (const path of s.routes) this.gateway.addRoute({ path, service: service.workload, port: service.port });
 
     if (database) {

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { dnsSubdomain } from '../util/schemas';
+import type { SchemaMatches } from '../util/schema-binding';
 import { SecretMountInput, SecretSpecInput } from './workload';
 
 /** Keys of a `kubernetes.io/tls` Secret as cert-manager writes it. */
@@ -48,7 +49,38 @@ export const ServerTlsSchema = z.object({
   }
 });
 
-export type ServerTlsOptions = z.input<typeof ServerTlsSchema>;
+/** Where a server's certificate comes from: exactly one of `secretName` and `certManager`. */
+export interface ServerTlsOptions {
+  /**
+   * An existing Secret with `tls.crt` (the server certificate, PEM, with the host names clients
+   * use as SANs), `tls.key` (its private key) and `ca.crt` (the CA clients verify it with), as
+   * cert-manager writes it. On Docker each key becomes a sensitive Terraform variable.
+   * @default - none; give this or `certManager`
+   */
+  readonly secretName?: string;
+  /**
+   * Have the Kubernetes target create a cert-manager Certificate for the workload's own host names
+   * (its Service, and every replica through the headless Service), written to the Secret
+   * `<workload>-tls`. The issuer must exist and put `ca.crt` in the Secret (a CA or self-signed
+   * issuer does; ACME cannot issue for cluster-internal names). Kubernetes only.
+   * @default - none; give this or `secretName`
+   */
+  readonly certManager?: CertManagerIssuerOptions;
+}
+
+/** The cert-manager issuer that signs a server's certificate. */
+export interface CertManagerIssuerOptions {
+  /** The Issuer or ClusterIssuer that signs the certificate. */
+  readonly issuerName: string;
+  /**
+   * Whether `issuerName` is a namespaced Issuer or a ClusterIssuer.
+   * @default 'ClusterIssuer'
+   */
+  readonly issuerKind?: 'Issuer' | 'ClusterIssuer';
+}
+
+const _serverTlsOptions: SchemaMatches<ServerTlsOptions, typeof ServerTlsSchema> = true;
+void _serverTlsOptions;
 export type ServerTls = z.output<typeof ServerTlsSchema>;
 
 /** What a component needs to serve TLS: the secret to declare, its name, and where to mount it. */

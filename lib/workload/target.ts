@@ -73,6 +73,31 @@ export interface DeployedWorkload {
   addGeneratedSecretKey(secret: string, key: string, options?: { length?: number }): void;
 }
 
+/**
+ * How the replicas of a stateful workload will find each other by name, as the target realizes
+ * them: what a clustered server (RabbitMQ) configures its peer discovery with, known before deploy.
+ */
+export interface PeerDiscovery {
+  /** Stable host name of each replica, in order (the `replicaHosts` the deployed workload will have). */
+  readonly peerHosts: readonly string[];
+  /**
+   * What follows a replica's own host name (`hostname` inside it) in its stable host name:
+   * `.<name>-headless.<namespace>.svc.<cluster domain>` on Kubernetes, `''` on Docker.
+   */
+  readonly hostSuffix: string;
+  /**
+   * A registry the replicas can list their peers from at run time: the Kubernetes API's endpoints
+   * of the headless Service (the pods need API access to `endpoints`).
+   * @default - none: peers use the fixed `peerHosts` list
+   */
+  readonly kubernetesEndpoints?: {
+    /** The headless Service whose endpoints are the replicas. */
+    readonly service: string;
+    readonly namespace: string;
+    readonly clusterDomain: string;
+  };
+}
+
 /** Whatever can realize workloads: Kubernetes, Docker, or a target of your own. */
 export interface IWorkloadTarget {
   readonly targetKind: string;
@@ -81,6 +106,11 @@ export interface IWorkloadTarget {
   /** A DNS server workloads can query while running (for names that change). */
   readonly dnsResolver: string;
   deploy(scope: Construct, workload: WorkloadProps, options?: DeployOptions): DeployedWorkload;
+  /**
+   * How the `replicas` of the stateful workload `workloadName` will find each other, before it is
+   * deployed. Clustered components (RabbitMQ) need it; a target without it cannot run them.
+   */
+  peerDiscovery?(workloadName: string, replicas: number): PeerDiscovery;
 }
 
 /**

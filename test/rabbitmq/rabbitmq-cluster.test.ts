@@ -202,7 +202,7 @@ describe('RabbitMqCluster on Kubernetes', () => {
     const amqp = broker.addServiceUser({ service: 'invoices', consumes: ['orders.created'] });
     const invoices = service(stack, target, 'invoices', amqp.env());
     service(stack, target, 'stranger', []);
-    broker.allowClient(invoices);
+    broker.allowFrom(invoices);
     const json = synthJson(stack);
     const from = (name: string) => [{ pod_selector: { match_labels: { 'app.kubernetes.io/name': name } } }];
     expect(findByName(json, 'kubernetes_network_policy_v1', 'rabbitmq').spec.ingress).toEqual([
@@ -240,7 +240,7 @@ describe('RabbitMqCluster on Kubernetes', () => {
   it('matches the snapshot', () => {
     const { stack, target, broker } = example();
     const amqp = broker.addServiceUser({ service: 'invoices', consumes: ['orders.created'] });
-    broker.allowClient(service(stack, target, 'invoices', amqp.env()));
+    broker.allowFrom(service(stack, target, 'invoices', amqp.env()));
     expect(Testing.synth(stack, true)).toMatchSnapshot();
   });
 });

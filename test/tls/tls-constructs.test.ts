@@ -151,7 +151,7 @@ describe('RabbitMqCluster with tls', () => {
       ports: [{ name: 'http', containerPort: 8080 }], env: orders.env(), secretMounts: orders.mounts(),
       resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
     });
-    broker.allowClient(client);
+    broker.allowFrom(client);
     const json = synthJson(stack);
     return { broker, orders, json, config: findByName(json, 'kubernetes_config_map_v1', 'rabbitmq-config').data };
   }

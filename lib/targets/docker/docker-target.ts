@@ -13,6 +13,7 @@ import { RegionRef, RegionRefSchema, regionId } from '../../residency/region-ref
 import { SovereignStackError, parseProps, requireProps } from '../../util/errors';
 import { dnsLabel, memoryToMi } from '../../util/schemas';
 import { DeployedWorkload, WorkloadTarget } from '../../workload/target';
+import type { PeerDiscovery } from '../../workload/target';
 import { IngressRule, Probe, SecretSpec, Workload, retainsData, servicePortOf, splitPath } from '../../workload/workload';
 import { terraformLiteral } from '../../util/terraform-literal';
 import { configHash } from '../common/config-hash';
@@ -125,6 +126,11 @@ export class DockerTarget extends WorkloadTarget {
     ResidencyGuard.of(this);
     this.provider = new DockerProvider(this, 'provider', { host: terraformLiteral(p.host) });
     this.network = new Network(this, 'network', { name: `${p.namePrefix}-net`, driver: 'bridge' });
+  }
+
+  /** Replicas are containers named by their host names on the target's network: a fixed peer list. */
+  public peerDiscovery(workloadName: string, replicas: number): PeerDiscovery {
+    return { peerHosts: Array.from({ length: replicas }, (_, i) => `${workloadName}-${i}`), hostSuffix: '' };
   }
 
   protected realize(scope: Construct, w: Workload, _ingress: IngressRule[]): Omit<DeployedWorkload, 'datastores'> {

@@ -24,6 +24,7 @@ import { SovereignStackError, parseProps, requireProps } from '../../util/errors
 import { dnsLabel, dnsSubdomain, port } from '../../util/schemas';
 import { terraformLiterals } from '../../util/terraform-literal';
 import { DeployedWorkload, WorkloadTarget } from '../../workload/target';
+import type { PeerDiscovery } from '../../workload/target';
 import { IngressRule, ScheduledJob, Workload, metricsEndpointOf, retainsData, servicePortOf } from '../../workload/workload';
 import { configHashNow } from '../common/config-hash';
 import { asList, synthesizedBlock } from '../common/synthesized';
@@ -299,6 +300,14 @@ export class KubernetesTarget extends WorkloadTarget {
   /** `<name>.<namespace>.svc.<clusterDomain>`. */
   public serviceHost(name: string): string {
     return `${name}.${this.namespace}.svc.${this.clusterDomain}`;
+  }
+
+  /** Replicas behind the headless Service `<name>-headless`, listed by the Kubernetes API's endpoints. */
+  public peerDiscovery(workloadName: string, replicas: number): PeerDiscovery {
+    const service = `${workloadName}-headless`;
+    const hostSuffix = `.${this.serviceHost(service)}`;
+    const peerHosts = Array.from({ length: replicas }, (_, i) => `${workloadName}-${i}${hostSuffix}`);
+    return { peerHosts, hostSuffix, kubernetesEndpoints: { service, namespace: this.namespace, clusterDomain: this.clusterDomain } };
   }
 
   /**
