@@ -93,37 +93,45 @@ function convertValue(value: unknown, state: State, keepKeys: boolean): unknown 
 
 /** A block: argument names to snake_case; map arguments keep their keys. */
 function convertBlock(block: Record<string, unknown>, state: State): Record<string, unknown> {
-  const entries: [string, unknown][] = [];
+  const keys: string[] = [];
+  const values: unknown[] = [];
   for (const key of Object.keys(block)) {
     const v = block[key];
     if (v === undefined) continue;
     const isMap = MAP_ARGUMENTS.has(key) || (key === SELECTOR && isStringMap(v));
     const c = convertValue(v, state, isMap);
-    if (c !== undefined) entries.push([snakeCase(key), c]);
+    if (c !== undefined) { keys.push(snakeCase(key)); values.push(c); }
   }
-  if (entries.length === 0) state.canonical = false;
-  return sortedObject(entries);
+  return objectOf(keys, values, state);
 }
 
 /** A map: the user's keys as they are, values copied. */
 function convertMap(map: Record<string, unknown>, state: State): Record<string, unknown> {
-  const entries: [string, unknown][] = [];
+  const keys: string[] = [];
+  const values: unknown[] = [];
   for (const key of Object.keys(map)) {
     checkKey(key, state);
     const c = convertValue(map[key], state, true);
-    if (c !== undefined) entries.push([key, c]);
+    if (c !== undefined) { keys.push(key); values.push(c); }
   }
-  if (entries.length === 0) state.canonical = false;
-  return sortedObject(entries);
+  return objectOf(keys, values, state);
+}
+
+/** The object of these members, inserted in sorted key order (mostly they come sorted already). */
+function objectOf(keys: string[], values: unknown[], state: State): Record<string, unknown> {
+  if (keys.length === 0) state.canonical = false;
+  let sorted = true;
+  for (let i = 1; i < keys.length && sorted; i++) sorted = keys[i - 1] < keys[i];
+  const out: Record<string, unknown> = {};
+  if (sorted) {
+    for (let i = 0; i < keys.length; i++) out[keys[i]] = values[i];
+    return out;
+  }
+  const order = keys.map((_, i) => i).sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0));
+  for (const i of order) out[keys[i]] = values[i];
+  return out;
 }
 
 function isStringMap(v: unknown): boolean {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string');
-}
-
-function sortedObject(entries: [string, unknown][]): Record<string, unknown> {
-  entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of entries) out[k] = v;
-  return out;
 }
