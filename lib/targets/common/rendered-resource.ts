@@ -1,4 +1,4 @@
-import { TerraformResource, TerraformResourceLifecycle, TerraformStack } from 'cdktf';
+import { TerraformResource, TerraformResourceLifecycle, TerraformStack, dependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { markSynthesized } from '../../cdktf-internals';
 import { providerConfigToJson } from './terraform-json';
@@ -37,21 +37,40 @@ export interface RenderedResourceProps<Config extends object> {
  */
 export class RenderedResource<Config extends object = object> extends TerraformResource {
   private readonly config: () => Omit<Config, MetaArgumentKey>;
-  private readonly initialDependsOn?: string[];
   private readonly dependencies: readonly TerraformResource[];
   private readonly initialLifecycle?: TerraformResourceLifecycle;
+  /** cdktf's dependsOn (one token per dependency), made only when read or set: most never are. */
+  private dependsOnTokens?: string[];
+  private dependsOnTouched?: boolean;
 
   constructor(scope: Construct, id: string, props: RenderedResourceProps<Config>) {
     super(scope, id, {
       terraformResourceType: props.terraformResourceType,
       terraformGeneratorMetadata: { providerName: props.providerName },
-      dependsOn: props.dependsOn,
       lifecycle: props.lifecycle,
     });
     this.config = props.config;
-    this.initialDependsOn = this.dependsOn;
     this.dependencies = [...(props.dependsOn ?? [])];
     this.initialLifecycle = this.lifecycle;
+  }
+
+  // `dependsOn` is an accessor (defined below the class): TypeScript does not let a subclass
+  // turn the base class's property into one.
+  declare public dependsOn?: string[];
+
+  // Reading dependsOn hands out the live array (a caller may push to it): either way the resource
+  // leaves the fast path.
+  /** @internal the dependsOn accessor's getter */
+  protected readDependsOn(): string[] | undefined {
+    this.dependsOnTouched = true;
+    if (this.dependsOnTokens === undefined && this.dependencies.length > 0) this.dependsOnTokens = this.dependencies.map((d) => dependable(d));
+    return this.dependsOnTokens;
+  }
+
+  /** @internal the dependsOn accessor's setter */
+  protected writeDependsOn(value: string[] | undefined): void {
+    this.dependsOnTouched = true;
+    this.dependsOnTokens = value;
   }
 
   /**
@@ -120,7 +139,7 @@ export class RenderedResource<Config extends object = object> extends TerraformR
     const self = this as unknown as { _imported?: unknown; _hasMoved?: boolean; rawOverrides: Record<string, unknown> };
     if (Object.keys(self.rawOverrides).length > 0 || self._imported || self._hasMoved || this.hasResourceMove()) return false;
     if (this.count !== undefined || this.forEach || this.provider || this.provisioners?.length || this.connection) return false;
-    if (this.dependsOn !== this.initialDependsOn || (this.dependsOn?.length ?? 0) !== this.dependencies.length) return false;
+    if (this.dependsOnTouched) return false;
     if (this.lifecycle !== this.initialLifecycle || (this.lifecycle && !plainLifecycle(this.lifecycle))) return false;
     const stackOverrides = (TerraformStack.of(this) as unknown as { rawOverrides: { resource?: Record<string, unknown> } }).rawOverrides;
     return !stackOverrides.resource?.[this.terraformResourceType];
@@ -138,6 +157,19 @@ function markCanonicalMembers(attributes: Record<string, unknown>): void {
     if (key === '//' || key === 'lifecycle' || typeof value !== 'object' || value === null) continue;
     markCanonical(value);
   }
+}
+
+/** As on any TerraformResource: the dependencies as `dependable` tokens; assign to change them. */
+Object.defineProperty(RenderedResource.prototype, 'dependsOn', {
+  configurable: true,
+  enumerable: true,
+  get(this: RenderedResource) { return (this as unknown as DependsOnAccess).readDependsOn(); },
+  set(this: RenderedResource, value: string[] | undefined) { (this as unknown as DependsOnAccess).writeDependsOn(value); },
+});
+
+interface DependsOnAccess {
+  readDependsOn(): string[] | undefined;
+  writeDependsOn(value: string[] | undefined): void;
 }
 
 const camelCase = (snake: string): string => snake.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
