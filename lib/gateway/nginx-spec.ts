@@ -281,7 +281,7 @@ export const TlsSchema = z.strictObject({
   publicHttpsPort: port.default(443),
 });
 
-export const NginxConfSpecSchema = z
+const NginxConfSpecObject = z
   .strictObject({
     /** Target nginx version ("1.22.1", "1.27"); selects version-specific syntax (HTTP/2). Digits and dots only. */
     nginxVersion: strictVersion('an nginx version', '"1.22.1" or "1.27"'),
@@ -418,79 +418,102 @@ export const NginxConfSpecSchema = z
      * @default {}
      */
     requestHeaders: headerMap.default({}),
-  })
-  .superRefine((spec, ctx) => {
-    spec.upstreams.forEach((u, i) => u.servers.forEach((sv, j) => {
-      if (!sv.resolve) return;
-      if (!semver.gte(coerceVersion(spec.nginxVersion), RESOLVE_SINCE)) {
-        ctx.addIssue({ code: 'custom', path: ['upstreams', i, 'servers', j, 'resolve'], message: `needs nginx >= ${RESOLVE_SINCE} (open-source nginx gained upstream "resolve" then); nginxVersion is ${spec.nginxVersion}` });
-      }
-      if (!spec.resolver) {
-        ctx.addIssue({ code: 'custom', path: ['resolver'], message: `is required: upstreams[${i}].servers[${j}] uses resolve` });
-      }
-    }));
-    const duplicates = (items: { name: string }[], key: string) => {
-      const seen = new Set<string>();
-      items.forEach((item, i) => {
-        if (seen.has(item.name)) ctx.addIssue({ code: 'custom', path: [key, i, 'name'], message: `duplicate name "${item.name}"` });
-        seen.add(item.name);
-      });
-    };
-    duplicates(spec.upstreams, 'upstreams');
-    duplicates(spec.rateLimits, 'rateLimits');
-    // Both kinds of zone share one namespace of shared-memory zones: "upstream_<name>" is taken by
-    // the zone of upstream <name>.
-    spec.rateLimits.forEach((r, i) => {
-      const upstream = spec.upstreams.find((u) => `upstream_${u.name}` === r.name);
-      if (upstream) {
-        ctx.addIssue({ code: 'custom', path: ['rateLimits', i, 'name'], message: `"${r.name}" is the shared-memory zone of upstream "${upstream.name}"; pick another name` });
-      }
-    });
-
-    const upstreams = new Set(spec.upstreams.map((u) => u.name));
-    const limits = new Set(spec.rateLimits.map((r) => r.name));
-    const known = (set: Set<string>) => (set.size ? [...set].map((n) => `"${n}"`).join(', ') : 'none');
-    if (spec.defaultRateLimit !== undefined && !limits.has(spec.defaultRateLimit)) {
-      ctx.addIssue({ code: 'custom', path: ['defaultRateLimit'], message: `names no rate limit in rateLimits (known: ${known(limits)})` });
-    }
-    const paths = new Map<string, string>();
-    spec.routes.forEach((route, i) => {
-      if (!upstreams.has(route.upstream)) {
-        ctx.addIssue({ code: 'custom', path: ['routes', i, 'upstream'], message: `names no upstream in upstreams (known: ${known(upstreams)})` });
-      }
-      if (route.rateLimit !== undefined && !limits.has(route.rateLimit)) {
-        ctx.addIssue({ code: 'custom', path: ['routes', i, 'rateLimit'], message: `names no rate limit in rateLimits (known: ${known(limits)})` });
-      }
-      const key = routeKey(route.path);
-      const same = paths.get(key);
-      if (same !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['routes', i, 'path'], message: same === route.path
-          ? `duplicate route path "${route.path}"`
-          : `duplicate route path "${route.path}": it routes the same paths as "${same}" (a trailing slash changes nothing)` });
-      }
-      if (key === spec.healthPath) {
-        ctx.addIssue({ code: 'custom', path: ['routes', i, 'path'], message: `is the health endpoint (healthPath); pick another path or healthPath` });
-      }
-      if (same === undefined) paths.set(key, route.path);
-    });
-    if (spec.clientAddress?.proxyProtocol && spec.clientAddress.trustedProxies.length === 0) {
-      ctx.addIssue({ code: 'custom', path: ['clientAddress', 'trustedProxies'], message: 'must list the load balancer\'s addresses when proxyProtocol is on (nginx takes the PROXY header\'s address only from them)' });
-    }
-    if (spec.healthPort !== undefined && [spec.httpPort, ...(spec.tls ? [spec.httpsPort] : [])].includes(spec.healthPort)) {
-      ctx.addIssue({ code: 'custom', path: ['healthPort'], message: 'must differ from httpPort and httpsPort' });
-    }
-    if (spec.tls && spec.httpPort === spec.httpsPort) {
-      ctx.addIssue({ code: 'custom', path: ['httpsPort'], message: 'must differ from httpPort' });
-    }
-    if (spec.stubStatusPort !== undefined && [spec.httpPort, ...(spec.tls ? [spec.httpsPort] : []), spec.healthPort].includes(spec.stubStatusPort)) {
-      ctx.addIssue({ code: 'custom', path: ['stubStatusPort'], message: 'must differ from httpPort, httpsPort and healthPort (stub_status has a loopback-only server of its own)' });
-    }
-    Object.keys(spec.requestHeaders).forEach((name) => {
-      if (RESERVED_REQUEST_HEADERS.includes(name.toLowerCase())) {
-        ctx.addIssue({ code: 'custom', path: ['requestHeaders', name], message: 'is set by the gateway itself and cannot be overridden' });
-      }
-    });
   });
+
+type CheckedSpec = z.output<typeof NginxConfSpecObject>;
+type Ctx = z.RefinementCtx;
+
+/** An upstream server with `resolve` needs nginx >= 1.27.3 and a resolver. */
+function checkResolve(spec: CheckedSpec, ctx: Ctx): void {
+  spec.upstreams.forEach((u, i) => u.servers.forEach((sv, j) => {
+    if (!sv.resolve) return;
+    if (!semver.gte(coerceVersion(spec.nginxVersion), RESOLVE_SINCE)) {
+      ctx.addIssue({ code: 'custom', path: ['upstreams', i, 'servers', j, 'resolve'], message: `needs nginx >= ${RESOLVE_SINCE} (open-source nginx gained upstream "resolve" then); nginxVersion is ${spec.nginxVersion}` });
+    }
+    if (!spec.resolver) {
+      ctx.addIssue({ code: 'custom', path: ['resolver'], message: `is required: upstreams[${i}].servers[${j}] uses resolve` });
+    }
+  }));
+}
+
+/** Upstream and rate-limit names are unique, and share one namespace of shared-memory zones. */
+function checkZoneNames(spec: CheckedSpec, ctx: Ctx): void {
+  const duplicates = (items: { name: string }[], key: string) => {
+    const seen = new Set<string>();
+    items.forEach((item, i) => {
+      if (seen.has(item.name)) ctx.addIssue({ code: 'custom', path: [key, i, 'name'], message: `duplicate name "${item.name}"` });
+      seen.add(item.name);
+    });
+  };
+  duplicates(spec.upstreams, 'upstreams');
+  duplicates(spec.rateLimits, 'rateLimits');
+  // Both kinds of zone share one namespace of shared-memory zones: "upstream_<name>" is taken by
+  // the zone of upstream <name>.
+  spec.rateLimits.forEach((r, i) => {
+    const upstream = spec.upstreams.find((u) => `upstream_${u.name}` === r.name);
+    if (upstream) {
+      ctx.addIssue({ code: 'custom', path: ['rateLimits', i, 'name'], message: `"${r.name}" is the shared-memory zone of upstream "${upstream.name}"; pick another name` });
+    }
+  });
+}
+
+/** Routes name known upstreams and rate limits, each path is routed once, and none is the health endpoint. */
+function checkRoutes(spec: CheckedSpec, ctx: Ctx): void {
+  const upstreams = new Set(spec.upstreams.map((u) => u.name));
+  const limits = new Set(spec.rateLimits.map((r) => r.name));
+  const known = (set: Set<string>) => (set.size ? [...set].map((n) => `"${n}"`).join(', ') : 'none');
+  if (spec.defaultRateLimit !== undefined && !limits.has(spec.defaultRateLimit)) {
+    ctx.addIssue({ code: 'custom', path: ['defaultRateLimit'], message: `names no rate limit in rateLimits (known: ${known(limits)})` });
+  }
+  const paths = new Map<string, string>();
+  spec.routes.forEach((route, i) => {
+    if (!upstreams.has(route.upstream)) {
+      ctx.addIssue({ code: 'custom', path: ['routes', i, 'upstream'], message: `names no upstream in upstreams (known: ${known(upstreams)})` });
+    }
+    if (route.rateLimit !== undefined && !limits.has(route.rateLimit)) {
+      ctx.addIssue({ code: 'custom', path: ['routes', i, 'rateLimit'], message: `names no rate limit in rateLimits (known: ${known(limits)})` });
+    }
+    const key = routeKey(route.path);
+    const same = paths.get(key);
+    if (same !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['routes', i, 'path'], message: same === route.path
+        ? `duplicate route path "${route.path}"`
+        : `duplicate route path "${route.path}": it routes the same paths as "${same}" (a trailing slash changes nothing)` });
+    }
+    if (key === spec.healthPath) {
+      ctx.addIssue({ code: 'custom', path: ['routes', i, 'path'], message: `is the health endpoint (healthPath); pick another path or healthPath` });
+    }
+    if (same === undefined) paths.set(key, route.path);
+  });
+}
+
+/** The listeners' ports differ, the PROXY protocol has trusted peers, and reserved headers stay the gateway's. */
+function checkListenersAndHeaders(spec: CheckedSpec, ctx: Ctx): void {
+  if (spec.clientAddress?.proxyProtocol && spec.clientAddress.trustedProxies.length === 0) {
+    ctx.addIssue({ code: 'custom', path: ['clientAddress', 'trustedProxies'], message: 'must list the load balancer\'s addresses when proxyProtocol is on (nginx takes the PROXY header\'s address only from them)' });
+  }
+  if (spec.healthPort !== undefined && [spec.httpPort, ...(spec.tls ? [spec.httpsPort] : [])].includes(spec.healthPort)) {
+    ctx.addIssue({ code: 'custom', path: ['healthPort'], message: 'must differ from httpPort and httpsPort' });
+  }
+  if (spec.tls && spec.httpPort === spec.httpsPort) {
+    ctx.addIssue({ code: 'custom', path: ['httpsPort'], message: 'must differ from httpPort' });
+  }
+  if (spec.stubStatusPort !== undefined && [spec.httpPort, ...(spec.tls ? [spec.httpsPort] : []), spec.healthPort].includes(spec.stubStatusPort)) {
+    ctx.addIssue({ code: 'custom', path: ['stubStatusPort'], message: 'must differ from httpPort, httpsPort and healthPort (stub_status has a loopback-only server of its own)' });
+  }
+  Object.keys(spec.requestHeaders).forEach((name) => {
+    if (RESERVED_REQUEST_HEADERS.includes(name.toLowerCase())) {
+      ctx.addIssue({ code: 'custom', path: ['requestHeaders', name], message: 'is set by the gateway itself and cannot be overridden' });
+    }
+  });
+}
+
+export const NginxConfSpecSchema = NginxConfSpecObject.superRefine((spec, ctx) => {
+  checkResolve(spec, ctx);
+  checkZoneNames(spec, ctx);
+  checkRoutes(spec, ctx);
+  checkListenersAndHeaders(spec, ctx);
+});
 
 /** The renderer's input; props with a default may be left out. */
 export type NginxConfSpec = z.input<typeof NginxConfSpecSchema>;
