@@ -16,6 +16,8 @@ import { gatewayWorkerBudget } from './worker-budget';
 /** What the rendered configuration depends on besides the options and routes. */
 export interface TargetTraits {
   readonly nginxVersion: string;
+  /** One server per pod, re-resolved through `dnsResolver` (see {@link perPodUpstreams}); derived once from the version. */
+  readonly perPodUpstreams: boolean;
   /** The HTTPS port clients see (HTTP -> HTTPS redirects). */
   readonly publicHttpsPort: number;
   /** DNS server for upstreams re-resolved while running. */
@@ -27,8 +29,8 @@ export type SpecRateLimit = NonNullable<NginxConfSpec['rateLimits']>[number];
 type SpecRoute = NginxConfSpec['routes'][number];
 
 /** True when this nginx gets one server per pod, re-resolved through the target's DNS. */
-export function perPodUpstreams(t: Pick<TargetTraits, 'nginxVersion'>): boolean {
-  return semver.gte(coerceVersion(t.nginxVersion), RESOLVE_SINCE);
+export function perPodUpstreams(nginxVersion: string): boolean {
+  return semver.gte(coerceVersion(nginxVersion), RESOLVE_SINCE);
 }
 
 /** The address nginx connects to for a route: every pod (re-resolved), or the Service. */
@@ -56,9 +58,9 @@ export class UpstreamNamer {
   private readonly owners = new Map<string, { service: string; port: number }>();
 
   /** The upstream `route` gets after the routes added so far. */
-  public peek(route: GatewayRoute, t: Pick<TargetTraits, 'nginxVersion'>): PlannedUpstream {
+  public peek(route: GatewayRoute, t: Pick<TargetTraits, 'perPodUpstreams'>): PlannedUpstream {
     const service = route.service.workload;
-    const endpoint = endpointOf(route, perPodUpstreams(t));
+    const endpoint = endpointOf(route, t.perPodUpstreams);
     const key = `${service.name}:${endpoint.port}`;
     const known = this.byKey.get(key);
     if (known) return { name: known, host: endpoint.host, port: endpoint.port, key, isNew: false };
@@ -72,7 +74,7 @@ export class UpstreamNamer {
   }
 
   /** Records the upstream of `route` (see {@link peek}) and returns it. */
-  public add(route: GatewayRoute, t: Pick<TargetTraits, 'nginxVersion'>): PlannedUpstream {
+  public add(route: GatewayRoute, t: Pick<TargetTraits, 'perPodUpstreams'>): PlannedUpstream {
     const planned = this.peek(route, t);
     if (planned.isNew) {
       this.byKey.set(planned.key, planned.name);
@@ -101,7 +103,7 @@ function routing(o: ResolvedGatewayOptions, t: TargetTraits, routes: readonly Ga
   // From nginx 1.27.3, one server per pod (a name resolving to every pod, re-resolved while
   // running): max_fails can then take a failing pod out. Before, the Service address: nginx never
   // marks the only server of a group down, so the passive health check cannot trip there.
-  const perPod = perPodUpstreams(t);
+  const perPod = t.perPodUpstreams;
   const namer = new UpstreamNamer();
   const specRoutes = routes.map((route): SpecRoute => {
     // One upstream per service; a second port of the same service gets a suffixed name.

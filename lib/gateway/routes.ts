@@ -5,9 +5,9 @@
 import { SovereignStackError, formatIssuePath } from '../util/errors';
 import { IWorkloadTarget, WorkloadTarget } from '../workload/target';
 import { servicePortOf } from '../workload/workload';
-import { TargetTraits, UpstreamNamer, gatewayConfSpec, perPodUpstreams, upstreamSpec } from './conf-spec';
+import { TargetTraits, UpstreamNamer, gatewayConfSpec, upstreamSpec } from './conf-spec';
 import { HEALTH_PATH } from './defaults';
-import { NginxConfSpecSchema, UpstreamSchema, nginxName, routeKey } from './nginx-spec';
+import { NginxConfSpecSchema, UpstreamServerSchema, nginxName, routeKey } from './nginx-spec';
 import type { GatewayRoute } from './props';
 import type { ResolvedGatewayOptions } from './schema';
 
@@ -33,6 +33,8 @@ export class GatewayRoutes {
    * every route, so later routes only validate what they add (their upstream).
    */
   private settingsValidated = false;
+  /** Whether the worker budget of a route alone was worked out, without and with a zone of its own. */
+  private readonly budgetChecked = new Set<boolean>();
 
   constructor(private readonly options: ResolvedGatewayOptions, private readonly target: IWorkloadTarget) {}
 
@@ -116,27 +118,34 @@ export class GatewayRoutes {
   /**
    * The route alone, with the gateway's settings: upstream names are checked above and zone names
    * gatewayConfSpec makes unique. The first route validates the whole spec (the options' part
-   * included); after it, only the upstream a route adds is new to nginx (its address comes from
-   * the target), so only that is validated: validating the whole spec on every add cost 7 % of a
-   * 500-service synth. The spec is still built (cheap) for the worker budget, which may refuse a
-   * route whose zone does not fit the memory limit. A refusal names the prop behind it.
+   * included). After it, what a route adds is its path (validated as a route prop), its upstream
+   * name (checked above), a zone derived from its validated rate limit, and the address its target
+   * gives: only that address is new to nginx, so only the upstream server is validated. Validating
+   * the whole spec on every add cost 7 % of a 500-service synth. The worker budget of the route
+   * alone (which may refuse a zone the memory limit cannot hold) depends only on whether the route
+   * brings a zone, so it is worked out once for each case. A refusal names the prop behind it.
    */
   private checkRendered(route: GatewayRoute, traits: TargetTraits, fail: Fail): void {
-    const spec = gatewayConfSpec(this.options, traits, [route]);
+    const bringsZone = route.rateLimit !== undefined;
     if (!this.settingsValidated) {
-      const result = NginxConfSpecSchema.safeParse(spec);
+      const result = NginxConfSpecSchema.safeParse(gatewayConfSpec(this.options, traits, [route]));
       if (!result.success) failRendered(route, result.error.issues[0], fail);
       this.settingsValidated = true;
+      this.budgetChecked.add(bringsZone);
       return;
+    }
+    if (!this.budgetChecked.has(bringsZone)) {
+      gatewayConfSpec(this.options, traits, [route]);
+      this.budgetChecked.add(bringsZone);
     }
     const planned = this.names.peek(route, traits);
     if (!planned.isNew) return;
-    const upstream = upstreamSpec(this.options, planned, perPodUpstreams(traits));
-    // In the spec of this route alone, its upstream is the first and only one.
-    const result = UpstreamSchema.safeParse({ ...upstream, name: route.service.workload.name });
+    const [server] = upstreamSpec(this.options, planned, traits.perPodUpstreams).servers;
+    const result = UpstreamServerSchema.safeParse(server);
     if (!result.success) {
+      // In the spec of this route alone, its upstream is the first and only one.
       const issue = result.error.issues[0];
-      failRendered(route, { ...issue, path: ['upstreams', 0, ...issue.path] }, fail);
+      failRendered(route, { ...issue, path: ['upstreams', 0, 'servers', 0, ...issue.path] }, fail);
     }
   }
 }

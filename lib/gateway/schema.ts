@@ -171,12 +171,13 @@ export function parseNginxGatewayProps(scope: IConstruct, id: string, props: Ngi
   // The public HTTPS port is known once deployed; 443 stands in for the checks before.
   const traits: TargetTraits = {
     nginxVersion: options.nginxVersion,
+    perPodUpstreams: perPodUpstreams(options.nginxVersion),
     publicHttpsPort: options.tls?.publicHttpsPort ?? 443,
     dnsResolver: target.dnsResolver,
   };
   // With one server per pod, nginx re-resolves through the target's DNS: a name nginx cannot use
   // would fail every render later, under a route's name. Say where it comes from now.
-  if (perPodUpstreams(traits) && !hostName.safeParse(traits.dnsResolver).success) {
+  if (traits.perPodUpstreams && !hostName.safeParse(traits.dnsResolver).success) {
     throw new SovereignStackError(`invalid ${what}:\n  - ${what}.target: the target's DNS resolver "${traits.dnsResolver}" is not a host name ` +
       `or IPv4 address nginx can use (nginx ${traits.nginxVersion} re-resolves each service through it); fix the target's DNS setting (KubernetesTarget clusterDns)`);
   }

@@ -4,11 +4,11 @@
  * refused the same way whether it comes first or later.
  */
 import { Construct } from 'constructs';
-import { DeployedWorkload, KubernetesTarget, NginxGateway, OSLO_REGION } from '../../lib';
+import { DeployedWorkload, KubernetesTarget, NginxGateway, NginxGatewayOptions, OSLO_REGION } from '../../lib';
 import { newStack } from '../support/synth';
 import { userErrorOf } from '../support/errors';
 
-function setup(names: string[]) {
+function setup(names: string[], options: Partial<NginxGatewayOptions> = {}) {
   const { stack } = newStack();
   const target = new KubernetesTarget(stack, 'cluster', { region: OSLO_REGION, namespace: 'platform' });
   const services = names.map((name) => target.deploy(new Construct(stack, name), {
@@ -16,7 +16,7 @@ function setup(names: string[]) {
     ports: [{ name: 'http', containerPort: 8080 }],
     resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
   }));
-  const gateway = new NginxGateway(stack, 'gateway', { target, serverName: 'api.example.no' });
+  const gateway = new NginxGateway(stack, 'gateway', { target, serverName: 'api.example.no', ...options });
   return { gateway, services };
 }
 
@@ -53,5 +53,15 @@ describe('NginxGateway.addRoute validates what each route adds', () => {
     const conf = gateway.renderConfig();
     expect(conf.match(/^\s*upstream orders \{$/gm)).toHaveLength(1);
     expect(conf).toContain('limit_req_zone $binary_remote_addr zone=route-v2-orders:10m rate=60r/m;');
+  });
+
+  it('a later route whose own rate-limit zone does not fit the memory limit is refused when added', () => {
+    // 24Mi holds nginx, one worker and an upstream zone, but not a 10 MiB rate-limit zone as well.
+    const resources = { requests: { cpu: '100m', memory: '16Mi' }, limits: { memory: '24Mi' } };
+    const { gateway, services: [orders, invoices] } = setup(['orders', 'invoices'], { resources });
+    gateway.addRoute({ path: '/v1/orders', service: orders, port: 8080 });
+    expect(userErrorOf(() => gateway.addRoute({ path: '/v1/invoices', service: invoices, port: 8080, rateLimit: { perSecond: 5 } })))
+      .toMatch(/resources\.limits\.memory 24Mi is too small for 1 nginx worker\(s\)/);
+    expect(gateway.routes).toHaveLength(1);
   });
 });
