@@ -1,12 +1,13 @@
 /**
- * The gateway's contract as editors show it: the declarations emitted for lib/gateway/props.ts keep
- * a doc comment on every prop, and an `@default` on every optional one.
+ * The gateway's contract as editors show it: the declarations emitted for lib/gateway/props.ts (the
+ * construct's props) and lib/gateway/nginx-conf-spec.ts (renderNginxConf's spec) keep a doc comment
+ * on every prop, and an `@default` on every optional one.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import * as ts from 'typescript';
 
-const PROPS = path.join(__dirname, '..', '..', 'lib', 'gateway', 'props.ts');
+const GATEWAY = path.join(__dirname, '..', '..', 'lib', 'gateway');
 
 /** The .d.ts TypeScript emits for a file, without type-checking the program. */
 function declarationsOf(file: string): ts.SourceFile {
@@ -29,16 +30,20 @@ function propDocs(source: ts.SourceFile): PropDoc[] {
   return docs;
 }
 
-describe('lib/gateway/props.ts as emitted in the package', () => {
-  const docs = propDocs(declarationsOf(PROPS));
+const CONTRACTS: Array<[string, string[], number]> = [
+  ['props.ts', ['NginxGatewayOptions', 'NginxGatewayProps', 'RateLimitOptions', 'GatewayTlsOptions', 'GatewayRouteOptions',
+    'GatewayClientAddressOptions', 'GatewayTimeoutsOptions', 'GatewayResources', 'GatewayMetricsOptions'], 40],
+  ['nginx-conf-spec.ts', ['NginxConfSpec', 'NginxRateLimitSpec', 'NginxUpstreamSpec', 'NginxUpstreamServerSpec', 'NginxRouteSpec',
+    'NginxTimeoutsSpec', 'NginxRetriesSpec', 'NginxClientAddressSpec', 'NginxTlsSpec', 'NginxResolverSpec'], 50],
+];
 
-  it('declares the props users write', () => {
+describe.each(CONTRACTS)('lib/gateway/%s as emitted in the package', (file, expected, atLeast) => {
+  const docs = propDocs(declarationsOf(path.join(GATEWAY, file)));
+
+  it('declares the types users write', () => {
     const interfaces = new Set(docs.map((d) => d.prop.split('.')[0]));
-    for (const name of ['NginxGatewayOptions', 'NginxGatewayProps', 'RateLimitOptions', 'GatewayTlsOptions', 'GatewayRouteOptions',
-      'GatewayClientAddressOptions', 'GatewayTimeoutsOptions', 'GatewayResources', 'GatewayMetricsOptions']) {
-      expect(interfaces).toContain(name);
-    }
-    expect(docs.length).toBeGreaterThan(40);
+    for (const name of expected) expect(interfaces).toContain(name);
+    expect(docs.length).toBeGreaterThan(atLeast);
   });
 
   it('documents every prop', () => {
