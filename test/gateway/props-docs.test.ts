@@ -1,6 +1,6 @@
 /**
  * The gateway's contract as editors show it: the declarations emitted for lib/gateway/props.ts (the
- * construct's props) and lib/gateway/nginx-conf-spec.ts (renderNginxConf's spec) keep a doc comment
+ * construct's props) and lib/gateway/nginx-conf-spec.ts (renderNginxConf's spec) and lib/gateway/render-nginx-command.ts (renderNginxCommand's) keep a doc comment
  * on every prop, and an `@default` on every optional one.
  */
 import * as fs from 'fs';
@@ -35,6 +35,7 @@ const CONTRACTS: Array<[string, string[], number]> = [
     'GatewayClientAddressOptions', 'GatewayTimeoutsOptions', 'GatewayResources', 'GatewayMetricsOptions'], 40],
   ['nginx-conf-spec.ts', ['NginxConfSpec', 'NginxRateLimitSpec', 'NginxUpstreamSpec', 'NginxUpstreamServerSpec', 'NginxRouteSpec',
     'NginxTimeoutsSpec', 'NginxRetriesSpec', 'NginxClientAddressSpec', 'NginxTlsSpec', 'NginxResolverSpec'], 50],
+  ['render-nginx-command.ts', ['NginxCommandSpec'], 5],
 ];
 
 describe.each(CONTRACTS)('lib/gateway/%s as emitted in the package', (file, expected, atLeast) => {
