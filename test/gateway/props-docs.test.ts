@@ -1,7 +1,7 @@
 /**
  * The gateway's contract as editors show it: the declarations emitted for lib/gateway/props.ts (the
- * construct's props) and lib/gateway/nginx-conf-spec.ts (renderNginxConf's spec) and lib/gateway/render-nginx-command.ts (renderNginxCommand's) keep a doc comment
- * on every prop, and an `@default` on every optional one.
+ * construct's props), nginx-conf-spec.ts (renderNginxConf's spec) and render-nginx-command.ts
+ * (renderNginxCommand's) keep a doc comment on every prop, and an `@default` on every optional one.
  */
 import * as fs from 'fs';
 import * as path from 'path';
