@@ -302,8 +302,11 @@ export const NginxConfSpecSchema = NginxConfSpecObject.superRefine((spec, ctx) =
   checkListenersAndHeaders(spec, ctx);
 });
 
-/** The renderer's input, documented in nginx-conf-spec.ts; props with a default may be left out. */
-export type { NginxConfSpec } from './nginx-conf-spec';
+/** The renderer's input and its parts, documented in nginx-conf-spec.ts; props with a default may be left out. */
+export type {
+  NginxClientAddressSpec, NginxConfSpec, NginxRateLimitSpec, NginxResolverSpec, NginxRetriesSpec, NginxRouteSpec, NginxTimeoutsSpec,
+  NginxTlsSpec, NginxUpstreamServerSpec, NginxUpstreamSpec,
+} from './nginx-conf-spec';
 
 // The documented interfaces and the schemas describe the same spec: a difference fails the build.
 const _spec: SchemaMatches<NginxConfSpec, typeof NginxConfSpecSchema> = true;
