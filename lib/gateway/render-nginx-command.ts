@@ -22,37 +22,50 @@
  */
 import { z } from 'zod';
 import { parseProps } from '../util/errors';
+import { SchemaMatches } from '../util/schema-binding';
 import { absolutePath } from '../util/schemas';
 
-export const NginxCommandSpecSchema = z.strictObject({
+/** The input of `renderNginxCommand`. */
+export interface NginxCommandSpec {
   /**
-   * The nginx binary: a name on PATH or an absolute path.
+   * The nginx binary: a name on PATH ("nginx") or an absolute path.
    * @default "nginx"
    */
-  nginxBinary: z.union([absolutePath, z.literal('nginx')]).default('nginx'),
+  nginxBinary?: string;
   /**
    * nginx's prefix folder (`-p`).
    * @default - the binary's own
    */
-  prefix: absolutePath.optional(),
+  prefix?: string;
   /** nginx.conf (`-c`). */
-  confPath: absolutePath,
+  confPath: string;
   /** The `pid` file nginx.conf names: the loop ends once nginx is gone. */
-  pidPath: absolutePath,
+  pidPath: string;
   /**
-   * Files whose change triggers a reload (the certificate chain and key). None: nginx alone.
+   * Files whose change triggers a reload (the certificate chain and key), at most 16. None: nginx alone.
    * @default []
    */
-  watchFiles: z.array(absolutePath).max(16, { message: 'must list at most 16 files' }).default([]),
+  watchFiles?: string[];
   /**
-   * Seconds between two checks of the watched files.
+   * Seconds between two checks of the watched files (1 to 86400).
    * @default 30
    */
+  intervalSeconds?: number;
+}
+
+export const NginxCommandSpecSchema = z.strictObject({
+  nginxBinary: z.union([absolutePath, z.literal('nginx')]).default('nginx'),
+  prefix: absolutePath.optional(),
+  confPath: absolutePath,
+  pidPath: absolutePath,
+  watchFiles: z.array(absolutePath).max(16, { message: 'must list at most 16 files' }).default([]),
   intervalSeconds: z.number().int({ message: 'must be an integer' }).min(1, { message: 'must be at least 1' })
     .max(86400, { message: 'must be at most 86400' }).default(30),
 });
 
-export type NginxCommandSpec = z.input<typeof NginxCommandSpecSchema>;
+// The documented interface and the schema describe the same spec: a difference fails the build.
+const _spec: SchemaMatches<NginxCommandSpec, typeof NginxCommandSpecSchema> = true;
+void _spec;
 
 /**
  * argv of the container's command (its entrypoint). Without watched files, nginx itself in the

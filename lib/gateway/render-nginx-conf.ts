@@ -264,8 +264,9 @@ function routedLocations(s: Spec): string[] {
  * rounded up (1 for any per-second rate, 60 / rate for a per-minute one); 1 without a zone.
  */
 function retryAfterSeconds(limit: Spec['rateLimits'][number] | undefined): number {
-  if (!limit || limit.ratePerSecond !== undefined) return 1;
-  return Math.ceil(60 / limit.ratePerMinute!);
+  // A valid zone has exactly one of the two rates.
+  if (limit?.ratePerMinute === undefined || limit.ratePerSecond !== undefined) return 1;
+  return Math.ceil(60 / limit.ratePerMinute);
 }
 
 /** The Retry-After of a 429 that every route gets unless it sets its own (the default zone's). */
@@ -393,13 +394,10 @@ export function inheritFromServer(locations: readonly NginxLocation[]): { shared
     const acts = reachOf(name) === 'proxied' ? proxied : reachesAccess;
     const actsIn = byName.flatMap((_, i) => (acts[i] ? [i] : []));
     const values = actsIn.map((i) => byName[i].get(name));
-    if (values.length === 0 || values.some((v) => v === undefined)) continue;
-    const keys = values.map((v) => v!.join('\n'));
-    const counts = new Map<string, number>();
-    for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1);
-    let common = keys[0];
-    for (const [k, n] of counts) if (n > counts.get(common)!) common = k;
-    shared.push(...values[keys.indexOf(common)]!);
+    if (values.length === 0 || !values.every((v): v is string[] => v !== undefined)) continue;
+    const keys = values.map((v) => v.join('\n'));
+    const common = mostCommon(keys);
+    shared.push(...values[keys.indexOf(common)]);
     keys.forEach((k, j) => {
       if (k === common) inherited[actsIn[j]].add(name);
     });
@@ -409,6 +407,21 @@ export function inheritFromServer(locations: readonly NginxLocation[]): { shared
     locations: locations.map((l, i) => (inherited[i].size === 0 ? { match: l.match, directives: [...l.directives] }
       : { match: l.match, directives: l.directives.filter((d) => !inherited[i].has(directiveName(d))) })),
   };
+}
+
+/** The value most entries have (the first of those tied); `keys` is not empty. */
+function mostCommon(keys: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1);
+  let common = keys[0];
+  let most = 0;
+  for (const [k, n] of counts) {
+    if (n > most) {
+      common = k;
+      most = n;
+    }
+  }
+  return common;
 }
 
 function healthLocation(s: Spec): NginxLocation {
