@@ -11,7 +11,7 @@ import { routingKey } from '../rabbitmq/rabbitmq-spec';
 import { ResidencyPolicySchema } from '../residency/policy';
 import { ResidencyGuard } from '../residency/residency-guard';
 import { SovereignStackError, formatIssuePath, issueMessage, parseProps, requireProps } from '../util/errors';
-import { IWorkloadTarget, WorkloadTarget } from '../workload/target';
+import { IWorkloadTarget, describeTarget } from '../workload/target';
 import { EnvVar, SecretMountInput } from '../workload/workload';
 import { MicroService, MicroServiceOptionsSchema, checkMicroServiceOptions } from './micro-service';
 
@@ -186,21 +186,19 @@ export class ReferenceDeployment extends Construct {
   constructor(scope: Construct, id: string, props: ReferenceDeploymentProps) {
     const what = `ReferenceDeployment ${scope?.node?.path ? `${scope.node.path}/` : ''}${id} props`;
     const { target, ...options } = requireProps(props, what, '{ target, gateway: { serverName }, services: [...] }');
-    if (!target || typeof target.deploy !== 'function') {
+    if (!target || typeof target.deploy !== 'function' || typeof target.findWorkload !== 'function') {
       throw new SovereignStackError(`invalid ${what}:\n  - ${what}.target: is required (a KubernetesTarget, a DockerTarget or another IWorkloadTarget)`);
     }
     const o = parseProps(ReferenceDeploymentOptionsSchema, options, what);
     o.services.forEach((s, i) => checkFreeOnTarget(target, s, `${what}.services[${i}]`));
-    if (target instanceof WorkloadTarget) {
-      const own = [
-        { name: typeof o.gateway.name === 'string' ? o.gateway.name : 'gateway', prop: 'gateway.name' },
-        ...(o.services.some((s) => s.messaging) ? [{ name: typeof o.messaging?.name === 'string' ? o.messaging.name : 'rabbitmq', prop: 'messaging.name' }] : []),
-      ];
-      for (const { name, prop } of own) {
-        if (target.findWorkload(name)) {
-          throw new SovereignStackError(`invalid ${what}:\n  - ${what}.${prop}: "${name}" is already a workload on target ${target.node.path}; ` +
-            'workload names are host names and must be unique per target');
-        }
+    const own = [
+      { name: typeof o.gateway.name === 'string' ? o.gateway.name : 'gateway', prop: 'gateway.name' },
+      ...(o.services.some((s) => s.messaging) ? [{ name: typeof o.messaging?.name === 'string' ? o.messaging.name : 'rabbitmq', prop: 'messaging.name' }] : []),
+    ];
+    for (const { name, prop } of own) {
+      if (target.findWorkload(name)) {
+        throw new SovereignStackError(`invalid ${what}:\n  - ${what}.${prop}: "${name}" is already a workload on ${describeTarget(target)}; ` +
+          'workload names are host names and must be unique per target');
       }
     }
     super(scope, id);
@@ -258,9 +256,9 @@ export class ReferenceDeployment extends Construct {
     if (needsBroker && (brokerName === s.name || brokerName === `${s.name}-db`)) {
       throw new SovereignStackError(`invalid ${what}:\n  - ${what}.name: "${s.name}" collides with the broker's workload name "${brokerName}"; rename the service`);
     }
-    if (needsBroker && this.target instanceof WorkloadTarget && this.target.findWorkload(brokerName)) {
+    if (needsBroker && this.target.findWorkload(brokerName)) {
       throw new SovereignStackError(`invalid ${what}:\n  - ${what}.messaging: the broker this service needs would be named "${brokerName}", ` +
-        `which is already a workload on target ${this.target.node.path}; set messaging.name in the ReferenceDeployment props`);
+        `which is already a workload on ${describeTarget(this.target)}; set messaging.name in the ReferenceDeployment props`);
     }
     checkFreeOnTarget(this.target, s, what);
     return this.add(spec, s);
@@ -341,11 +339,10 @@ export class ReferenceDeployment extends Construct {
  * with a database) are already taken on the target (by a workload deployed outside this pattern).
  */
 function checkFreeOnTarget(target: IWorkloadTarget, s: z.output<typeof ServiceSpecSchema>, what: string): void {
-  if (!(target instanceof WorkloadTarget)) return;
   for (const name of [s.name, ...(s.database ? [`${s.name}-db`] : [])]) {
     if (target.findWorkload(name)) {
-      throw new SovereignStackError(`invalid ${what}:\n  - ${formatIssuePath(what, ['name'])}: "${name}" is already a workload on target ` +
-        `${target.node.path}; workload names are host names and must be unique per target`);
+      throw new SovereignStackError(`invalid ${what}:\n  - ${formatIssuePath(what, ['name'])}: "${name}" is already a workload on ` +
+        `${describeTarget(target)}; workload names are host names and must be unique per target`);
     }
   }
 }

@@ -79,6 +79,18 @@ export interface IWorkloadTarget {
   /** A DNS server workloads can query while running (for names that change). */
   readonly dnsResolver: string;
   deploy(scope: Construct, workload: WorkloadProps, options?: DeployOptions): DeployedWorkload;
+  /**
+   * A workload deployed on this target, by name (workload names are host names: one per target).
+   * Components and the reference deployment ask it before creating anything, so a taken name is
+   * refused with the prop that chose it, on any target.
+   */
+  findWorkload(name: string): DeployedWorkload | undefined;
+}
+
+/** How an error names a target: its construct path, or its kind for a target that is no construct. */
+export function describeTarget(target: IWorkloadTarget): string {
+  const path = (target as Partial<Pick<Construct, 'node'>>).node?.path;
+  return path ? `target ${path}` : `the ${target.targetKind} target`;
 }
 
 /**
