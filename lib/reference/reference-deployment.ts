@@ -91,7 +91,7 @@ export const ReferenceDeploymentOptionsSchema = z.object({
   messaging: z.record(z.string(), z.unknown()).optional(),
   /**
    * The stack's residency policy. Left out, the stack's guard keeps the policy it has (one chosen
-   * with `new ResidencyGuard(stack, 'ResidencyGuard', { policy })`), else 'eea'.
+   * with `ResidencyGuard.ensure(stack, { policy })`), else 'eea'.
    * @default - the stack's policy ('eea' unless chosen on the guard)
    */
   residency: z.object({ policy: ResidencyPolicySchema }).strict().optional(),
