@@ -17,16 +17,19 @@ export type { ClientTls, ServerTlsOptions } from './workload/server-tls';
 
 // Targets.
 export { KubernetesTarget } from './targets/kubernetes/kubernetes-target';
-export type { KubernetesTargetProps } from './targets/kubernetes/kubernetes-target';
+export type {
+  ApiServerOptions, ClusterDnsPodsOptions, KubernetesMetricsOptions, KubernetesStorageOptions, KubernetesStorageTopology,
+  KubernetesTargetOptions, KubernetesTargetProps, MetricsScraperOptions,
+} from './targets/kubernetes/kubernetes-target';
 export { CSI_PROVISIONERS, type CsiProvisionerTopology } from './targets/kubernetes/csi-provisioners';
 export { DockerTarget } from './targets/docker/docker-target';
-export type { DockerTargetProps } from './targets/docker/docker-target';
+export type { DockerTargetOptions, DockerTargetProps } from './targets/docker/docker-target';
 
 // Residency (Schrems II): the EEA, regions, policies, datastore records and the guard.
 export { EEA_COUNTRIES, isEeaCountry, type EeaCountry } from './residency/eea';
 export { isRegion, type DefineRegionProps, type Region } from './residency/region';
 export { OSLO_REGION, defineRegion, lookupRegion, regions } from './residency/regions';
-export { evaluateRegion, type RegionVerdict, type ResidencyPolicy } from './residency/policy';
+export { evaluateRegion, type AllowCountriesPolicy, type RegionVerdict, type ResidencyPolicy } from './residency/policy';
 export { regionId, resolveRegionRef, type RegionRef } from './residency/region-ref';
 export { Datastore, isDatastore } from './residency/datastore';
 export type { DatastoreLocation, DatastoreProps, DatastoreRole, IDatastore, PlacementEvidence } from './residency/datastore';
@@ -45,9 +48,11 @@ export type { QueueMode } from './rabbitmq/rabbitmq-spec';
 
 // The pattern.
 export { MicroService } from './reference/micro-service';
-export type { MicroServiceOptions, MicroServiceProps } from './reference/micro-service';
+export type { MicroServiceOptions, MicroServiceProps, MicroServiceResources } from './reference/micro-service';
 export { ReferenceDeployment } from './reference/reference-deployment';
-export type { PlatformService, ReferenceDeploymentProps, ServiceSpec } from './reference/reference-deployment';
+export type {
+  PlatformService, ReferenceDeploymentProps, ReferenceResidencyOptions, ServiceMessagingOptions, ServiceSpec,
+} from './reference/reference-deployment';
 
 // The pure renderers, under one namespace (`renderers.renderPostgresConf(...)`); the four the
 // design names are also importable on their own.

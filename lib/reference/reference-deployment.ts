@@ -11,9 +11,14 @@ import { routingKey } from '../rabbitmq/rabbitmq-spec';
 import { ResidencyPolicySchema } from '../residency/policy';
 import { ResidencyGuard } from '../residency/residency-guard';
 import { SovereignStackError, formatIssuePath, issueMessage, parseProps, requireProps } from '../util/errors';
+import type { SameShape } from '../util/schema-binding';
 import { IWorkloadTarget, describeTarget } from '../workload/target';
 import { EnvVar, SecretMountInput } from '../workload/workload';
 import { MicroService, MicroServiceOptionsSchema, checkMicroServiceOptions } from './micro-service';
+import type { ReferenceDeploymentProps, ServiceSpec } from './props';
+
+// The documented props live in props.ts; importable from here as before.
+export type { ReferenceDeploymentProps, ReferenceResidencyOptions, ServiceMessagingOptions, ServiceSpec } from './props';
 
 /**
  * Validates `value` with a component's own schema and reports its issues under `path` of the
@@ -141,22 +146,13 @@ export const ReferenceDeploymentOptionsSchema = z.object({
   });
 });
 
-/** One service as ReferenceDeployment and `addService` take it. */
-export interface ServiceSpec extends Omit<z.input<typeof ServiceSpecSchema>, 'database'> {
-  /** Give the service its own PostgreSQL; `{}` for the defaults. @default - no database */
-  readonly database?: Omit<PostgresDatabaseOptions, 'serviceName'>;
-}
-
-export interface ReferenceDeploymentProps extends Omit<z.input<typeof ReferenceDeploymentOptionsSchema>, 'gateway' | 'services' | 'messaging'> {
-  /** Where everything runs. */
-  readonly target: IWorkloadTarget;
-  /** The NGINX gateway; its routes come from `services[].routes`. */
-  readonly gateway: Omit<NginxGatewayOptions, 'routes'>;
-  /** @default [] */
-  readonly services?: ServiceSpec[];
-  /** The RabbitMQ cluster, created when any service uses messaging. @default - RabbitMqCluster defaults */
-  readonly messaging?: RabbitMqClusterOptions;
-}
+/** Compile-time binding: the documented ServiceSpec and its schema describe the same props (database is PostgresDatabase's, bound there). */
+export const SERVICE_SPEC_MATCHES_SCHEMA: SameShape<Omit<ServiceSpec, 'database'>, Omit<z.input<typeof ServiceSpecSchema>, 'database'>> = true;
+/** Compile-time binding: the documented ReferenceDeploymentProps and its schema (the nested component options are bound in their own folders). */
+export const REFERENCE_DEPLOYMENT_PROPS_MATCH_SCHEMA: SameShape<
+  Omit<ReferenceDeploymentProps, 'target' | 'gateway' | 'services' | 'messaging'>,
+  Omit<z.input<typeof ReferenceDeploymentOptionsSchema>, 'gateway' | 'services' | 'messaging'>
+> = true;
 
 /** What the platform made for one service. */
 export interface PlatformService {
