@@ -1,41 +1,61 @@
-// Public API of sovereign-stack. Exports only.
-export * from './util/errors';
-export * from './app/synth-app';
+// The public API of sovereign-stack: named exports only, so the surface is chosen, not inherited.
+// api/sovereign-stack.api.md is its report; test/package/api-report.test.ts fails when this file
+// (or a type it reaches) changes the surface without the report (`npm run api` updates both).
+// Zod schemas, parsing helpers and constants the constructs use internally stay unexported.
 
-// The target-neutral model and the targets that realize it.
-export * from './workload/workload';
-export * from './workload/target';
-export * from './workload/server-tls';
-export * from './targets/kubernetes/kubernetes-target';
+export { SovereignStackError } from './util/errors';
+export { synthApp } from './app/synth-app';
+
+// The target-neutral model: what components hand to a target, and what a target of your own implements.
+export type {
+  EnvVar, IngressRule, MetricsEndpoint, PersistentVolume, Probe, ScheduledJob, SecretMount, SecretMountInput,
+  SecretSpec, SecretSpecInput, Sidecar, Workload, WorkloadPort, WorkloadProps,
+} from './workload/workload';
+export { WorkloadTarget } from './workload/target';
+export type { DeployOptions, DeployedWorkload, IWorkloadTarget, WorkloadPlacement } from './workload/target';
+export type { ClientTls, ServerTlsOptions } from './workload/server-tls';
+
+// Targets.
+export { KubernetesTarget } from './targets/kubernetes/kubernetes-target';
+export type {
+  ApiServerOptions, ClusterDnsPodsOptions, KubernetesMetricsOptions, KubernetesStorageOptions, KubernetesStorageTopology,
+  KubernetesTargetOptions, KubernetesTargetProps, MetricsScraperOptions,
+} from './targets/kubernetes/kubernetes-target';
 export { CSI_PROVISIONERS, type CsiProvisionerTopology } from './targets/kubernetes/csi-provisioners';
-export * from './targets/docker/docker-target';
+export { DockerTarget } from './targets/docker/docker-target';
+export type { DockerTargetOptions, DockerTargetProps } from './targets/docker/docker-target';
 
-// Residency (Schrems II).
-export * from './residency/eea';
-export { type Region, type DefineRegionProps, DefineRegionPropsSchema, REGION_ID_PATTERN, isRegion, isoCountryCode } from './residency/region';
-export * from './residency/regions';
-export * from './residency/policy';
-export * from './residency/region-ref';
-export * from './residency/datastore';
-export * from './residency/residency-guard';
+// Residency (Schrems II): the EEA, regions, policies, datastore records and the guard.
+export { EEA_COUNTRIES, isEeaCountry, type EeaCountry } from './residency/eea';
+export { isRegion, type DefineRegionProps, type Region } from './residency/region';
+export { OSLO_REGION, defineRegion, lookupRegion, regions } from './residency/regions';
+export { evaluateRegion, type AllowCountriesPolicy, type RegionVerdict, type ResidencyPolicy } from './residency/policy';
+export { regionId, resolveRegionRef, type RegionRef } from './residency/region-ref';
+export { Datastore, isDatastore } from './residency/datastore';
+export type { DatastoreLocation, DatastoreProps, DatastoreRole, IDatastore, PlacementEvidence } from './residency/datastore';
+export { RESIDENCY_REPORT_FILE, ResidencyGuard } from './residency/residency-guard';
+export type { ResidencyFinding, ResidencyGuardProps, StateBackendFinding } from './residency/residency-guard';
 
-// Components and their pure renderers.
-export * from './gateway/nginx-spec';
-export * from './gateway/render-nginx-conf';
-export * from './gateway/render-nginx-command';
-export * from './gateway/worker-budget';
-export * from './gateway/nginx-gateway';
-export * from './postgres/postgres-spec';
-export * from './postgres/render-postgres-conf';
-export * from './postgres/postgres-database';
-export * from './postgres/pgbackrest-spec';
-export * from './postgres/render-pgbackrest';
-export * from './rabbitmq/rabbitmq-spec';
-export * from './rabbitmq/render-rabbitmq-conf';
-export * from './rabbitmq/render-rabbitmq-definitions';
-export * from './rabbitmq/render-user-bootstrap';
-export * from './rabbitmq/rabbitmq-cluster';
+// Components. Their props types are imported from each construct's file.
+export { NginxGateway } from './gateway/nginx-gateway';
+export type { GatewayRoute, GatewayRouteOptions, GatewayTlsOptions, NginxGatewayOptions, NginxGatewayProps, RateLimitOptions } from './gateway/nginx-gateway';
+export { PostgresConnection, PostgresDatabase } from './postgres/postgres-database';
+export type { PostgresBackupOptions, PostgresConnectionProps, PostgresDatabaseOptions, PostgresDatabaseProps } from './postgres/postgres-database';
+export { SUPPORTED_POSTGRES_VERSIONS, type PostgresMajorVersion } from './postgres/postgres-spec';
+export { RabbitMqCluster, RabbitMqConnection } from './rabbitmq/rabbitmq-cluster';
+export type { RabbitMqClusterOptions, RabbitMqClusterProps, RabbitMqConnectionProps, ServiceUserOptions } from './rabbitmq/rabbitmq-cluster';
+export type { QueueMode } from './rabbitmq/rabbitmq-spec';
 
 // The pattern.
-export * from './reference/micro-service';
-export * from './reference/reference-deployment';
+export { MicroService } from './reference/micro-service';
+export type { MicroServiceOptions, MicroServiceProps, MicroServiceResources } from './reference/micro-service';
+export { ReferenceDeployment } from './reference/reference-deployment';
+export type {
+  PlatformService, ReferenceDeploymentProps, ReferenceResidencyOptions, ServiceMessagingOptions, ServiceSpec,
+} from './reference/reference-deployment';
+
+// The pure renderers, under one namespace (`renderers.renderPostgresConf(...)`); the four the
+// design names are also importable on their own.
+import * as renderers from './renderers';
+export { renderers };
+export { renderNginxConf, renderPostgresConf, renderRabbitMqConf, renderRabbitMqDefinitions } from './renderers';

@@ -13,7 +13,7 @@ export const DEVELOPER_MACHINE = defineRegion({ id: 'local:developer-machine', c
 export function local(app: App): TerraformStack {
   const stack = new TerraformStack(app, 'local');
   // A local backend: the state (every generated password) is on the developer's machine too.
-  new ResidencyGuard(stack, 'ResidencyGuard', { stateLocation: DEVELOPER_MACHINE });
+  ResidencyGuard.ensure(stack, { stateLocation: DEVELOPER_MACHINE });
   const target = new DockerTarget(stack, 'docker', { location: DEVELOPER_MACHINE });
   new ReferenceDeployment(stack, 'platform', {
     target,

@@ -16,7 +16,7 @@ const PLATFORM_TLS = { certManager: { issuerName: 'platform-ca', issuerKind: 'Cl
 
 export function osloProduction(app: App, region: RegionRef = OSLO_REGION): TerraformStack {
   const stack = new TerraformStack(app, 'oslo-production');
-  new ResidencyGuard(stack, 'ResidencyGuard', { policy: 'eea-sovereign', stateLocation: OSLO_REGION });
+  ResidencyGuard.ensure(stack, { policy: 'eea-sovereign', stateLocation: OSLO_REGION });
   const backend = new S3Backend(stack, {
     bucket: 'sovereign-stack-terraform-state',
     key: 'oslo-production/terraform.tfstate',

@@ -4,8 +4,13 @@ import { SERVICE_STOP_DELAY_SECONDS } from '../gateway/nginx-gateway';
 import { SovereignStackError, parseProps, requireProps } from '../util/errors';
 import { boundedString, cpuQuantity, dnsLabel, envName, imageRef, memoryQuantity, memoryToMi, port } from '../util/schemas';
 import { parseComponentProps } from '../workload/component-props';
-import { DeployedWorkload, IWorkloadTarget, builtByComponent } from '../workload/target';
-import { EnvVar, EnvVarSchema, SecretMountInput, SecretMountSchema } from '../workload/workload';
+import type { SchemaMatches } from '../util/schema-binding';
+import { DeployedWorkload, builtByComponent } from '../workload/target';
+import { EnvVarSchema, SecretMountSchema } from '../workload/workload';
+import type { MicroServiceOptions, MicroServiceProps } from './props';
+
+// The documented props live in props.ts; importable from here as before.
+export type { MicroServiceOptions, MicroServiceProps, MicroServiceResources } from './props';
 
 export const MicroServiceOptionsSchema = z.object({
   /** Service name: workload name, host name, upstream name. A DNS-1123 label. */
@@ -42,7 +47,8 @@ export const MicroServiceOptionsSchema = z.object({
   preStopDelaySeconds: z.number().int().min(0).max(120).default(SERVICE_STOP_DELAY_SECONDS),
 }).strict();
 
-export type MicroServiceOptions = z.input<typeof MicroServiceOptionsSchema>;
+/** Compile-time binding: the documented MicroServiceOptions and the schema describe the same props. */
+export const MICRO_SERVICE_OPTIONS_MATCH_SCHEMA: SchemaMatches<MicroServiceOptions, typeof MicroServiceOptionsSchema> = true;
 
 /** Longest time a pod may take to stop (the kubelet's and our workload model's bound). */
 const MAX_STOP_SECONDS = 3600;
@@ -68,20 +74,6 @@ export function checkMicroServiceOptions(o: z.output<typeof MicroServiceOptionsS
 }
 
 const MicroServiceSchema = MicroServiceOptionsSchema.superRefine(checkMicroServiceOptions);
-
-export interface MicroServiceProps extends MicroServiceOptions {
-  readonly target: IWorkloadTarget;
-  /**
-   * Further environment: connection settings of its database and broker, with passwords as
-   * secret references. @default []
-   */
-  readonly connectionEnv?: EnvVar[];
-  /**
-   * Files its connections need: the CA certificate of a database or broker that serves TLS
-   * (`connection.mounts()`: only the `ca.crt` key of the server's Secret). @default []
-   */
-  readonly connectionMounts?: SecretMountInput[];
-}
 
 /**
  * One of your stateless services: a Deployment (or containers) with a Service, a hardened pod, a

@@ -11,9 +11,14 @@ import { routingKey } from '../rabbitmq/rabbitmq-spec';
 import { ResidencyPolicySchema } from '../residency/policy';
 import { ResidencyGuard } from '../residency/residency-guard';
 import { SovereignStackError, formatIssuePath, issueMessage, parseProps, requireProps } from '../util/errors';
-import { IWorkloadTarget, WorkloadTarget } from '../workload/target';
+import type { SameShape } from '../util/schema-binding';
+import { IWorkloadTarget, describeTarget } from '../workload/target';
 import { EnvVar, SecretMountInput } from '../workload/workload';
 import { MicroService, MicroServiceOptionsSchema, checkMicroServiceOptions } from './micro-service';
+import type { ReferenceDeploymentProps, ServiceSpec } from './props';
+
+// The documented props live in props.ts; importable from here as before.
+export type { ReferenceDeploymentProps, ReferenceResidencyOptions, ServiceMessagingOptions, ServiceSpec } from './props';
 
 /**
  * Validates `value` with a component's own schema and reports its issues under `path` of the
@@ -91,7 +96,7 @@ export const ReferenceDeploymentOptionsSchema = z.object({
   messaging: z.record(z.string(), z.unknown()).optional(),
   /**
    * The stack's residency policy. Left out, the stack's guard keeps the policy it has (one chosen
-   * with `new ResidencyGuard(stack, 'ResidencyGuard', { policy })`), else 'eea'.
+   * with `ResidencyGuard.ensure(stack, { policy })`), else 'eea'.
    * @default - the stack's policy ('eea' unless chosen on the guard)
    */
   residency: z.object({ policy: ResidencyPolicySchema }).strict().optional(),
@@ -141,22 +146,13 @@ export const ReferenceDeploymentOptionsSchema = z.object({
   });
 });
 
-/** One service as ReferenceDeployment and `addService` take it. */
-export interface ServiceSpec extends Omit<z.input<typeof ServiceSpecSchema>, 'database'> {
-  /** Give the service its own PostgreSQL; `{}` for the defaults. @default - no database */
-  readonly database?: Omit<PostgresDatabaseOptions, 'serviceName'>;
-}
-
-export interface ReferenceDeploymentProps extends Omit<z.input<typeof ReferenceDeploymentOptionsSchema>, 'gateway' | 'services' | 'messaging'> {
-  /** Where everything runs. */
-  readonly target: IWorkloadTarget;
-  /** The NGINX gateway; its routes come from `services[].routes`. */
-  readonly gateway: Omit<NginxGatewayOptions, 'routes'>;
-  /** @default [] */
-  readonly services?: ServiceSpec[];
-  /** The RabbitMQ cluster, created when any service uses messaging. @default - RabbitMqCluster defaults */
-  readonly messaging?: RabbitMqClusterOptions;
-}
+/** Compile-time binding: the documented ServiceSpec and its schema describe the same props (database is PostgresDatabase's, bound there). */
+export const SERVICE_SPEC_MATCHES_SCHEMA: SameShape<Omit<ServiceSpec, 'database'>, Omit<z.input<typeof ServiceSpecSchema>, 'database'>> = true;
+/** Compile-time binding: the documented ReferenceDeploymentProps and its schema (the nested component options are bound in their own folders). */
+export const REFERENCE_DEPLOYMENT_PROPS_MATCH_SCHEMA: SameShape<
+  Omit<ReferenceDeploymentProps, 'target' | 'gateway' | 'services' | 'messaging'>,
+  Omit<z.input<typeof ReferenceDeploymentOptionsSchema>, 'gateway' | 'services' | 'messaging'>
+> = true;
 
 /** What the platform made for one service. */
 export interface PlatformService {
@@ -186,21 +182,19 @@ export class ReferenceDeployment extends Construct {
   constructor(scope: Construct, id: string, props: ReferenceDeploymentProps) {
     const what = `ReferenceDeployment ${scope?.node?.path ? `${scope.node.path}/` : ''}${id} props`;
     const { target, ...options } = requireProps(props, what, '{ target, gateway: { serverName }, services: [...] }');
-    if (!target || typeof target.deploy !== 'function') {
+    if (!target || typeof target.deploy !== 'function' || typeof target.findWorkload !== 'function') {
       throw new SovereignStackError(`invalid ${what}:\n  - ${what}.target: is required (a KubernetesTarget, a DockerTarget or another IWorkloadTarget)`);
     }
     const o = parseProps(ReferenceDeploymentOptionsSchema, options, what);
     o.services.forEach((s, i) => checkFreeOnTarget(target, s, `${what}.services[${i}]`));
-    if (target instanceof WorkloadTarget) {
-      const own = [
-        { name: typeof o.gateway.name === 'string' ? o.gateway.name : 'gateway', prop: 'gateway.name' },
-        ...(o.services.some((s) => s.messaging) ? [{ name: typeof o.messaging?.name === 'string' ? o.messaging.name : 'rabbitmq', prop: 'messaging.name' }] : []),
-      ];
-      for (const { name, prop } of own) {
-        if (target.findWorkload(name)) {
-          throw new SovereignStackError(`invalid ${what}:\n  - ${what}.${prop}: "${name}" is already a workload on target ${target.node.path}; ` +
-            'workload names are host names and must be unique per target');
-        }
+    const own = [
+      { name: typeof o.gateway.name === 'string' ? o.gateway.name : 'gateway', prop: 'gateway.name' },
+      ...(o.services.some((s) => s.messaging) ? [{ name: typeof o.messaging?.name === 'string' ? o.messaging.name : 'rabbitmq', prop: 'messaging.name' }] : []),
+    ];
+    for (const { name, prop } of own) {
+      if (target.findWorkload(name)) {
+        throw new SovereignStackError(`invalid ${what}:\n  - ${what}.${prop}: "${name}" is already a workload on ${describeTarget(target)}; ` +
+          'workload names are host names and must be unique per target');
       }
     }
     super(scope, id);
@@ -258,9 +252,9 @@ export class ReferenceDeployment extends Construct {
     if (needsBroker && (brokerName === s.name || brokerName === `${s.name}-db`)) {
       throw new SovereignStackError(`invalid ${what}:\n  - ${what}.name: "${s.name}" collides with the broker's workload name "${brokerName}"; rename the service`);
     }
-    if (needsBroker && this.target instanceof WorkloadTarget && this.target.findWorkload(brokerName)) {
+    if (needsBroker && this.target.findWorkload(brokerName)) {
       throw new SovereignStackError(`invalid ${what}:\n  - ${what}.messaging: the broker this service needs would be named "${brokerName}", ` +
-        `which is already a workload on target ${this.target.node.path}; set messaging.name in the ReferenceDeployment props`);
+        `which is already a workload on ${describeTarget(this.target)}; set messaging.name in the ReferenceDeployment props`);
     }
     checkFreeOnTarget(this.target, s, what);
     return this.add(spec, s);
@@ -341,11 +335,10 @@ export class ReferenceDeployment extends Construct {
  * with a database) are already taken on the target (by a workload deployed outside this pattern).
  */
 function checkFreeOnTarget(target: IWorkloadTarget, s: z.output<typeof ServiceSpecSchema>, what: string): void {
-  if (!(target instanceof WorkloadTarget)) return;
   for (const name of [s.name, ...(s.database ? [`${s.name}-db`] : [])]) {
     if (target.findWorkload(name)) {
-      throw new SovereignStackError(`invalid ${what}:\n  - ${formatIssuePath(what, ['name'])}: "${name}" is already a workload on target ` +
-        `${target.node.path}; workload names are host names and must be unique per target`);
+      throw new SovereignStackError(`invalid ${what}:\n  - ${formatIssuePath(what, ['name'])}: "${name}" is already a workload on ` +
+        `${describeTarget(target)}; workload names are host names and must be unique per target`);
     }
   }
 }

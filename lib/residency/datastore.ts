@@ -1,43 +1,12 @@
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import { leanTokens } from '../cdktf-internals';
+import { DatastoreLocation, DatastoreRole, IDatastore, PlacementEvidence, registerOwnRecord } from './datastore-record';
 import { RegionRef } from './region-ref';
 import { ResidencyGuard } from './residency-guard';
 
-/** Why a copy of the data is where it is. */
-export type DatastoreRole = 'primary' | 'replica' | 'backup';
-
-export interface DatastoreLocation {
-  readonly role: DatastoreRole;
-  readonly location: RegionRef;
-}
-
-/**
- * Anything that stores personal data. Implement it on your own constructs (an object-storage
- * bucket, a managed database) and the stack's ResidencyGuard checks them like ours.
- */
-export interface IDatastore extends IConstruct {
-  /** What is stored, in a few words: "postgresql-data", "rabbitmq-messages", "object-storage". */
-  readonly datastoreKind: string;
-  /** Every place a copy of the data lives: primary, replicas and backups. */
-  readonly datastoreLocations: readonly DatastoreLocation[];
-}
-
-/** Duck-typed check, so user classes need no base class. */
-export function isDatastore(x: unknown): x is IDatastore {
-  const d = x as Partial<IDatastore> | undefined;
-  return !!d && typeof d.datastoreKind === 'string' && Array.isArray(d.datastoreLocations);
-}
-
-/**
- * What a target actually synthesized for a datastore's placement, read from the final resources
- * (overrides and aspects included), and where it disagrees with the datastore's record.
- */
-export interface PlacementEvidence {
-  /** The placement as the report states it, e.g. `node labels topology.kubernetes.io/region=oslo-1`. */
-  readonly placement: string;
-  /** Each way the synthesized placement lets the data land elsewhere than its record says. */
-  readonly problems: readonly string[];
-}
+// The record types live beside the guard's needs (datastore-record.ts), re-exported from here
+// where users and targets have always imported them.
+export { type DatastoreLocation, type DatastoreRole, type IDatastore, type PlacementEvidence, isDatastore } from './datastore-record';
 
 export interface DatastoreProps {
   /** What is stored ("postgresql-data", "rabbitmq-messages", "volume"). */
@@ -65,6 +34,7 @@ export class Datastore extends Construct implements IDatastore {
     const primary: DatastoreLocation = { role: 'primary', location: props.location };
     this.locations = [primary, ...(props.additionalLocations ?? [])]
       .map((l): DatastoreLocation => Object.freeze({ role: l.role, location: l.location }));
+    registerOwnRecord(this, () => this.placementEvidence());
     const guard = ResidencyGuard.of(this);
     this.node.addValidation({ validate: () => guard.validateRecord(this) });
   }

@@ -26,8 +26,23 @@ export const ResidencyPolicySchema = z.union([
   }).readonly(),
 ], { error: 'must be "eea", "eea-sovereign" or { allowCountries: [ISO 3166-1 alpha-2 codes] }' });
 
-/** `'eea' | 'eea-sovereign' | { allowCountries: readonly string[] }`, derived from the schema. */
-export type ResidencyPolicy = z.output<typeof ResidencyPolicySchema>;
+/** A policy that allows only the listed countries. */
+export interface AllowCountriesPolicy {
+  /** ISO 3166-1 alpha-2 codes (upper case) of the countries data may be in, e.g. `['NO']`; at least one. */
+  readonly allowCountries: readonly string[];
+}
+
+/**
+ * Where a stack's data may be: `'eea'` (every location in one of the 30 EEA states),
+ * `'eea-sovereign'` (also an operator established in the EEA), or `{ allowCountries }`.
+ */
+export type ResidencyPolicy = 'eea' | 'eea-sovereign' | AllowCountriesPolicy;
+
+/** Compile-time: the documented ResidencyPolicy is what the schema accepts and returns. */
+export const RESIDENCY_POLICY_MATCHES_SCHEMA: MutuallyAssignable<ResidencyPolicy, z.output<typeof ResidencyPolicySchema>> &
+  MutuallyAssignable<ResidencyPolicy, z.input<typeof ResidencyPolicySchema>> = true;
+
+type MutuallyAssignable<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 
 /** Validates a user-supplied policy; throws a SovereignStackError naming `what` and the bad part. */
 export function parseResidencyPolicy(policy: unknown, what = 'residency.policy'): ResidencyPolicy {

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { parseProps } from '../util/errors';
+import type { SchemaMatches } from '../util/schema-binding';
 import { boundedString } from '../util/schemas';
 import { explainInvalidCountryCode } from './eea';
 
@@ -75,8 +76,42 @@ export const DefineRegionPropsSchema = z.strictObject({
   description: nonEmptyText.optional(),
 });
 
-/** Props of {@link defineRegion}, derived from the schema so the two cannot drift. */
-export type DefineRegionProps = z.input<typeof DefineRegionPropsSchema>;
+/** What `defineRegion` takes: a location outside the catalogue, with the facts the policies judge. */
+export interface DefineRegionProps {
+  /** Stable identifier `provider:code`, lower case, e.g. `onprem:oslo-kvm-1` (at most 128 characters). */
+  readonly id: string;
+  /** ISO 3166-1 alpha-2 code of the datacentre's country (upper case: "NO", "GB", never "UK"). */
+  readonly country: string;
+  /**
+   * City or area of the datacentre, for the report and messages.
+   * @default - none
+   */
+  readonly city?: string;
+  /**
+   * Who runs the infrastructure (the party a court order would be served on).
+   * @default - the provider part of `id` (e.g. "onprem")
+   */
+  readonly operator?: string;
+  /**
+   * ISO 3166-1 alpha-2 code of the operator's home jurisdiction (the `eea-sovereign` policy judges it).
+   * @default - `country`: an operator established where its datacentre stands
+   */
+  readonly operatorJurisdiction?: string;
+  /**
+   * The node label value `topology.kubernetes.io/region` of this location's nodes (a Kubernetes
+   * target pins datastore pods with it).
+   * @default - the code part of `id` (after "provider:")
+   */
+  readonly kubernetesRegionLabel?: string;
+  /**
+   * Free text for the report: what this location is.
+   * @default - none
+   */
+  readonly description?: string;
+}
+
+/** Compile-time binding: the documented DefineRegionProps and the schema describe the same props. */
+export const DEFINE_REGION_PROPS_MATCH_SCHEMA: SchemaMatches<DefineRegionProps, typeof DefineRegionPropsSchema> = true;
 
 /**
  * Declares a location outside the catalogue (an on-premises cluster, a new provider region).

@@ -4,7 +4,7 @@ import { App, TerraformBackend, TerraformStack } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import { addCustomSynthesis, leanTokens } from '../cdktf-internals';
 import { SovereignStackError, parseProps } from '../util/errors';
-import { Datastore, DatastoreRole, IDatastore, isDatastore } from './datastore';
+import { DatastoreRole, IDatastore, isDatastore, isOwnRecord, placementEvidenceOf } from './datastore-record';
 import { COUNTRY_NAMES } from './eea';
 import { ResidencyPolicy, ResidencyPolicySchema, describePolicy, evaluateRegion } from './policy';
 import { Region } from './region';
@@ -79,12 +79,24 @@ const SUGGESTIONS: readonly (() => Region | undefined)[] = [
  * with a reason (`waive`), listed in the report.
  */
 export class ResidencyGuard extends Construct {
-  /** The stack's guard, created with the default policy if the stack has none yet. */
-  public static of(scope: IConstruct): ResidencyGuard {
+  /**
+   * The stack's guard: created with `props` if the stack has none yet, else the existing one with
+   * `props` applied (a policy or state location different from one already chosen is an error, as
+   * with `usePolicy` / `useStateLocation`). The way to add or configure the guard:
+   * `ResidencyGuard.ensure(stack, { policy: 'eea-sovereign', stateLocation: OSLO_REGION })`.
+   */
+  public static ensure(scope: IConstruct, props: ResidencyGuardProps = {}): ResidencyGuard {
     const stack = TerraformStack.of(scope);
     const existing = stack.node.tryFindChild(GUARD_ID);
-    if (existing instanceof ResidencyGuard) return existing;
-    return new ResidencyGuard(stack, GUARD_ID, {});
+    if (!(existing instanceof ResidencyGuard)) return new ResidencyGuard(stack, GUARD_ID, props);
+    if (props?.policy !== undefined) existing.usePolicy(props.policy);
+    if (props?.stateLocation !== undefined) existing.useStateLocation(props.stateLocation);
+    return existing;
+  }
+
+  /** The stack's guard, created with the default policy if the stack has none yet. */
+  public static of(scope: IConstruct): ResidencyGuard {
+    return ResidencyGuard.ensure(scope);
   }
 
   private _policy: ResidencyPolicy;
@@ -92,12 +104,17 @@ export class ResidencyGuard extends Construct {
   private stateLocation?: RegionRef;
   private readonly waivers = new Map<string, string>();
 
+  /**
+   * Prefer `ResidencyGuard.ensure(stack, props)`, which needs no id and works whether or not a
+   * datastore already added the guard. The constructor stays for stacks written before it: it
+   * takes only the stack as scope and `'ResidencyGuard'` as id, before anything else in the stack.
+   */
   constructor(scope: Construct, id: string, props: ResidencyGuardProps = {}) {
     const stack = TerraformStack.of(scope);
     if (stack.node.tryFindChild(GUARD_ID) || id !== GUARD_ID || scope !== stack) {
       throw new SovereignStackError(
-        `a stack has exactly one ResidencyGuard, created as new ResidencyGuard(stack, '${GUARD_ID}', { policy }) ` +
-        `before anything else, or changed with ResidencyGuard.of(stack).usePolicy(policy) (at ${scope.node.path}/${id})`,
+        `a stack has exactly one ResidencyGuard: add or configure it with ResidencyGuard.ensure(stack, { policy, stateLocation }) ` +
+        `(at ${scope.node.path}/${id})`,
       );
     }
     const policy = props?.policy === undefined ? 'eea' : parseProps(ResidencyPolicySchema, props.policy, 'residency policy');
@@ -219,7 +236,7 @@ export class ResidencyGuard extends Construct {
 
   private judge(d: IDatastore): ResidencyFinding[] {
     const waiver = this.waiverOf(d);
-    const evidence = d instanceof Datastore ? d.placementEvidence() : undefined;
+    const evidence = placementEvidenceOf(d);
     let locations: readonly { role: DatastoreRole; location: RegionRef }[];
     try {
       locations = [...d.datastoreLocations];
@@ -299,7 +316,7 @@ export class ResidencyGuard extends Construct {
       ? `for example ${allowed.map((r) => (r === OSLO_REGION ? 'OSLO_REGION' : r.id)).join(' or ')}`
       : 'declare one with defineRegion({ id, country, ... })';
     const fix = f.kind === 'terraform-state'
-      ? `Fix: keep state in a backend in a location the policy allows (${examples}) and declare it: new ResidencyGuard(stack, 'ResidencyGuard', { stateLocation }) or ResidencyGuard.of(stack).useStateLocation(location)`
+      ? `Fix: keep state in a backend in a location the policy allows (${examples}) and declare it: ResidencyGuard.ensure(stack, { stateLocation })`
       : f.placement !== undefined && /synthesized placement/.test(f.reason)
         ? 'Fix: remove the override or aspect that moves its pods (node affinity, node_name, the Docker host), or deploy it on a target in its location'
         : f.country
@@ -310,7 +327,7 @@ export class ResidencyGuard extends Construct {
 
   private validateStack(): string[] {
     // Our own Datastore records validate themselves (validateRecord); here user-defined IDatastores and the state.
-    const others = this.datastores().filter((d) => !(d instanceof Datastore));
+    const others = this.datastores().filter((d) => !isOwnRecord(d));
     const state = this.judgeState();
     const messages = [
       ...others.flatMap((d) => this.violationsOf(d).map((m) => `datastore ${d.node.path}: ${m}`)),

@@ -2,7 +2,7 @@ import { IConstruct } from 'constructs';
 import { z } from 'zod';
 import { RegionRef, RegionRefSchema } from '../residency/region-ref';
 import { SovereignStackError, parseProps, requireProps } from '../util/errors';
-import { IWorkloadTarget, WorkloadTarget } from './target';
+import { IWorkloadTarget, describeTarget } from './target';
 
 /** What every component takes besides its own options. */
 export interface ComponentProps {
@@ -21,16 +21,16 @@ export function parseComponentProps<S extends z.ZodType>(
 ): { target: IWorkloadTarget; location?: RegionRef; options: z.output<S>; what: string } {
   const what = `${component} ${scope?.node?.path ? `${scope.node.path}/` : ''}${id} props`;
   const { target, location, ...options } = requireProps(props, what, '{ target, ... }');
-  if (!target || typeof target.deploy !== 'function') {
+  if (!target || typeof target.deploy !== 'function' || typeof target.findWorkload !== 'function') {
     throw new SovereignStackError(`invalid ${what}:\n  - ${what}.target: is required (a KubernetesTarget, a DockerTarget or another IWorkloadTarget)`);
   }
   if (location !== undefined) parseProps(RegionRefSchema, location, `${what}.location`);
   const parsed = parseProps(schema, options, what);
   // The target refuses a duplicate name too, but only once the component exists: check first.
   const name = workloadName?.of(parsed);
-  if (name !== undefined && target instanceof WorkloadTarget && target.findWorkload(name)) {
+  if (name !== undefined && target.findWorkload(name)) {
     throw new SovereignStackError(`invalid ${what}:\n  - ${what}.${workloadName!.prop}: a workload named "${name}" is already deployed on ` +
-      `target ${target.node.path}; workload names are host names and must be unique per target`);
+      `${describeTarget(target)}; workload names are host names and must be unique per target`);
   }
   return { target, location, options: parsed, what };
 }

@@ -111,6 +111,19 @@ export interface IWorkloadTarget {
    * deployed. Clustered components (RabbitMQ) need it; a target without it cannot run them.
    */
   peerDiscovery?(workloadName: string, replicas: number): PeerDiscovery;
+
+  /**
+   * A workload deployed on this target, by name (workload names are host names: one per target).
+   * Components and the reference deployment ask it before creating anything, so a taken name is
+   * refused with the prop that chose it, on any target.
+   */
+  findWorkload(name: string): DeployedWorkload | undefined;
+}
+
+/** How an error names a target: its construct path, or its kind for a target that is no construct. */
+export function describeTarget(target: IWorkloadTarget): string {
+  const path = (target as Partial<Pick<Construct, 'node'>>).node?.path;
+  return path ? `target ${path}` : `the ${target.targetKind} target`;
 }
 
 /**

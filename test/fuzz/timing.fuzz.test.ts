@@ -8,8 +8,7 @@ import { TerraformStack, Testing } from 'cdktf';
 import * as fc from 'fast-check';
 import {
   KubernetesTarget, MicroService, NginxGateway, OSLO_REGION, PostgresDatabase, RabbitMqCluster, ReferenceDeployment,
-  ResidencyGuard, defineRegion, renderNginxConf, renderPgHba, renderPostgresConf, renderRabbitMqConf, renderRabbitMqDefinitions,
-  renderUserBootstrapScript,
+  ResidencyGuard, defineRegion, renderNginxConf, renderPostgresConf, renderRabbitMqConf, renderRabbitMqDefinitions, renderers as r,
 } from '../../lib';
 import {
   hbaMutations, hbaSpec, nginxMutations, nginxSpec, postgresMutations, postgresSpec, rabbitConfMutations, rabbitConfSpec,
@@ -68,10 +67,10 @@ describe('fuzz: long values are judged in milliseconds', () => {
   const renderers: Array<[string, fc.Arbitrary<any>, ReadonlyArray<readonly [Path, unknown]>, (s: any) => unknown]> = [
     ['renderNginxConf', nginxSpec({ versions: ['1.22.1'], hosts: fc.constant('127.0.0.1'), ports: fc.constant(8080) }), nginxMutations, renderNginxConf],
     ['renderPostgresConf', postgresSpec(), postgresMutations, renderPostgresConf],
-    ['renderPgHba', hbaSpec, hbaMutations, renderPgHba],
+    ['renderPgHba', hbaSpec, hbaMutations, r.renderPgHba],
     ['renderRabbitMqConf', rabbitConfSpec(), rabbitConfMutations, renderRabbitMqConf],
     ['renderRabbitMqDefinitions', rabbitDefinitionsSpec(), rabbitDefinitionsMutations, renderRabbitMqDefinitions],
-    ['renderUserBootstrapScript', userBootstrapSpec, userBootstrapMutations, renderUserBootstrapScript],
+    ['renderUserBootstrapScript', userBootstrapSpec, userBootstrapMutations, r.renderUserBootstrapScript],
   ];
 
   it.each(renderers)('%s', (name, valid, mutations, render) => {

@@ -4,9 +4,9 @@
  * a plain Error instead of a refusal naming the prop, a regex that takes seconds to refuse).
  */
 import {
-  DEFAULT_CLIENT_CIDRS, KubernetesTarget, OSLO_REGION, PostgresDatabase, SUPPORTED_POSTGRES_VERSIONS,
-  WAL_COMPRESSION_METHODS, renderPgHba, renderPostgresConf,
+  KubernetesTarget, OSLO_REGION, PostgresDatabase, SUPPORTED_POSTGRES_VERSIONS, renderPostgresConf, renderers,
 } from '../../lib';
+import { DEFAULT_CLIENT_CIDRS, WAL_COMPRESSION_METHODS } from '../../lib/postgres/postgres-spec';
 import { newStack } from '../support/synth';
 import { userErrorOf } from '../support/errors';
 import { refusedBeforePatterns } from '../fuzz/support';
@@ -63,7 +63,7 @@ describe('issue 13 class 2: every value accepted is one PostgreSQL accepts', () 
     [['2001:db8::/32', '2001:db9::/32', '2001:dba::/32'], /clientCidrs: together cover more than two \/32 allocations/],
     [['fc00::/7'], /clientCidrs\[0\]: "fc00::\/7" is too wide: a unique local IPv6 block/],
   ])('refuses client networks %j (a large part of the internet)', (clientCidrs, message) => {
-    expect(userErrorOf(() => renderPgHba({ database: 'orders', user: 'orders', clientCidrs }))).toMatch(message);
+    expect(userErrorOf(() => renderers.renderPgHba({ database: 'orders', user: 'orders', clientCidrs }))).toMatch(message);
     expect(userErrorOf(database({ clientCidrs }))).toMatch(/props\.clientCidrs/);
   });
 
@@ -74,7 +74,7 @@ describe('issue 13 class 2: every value accepted is one PostgreSQL accepts', () 
     [['fd00::/8', 'fc00::/8', '2001:db8::/32', '2001:db9:1::/48']],
     [['198.51.100.0/24']],
   ])('accepts client networks %j', (clientCidrs) => {
-    expect(renderPgHba({ database: 'orders', user: 'orders', clientCidrs })).toContain(`host orders orders ${clientCidrs[0]} scram-sha-256`);
+    expect(renderers.renderPgHba({ database: 'orders', user: 'orders', clientCidrs })).toContain(`host orders orders ${clientCidrs[0]} scram-sha-256`);
   });
 });
 
@@ -91,7 +91,7 @@ describe('issue 13 class 3: a bad value is a refusal naming the prop, never a cr
 
   it.each([undefined, null, 42, 'x', []])('renderPostgresConf(%j) and renderPgHba(%j)', (spec) => {
     expect(userErrorOf(() => renderPostgresConf(spec as any))).toMatch(/invalid postgresConf/);
-    expect(userErrorOf(() => renderPgHba(spec as any))).toMatch(/invalid pgHba/);
+    expect(userErrorOf(() => renderers.renderPgHba(spec as any))).toMatch(/invalid pgHba/);
   });
 
   it.each([undefined, null, 'orders'])('new PostgresDatabase(scope, id, %j)', (props) => {
@@ -128,7 +128,7 @@ describe('issue 13 class 5: shared data cannot be changed by an importer', () =>
   });
 
   it('a parsed spec does not share the default list', () => {
-    const hba = renderPgHba({ database: 'orders', user: 'orders' });
+    const hba = renderers.renderPgHba({ database: 'orders', user: 'orders' });
     expect(hba).not.toContain('0.0.0.0/0');
     expect([...DEFAULT_CLIENT_CIDRS]).toEqual(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']);
   });

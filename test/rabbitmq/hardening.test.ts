@@ -5,9 +5,9 @@
  */
 import { Construct } from 'constructs';
 import {
-  HA_ALL_POLICY, KubernetesTarget, OSLO_REGION, RabbitMqCluster,
-  renderRabbitMqConf, renderRabbitMqDefinitions, renderUserBootstrapScript,
+  KubernetesTarget, OSLO_REGION, RabbitMqCluster, renderRabbitMqConf, renderRabbitMqDefinitions, renderers,
 } from '../../lib';
+import { HA_ALL_POLICY } from '../../lib/rabbitmq/render-rabbitmq-definitions';
 import { imageTagVersion as imageTagVersionOf } from '../../lib/util/versions';
 import { newStack } from '../support/synth';
 import { userErrorOf } from '../support/errors';
@@ -91,7 +91,7 @@ describe('issue 13 class 2: what is accepted boots without an alarm and passes s
     ['a'.repeat(256), 'must be at most 255 characters'],
   ])('refuses the permission regex %j (it would abort the user bootstrap)', (regex, why) => {
     for (const prop of ['configure', 'write', 'read'] as const) {
-      const msg = userErrorOf(() => renderUserBootstrapScript({ users: [{ name: 'orders', vhost: 'platform', [prop]: regex }] }));
+      const msg = userErrorOf(() => renderers.renderUserBootstrapScript({ users: [{ name: 'orders', vhost: 'platform', [prop]: regex }] }));
       expect(msg).toContain(`rabbitmq user bootstrap.users[0].${prop}: ${why}`);
     }
   });
@@ -100,7 +100,7 @@ describe('issue 13 class 2: what is accepted boots without an alarm and passes s
     // Counted repetitions are judged by the size they compile to, not by their product (the fuzz suite's first finding).
     '(?:\\w+[a-z]*?|orders*){2}(?:[\\-x]*(?:(?:a+[a-z]){1,3}[\\-x]?)+){1,3}'])(
     'accepts the permission regex %j', (regex) => {
-      expect(renderUserBootstrapScript({ users: [{ name: 'orders', vhost: 'platform', read: regex }] })).toContain("ensure_user 'orders' 'platform'");
+      expect(renderers.renderUserBootstrapScript({ users: [{ name: 'orders', vhost: 'platform', read: regex }] })).toContain("ensure_user 'orders' 'platform'");
     },
   );
 });
@@ -119,7 +119,7 @@ describe('issue 13 class 4: long input is refused by length first, in millisecon
     ['routingKey', () => renderRabbitMqDefinitions({ vhosts: ['v'], exchanges: [{ name: 'x', vhost: 'v' }], queues: [{ name: 'q', vhost: 'v' }], bindings: [{ vhost: 'v', exchange: 'x', queue: 'q', routingKey: long('a.') }] })],
     ['rabbitmqVersion', () => renderRabbitMqConf({ discovery: classic, rabbitmqVersion: long('1.') })],
     ['memoryLimit', () => renderRabbitMqConf({ discovery: classic, memoryLimit: long('1') })],
-    ['read', () => renderUserBootstrapScript({ users: [{ name: 'o', vhost: 'v', read: long('(a|a)*') }] })],
+    ['read', () => renderers.renderUserBootstrapScript({ users: [{ name: 'o', vhost: 'v', read: long('(a|a)*') }] })],
   ])('%s of 60,000 characters', (_prop, fn) => {
     expect(refusedBeforePatterns(() => fn())).toBeLessThan(10000);
   });

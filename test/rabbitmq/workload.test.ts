@@ -111,7 +111,9 @@ describe('peerDiscovery: the targets say how replicas find each other', () => {
   it('a target without peerDiscovery gets a clear error, before anything is created', () => {
     const { stack } = newStack();
     const real = new DockerTarget(stack, 'local', { location: OSLO_REGION });
-    const target: IWorkloadTarget = { targetKind: 'docker', location: real.location, dnsResolver: real.dnsResolver, deploy: (...a) => real.deploy(...a) };
+    const target: IWorkloadTarget = {
+      targetKind: 'docker', location: real.location, dnsResolver: real.dnsResolver, deploy: (...a) => real.deploy(...a), findWorkload: (n) => real.findWorkload(n),
+    };
     const msg = errorOf(() => new RabbitMqCluster(stack, 'broker', { target }));
     expect(msg).toContain('RabbitMqCluster test/broker props.target: this target does not say how a cluster\'s nodes find each other');
     expect(msg).toContain('peerDiscovery(workloadName, replicas)');

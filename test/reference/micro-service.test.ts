@@ -1,4 +1,5 @@
-import { GATEWAY_RESOLVER_VALID_SECONDS, KubernetesTarget, MicroService, OSLO_REGION, SERVICE_STOP_DELAY_SECONDS } from '../../lib';
+import { KubernetesTarget, MicroService, OSLO_REGION } from '../../lib';
+import { GATEWAY_RESOLVER_VALID_SECONDS, SERVICE_STOP_DELAY_SECONDS } from '../../lib/gateway/nginx-gateway';
 import { userErrorOf } from '../support/errors';
 import { findByName, newStack, synthJson } from '../support/synth';
 

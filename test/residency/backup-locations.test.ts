@@ -55,7 +55,7 @@ describe('backup locations under the residency policies', () => {
     const outdir = fs.mkdtempSync(path.join(process.env.TMPDIR!, 'backup-report-'));
     const app = new App({ outdir, stackTraces: false });
     const stack = new TerraformStack(app, 'oslo-production');
-    new ResidencyGuard(stack, 'ResidencyGuard', { stateLocation: OSLO_REGION });
+    ResidencyGuard.ensure(stack, { stateLocation: OSLO_REGION });
     const target = new KubernetesTarget(stack, 'cluster', { region: OSLO_REGION });
     new PostgresDatabase(stack, 'orders-db', {
       target, serviceName: 'orders',

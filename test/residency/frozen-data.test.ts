@@ -3,13 +3,32 @@
  * `COUNTRY_NAMES.US = 'Norway'` changed the residency report, and EEA_COUNTRIES, HA_ALL_POLICY and
  * DEFAULT_CLIENT_CIDRS could be edited the same way.
  */
-import * as lib from '../../lib';
-import { COUNTRY_NAMES, EEA_COUNTRIES, ISO_3166_ALPHA2, evaluateRegion, formatCountry, lookupRegion, parseResidencyPolicy } from '../../lib';
+import * as fs from 'fs';
+import * as path from 'path';
+import { EEA_COUNTRIES, evaluateRegion, lookupRegion } from '../../lib';
+import { COUNTRY_NAMES, ISO_3166_ALPHA2, formatCountry } from '../../lib/residency/eea';
+import { parseResidencyPolicy } from '../../lib/residency/policy';
 
-/** Exported values that are data (not functions, classes, zod schemas or patterns). */
+const LIB = path.join(__dirname, '..', '..', 'lib');
+
+function modules(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    return e.isDirectory() ? modules(p) : e.name.endsWith('.ts') ? [p] : [];
+  });
+}
+
+/**
+ * Values that are data (not functions, classes, zod schemas or patterns) exported by any module
+ * of lib/: the package entry point exports a few of them, the components import the rest.
+ */
 function exportedData(): Array<[string, object]> {
-  return Object.entries(lib).filter(([, value]) =>
-    typeof value === 'object' && value !== null && !('_zod' in value) && !(value instanceof RegExp)) as Array<[string, object]>;
+  const exports = modules(LIB).map((file) => require(file) as Record<string, unknown>);
+  // Modules re-exported whole (the `renderers` namespace; semver, re-exported by util/versions) are code, not data.
+  const seen = new Set<unknown>(exports);
+  return exports.flatMap((m) => Object.entries(m)).filter(([name]) => name !== 'semver')
+    .filter(([, value]) => typeof value === 'object' && value !== null && !('_zod' in value) && !(value instanceof RegExp))
+    .filter(([, value]) => !seen.has(value) && !!seen.add(value)) as Array<[string, object]>;
 }
 
 /** Paths inside `value` (itself included) that are not frozen. */

@@ -133,3 +133,32 @@ describe('ResidencyGuard', () => {
     expect(() => ResidencyGuard.of(stack).usePolicy('eea')).toThrow(/already eea-sovereign/);
   });
 });
+
+describe('ResidencyGuard.ensure (the factory)', () => {
+  it('creates the stack\'s guard with its props, under the id the stack-level check uses', () => {
+    const stack = new TerraformStack(new App({ stackTraces: false }), 's');
+    const guard = ResidencyGuard.ensure(new Construct(stack, 'deep'), { policy: 'eea-sovereign', stateLocation: OSLO_REGION });
+    expect(guard.node.scope).toBe(stack);
+    expect(guard.policy).toBe('eea-sovereign');
+    expect(ResidencyGuard.of(stack)).toBe(guard);
+    expect(guard.findings().find((f) => f.kind === 'terraform-state')).toEqual(expect.objectContaining({ location: OSLO_REGION.id, verdict: 'compliant' }));
+  });
+
+  it('configures the guard a datastore already added, which the constructor cannot', () => {
+    const { stack } = newStack('s', { stateLocation: false });
+    new KubernetesTarget(stack, 'cluster', { region: 'azure:norwayeast' }).deploy(new Construct(stack, 'ledger'), statefulWorkload());
+    expect(() => new ResidencyGuard(stack, 'ResidencyGuard', { policy: 'eea-sovereign' }))
+      .toThrow(/exactly one ResidencyGuard: add or configure it with ResidencyGuard\.ensure\(stack, \{ policy, stateLocation \}\)/);
+    const guard = ResidencyGuard.ensure(stack, { policy: 'eea-sovereign', stateLocation: OSLO_REGION });
+    expect(guard).toBe(ResidencyGuard.of(stack));
+    expect(synthError(stack)).toContain('CLOUD Act');
+  });
+
+  it('refuses props that contradict what the stack already chose', () => {
+    const { stack } = newStack('s');
+    ResidencyGuard.ensure(stack, { policy: 'eea-sovereign' });
+    expect(() => ResidencyGuard.ensure(stack, { policy: 'eea' })).toThrow(/already eea-sovereign/);
+    expect(() => ResidencyGuard.ensure(stack, { stateLocation: 'aws:eu-north-1' })).toThrow(/already declared at/);
+    expect(() => ResidencyGuard.ensure(stack, { policy: 'eea-sovereign', stateLocation: OSLO_REGION })).not.toThrow();
+  });
+});

@@ -5,8 +5,10 @@
  */
 import { TerraformStack } from 'cdktf';
 import {
-  DockerTarget, KubernetesTarget, NginxGateway, OSLO_REGION, PostgresDatabase, ReferenceDeployment, ResidencyGuard, SovereignStackError, WorkloadSchema, parseProps,
+  DockerTarget, KubernetesTarget, NginxGateway, OSLO_REGION, PostgresDatabase, ReferenceDeployment, ResidencyGuard, SovereignStackError,
 } from '../../lib';
+import { parseProps } from '../../lib/util/errors';
+import { WorkloadSchema } from '../../lib/workload/workload';
 import { KubernetesTargetProps } from '../../lib/targets/kubernetes/kubernetes-target';
 import { metricsEndpointOf } from '../../lib/workload/workload';
 import { EXAMPLE_SERVICES } from '../../stacks/platform-services';

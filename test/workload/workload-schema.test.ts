@@ -1,4 +1,6 @@
-import { SovereignStackError, WorkloadSchema, parseProps } from '../../lib';
+import { SovereignStackError } from '../../lib';
+import { parseProps } from '../../lib/util/errors';
+import { WorkloadSchema } from '../../lib/workload/workload';
 import { statefulWorkload } from '../support/workloads';
 
 function errorOf(overrides: object): string {

@@ -19,6 +19,11 @@ import { terraformLiteral } from '../../util/terraform-literal';
 import { configHash } from '../common/config-hash';
 import { synthesizedBody } from '../common/synthesized';
 import { generateSecretValue, generateSecretValues, generatedSecretOf } from '../common/generated-secrets';
+import type { SchemaMatches } from '../../util/schema-binding';
+import type { DockerTargetOptions, DockerTargetProps } from './docker-target-props';
+
+// The documented props live in docker-target-props.ts; importable from here as before.
+export type * from './docker-target-props';
 
 
 /**
@@ -60,18 +65,8 @@ export const DockerTargetOptionsSchema = z.object({
   publishAddress: z.ipv4({ message: 'must be an IPv4 address' }).default('127.0.0.1'),
 }).strict();
 
-/** Plain options of a DockerTarget (types derived from the schema, so they cannot drift). */
-export type DockerTargetOptions = z.input<typeof DockerTargetOptionsSchema>;
-
-export interface DockerTargetProps extends DockerTargetOptions {
-  /**
-   * Where the Docker host is (and so where its volumes, the data, live): a catalogue id or a
-   * Region from `defineRegion`. For the local socket that is the machine running terraform apply;
-   * for a remote host, the remote machine (declare it again as `remoteHostLocation`). Local data is
-   * personal data too when it is a copy of production.
-   */
-  readonly location: RegionRef;
-}
+/** Compile-time binding: the documented DockerTargetOptions and the schema describe the same props. */
+export const DOCKER_TARGET_OPTIONS_MATCH_SCHEMA: SchemaMatches<DockerTargetOptions, typeof DockerTargetOptionsSchema> = true;
 
 /**
  * Local target: realizes workloads on one Docker host. It owns the provider and one network. Each

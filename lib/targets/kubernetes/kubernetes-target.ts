@@ -21,6 +21,7 @@ import type { PlacementEvidence } from '../../residency/datastore';
 import { ResidencyGuard } from '../../residency/residency-guard';
 import { RegionRef, RegionRefSchema, regionId, resolveRegionRef } from '../../residency/region-ref';
 import { SovereignStackError, parseProps, requireProps } from '../../util/errors';
+import type { SchemaMatches } from '../../util/schema-binding';
 import { dnsLabel, dnsSubdomain, port } from '../../util/schemas';
 import { terraformLiterals } from '../../util/terraform-literal';
 import { DeployedWorkload, WorkloadTarget } from '../../workload/target';
@@ -30,6 +31,10 @@ import { configHashNow } from '../common/config-hash';
 import { asList, synthesizedBlock } from '../common/synthesized';
 import { RenderedResource, renderedResource } from '../common/rendered-resource';
 import { generatePassword, generatePasswords, generatedSecretOf } from '../common/generated-secrets';
+import type { KubernetesTargetOptions, KubernetesTargetProps } from './kubernetes-target-props';
+
+// The documented props live in kubernetes-target-props.ts; importable from here as before.
+export type * from './kubernetes-target-props';
 import { CsiProvisionerTopology, provisionerTopology } from './csi-provisioners';
 import { REGION_LABEL, configKey, liveConfigMapName, podTemplate, scheduledJobPodSpec } from './pod-template';
 
@@ -194,13 +199,8 @@ export const KubernetesTargetOptionsSchema = z.object({
   }),
 }).strict();
 
-/** Plain options of a KubernetesTarget (types derived from the schema, so they cannot drift). */
-export type KubernetesTargetOptions = z.input<typeof KubernetesTargetOptionsSchema>;
-
-export interface KubernetesTargetProps extends KubernetesTargetOptions {
-  /** Where the cluster runs: a catalogue id (`azure:norwayeast`) or a Region from `defineRegion`. */
-  readonly region: RegionRef;
-}
+/** Compile-time binding: the documented KubernetesTargetOptions and the schema describe the same props. */
+export const KUBERNETES_TARGET_OPTIONS_MATCH_SCHEMA: SchemaMatches<KubernetesTargetOptions, typeof KubernetesTargetOptionsSchema> = true;
 
 /** An egress edge: this workload may open connections to `to`'s pods on these container ports. */
 interface EgressEdge {

@@ -1,0 +1,24 @@
+// The pure renderers (spec in, text out) and their spec types, published as one namespace:
+// `import { renderers } from 'sovereign-stack'; renderers.renderPostgresConf({ ... })`.
+// They are what the components render, run against the real servers by the tests.
+
+// nginx
+export { renderNginxConf } from './gateway/render-nginx-conf';
+export type { NginxConfSpec } from './gateway/nginx-spec';
+export { renderNginxCommand, type NginxCommandSpec } from './gateway/render-nginx-command';
+
+// PostgreSQL
+export { renderPostgresConf, renderPgHba } from './postgres/render-postgres-conf';
+export type { PostgresConfSpec, PostgresHbaSpec } from './postgres/postgres-spec';
+export { renderInitOwnerScript, type InitOwnerSpec } from './postgres/render-init-owner';
+export { renderPgBackRestConf, renderWalPushScript, renderWalSpoolCommand } from './postgres/render-pgbackrest';
+export type { PgBackRestConfSpec, WalSpoolSpec } from './postgres/pgbackrest-spec';
+
+// RabbitMQ
+export { renderEnabledPlugins, renderInterNodeTlsConfig, renderRabbitMqConf } from './rabbitmq/render-rabbitmq-conf';
+export { renderRabbitMqDefinitions } from './rabbitmq/render-rabbitmq-definitions';
+export { renderServiceUsersFile, renderUserBootstrapScript, renderUserReconcileScript } from './rabbitmq/render-user-bootstrap';
+export type {
+  InterNodeTlsSpecInput, RabbitMqConfSpecInput, RabbitMqDefinitionsSpecInput, ServiceUsersFileSpecInput,
+  UserBootstrapSpecInput, UserReconcileSpecInput,
+} from './rabbitmq/rabbitmq-spec';
