@@ -12,8 +12,11 @@ export type {
   SecretSpec, SecretSpecInput, Sidecar, Workload, WorkloadPort, WorkloadProps,
 } from './workload/workload';
 export { WorkloadTarget } from './workload/target';
-export type { DeployOptions, DeployedWorkload, IWorkloadTarget, WorkloadPlacement } from './workload/target';
-export type { ClientTls, ServerTlsOptions } from './workload/server-tls';
+export type { DeployOptions, DeployedWorkload, IWorkloadTarget, PeerDiscovery, WorkloadPlacement } from './workload/target';
+export type { CertManagerIssuerOptions, ClientTls, ServerTlsOptions } from './workload/server-tls';
+export { Connection, type ConnectionProps } from './workload/connection';
+// What a target renders its resources as (the escape hatch: addOverride, dependsOn, lifecycle, ...).
+export { RenderedResource, type MetaArgumentKey, type RenderedResourceProps } from './targets/common/rendered-resource';
 
 // Targets.
 export { KubernetesTarget } from './targets/kubernetes/kubernetes-target';
@@ -36,23 +39,32 @@ export type { DatastoreLocation, DatastoreProps, DatastoreRole, IDatastore, Plac
 export { RESIDENCY_REPORT_FILE, ResidencyGuard } from './residency/residency-guard';
 export type { ResidencyFinding, ResidencyGuardProps, StateBackendFinding } from './residency/residency-guard';
 
-// Components. Their props types are imported from each construct's file.
+// Components: each construct, and its documented contract from the component's props.ts.
 export { NginxGateway } from './gateway/nginx-gateway';
-export type { GatewayRoute, GatewayRouteOptions, GatewayTlsOptions, NginxGatewayOptions, NginxGatewayProps, RateLimitOptions } from './gateway/nginx-gateway';
-export { PostgresConnection, PostgresDatabase } from './postgres/postgres-database';
-export type { PostgresBackupOptions, PostgresConnectionProps, PostgresDatabaseOptions, PostgresDatabaseProps } from './postgres/postgres-database';
+export type {
+  GatewayClientAddressOptions, GatewayMetricsOptions, GatewayResourceLimits, GatewayResourceRequests, GatewayResources,
+  GatewayRoute, GatewayRouteOptions, GatewayTimeoutsOptions, GatewayTlsOptions, NginxGatewayOptions, NginxGatewayProps,
+  RateLimitOptions, RateLimitScope, ResolvedRateLimit,
+} from './gateway/props';
+export { PostgresDatabase } from './postgres/postgres-database';
+export { PostgresConnection, type PostgresConnectionProps } from './postgres/postgres-connection';
+export type {
+  PostgresBackupObjectStore, PostgresBackupOptions, PostgresCertManagerOptions, PostgresDatabaseOptions, PostgresDatabaseProps,
+  PostgresMajorVersionUpgradeOptions, PostgresMetricsOptions, PostgresTlsOptions,
+} from './postgres/props';
 export { SUPPORTED_POSTGRES_VERSIONS, type PostgresMajorVersion } from './postgres/postgres-spec';
-export { RabbitMqCluster, RabbitMqConnection } from './rabbitmq/rabbitmq-cluster';
-export type { RabbitMqClusterOptions, RabbitMqClusterProps, RabbitMqConnectionProps, ServiceUserOptions } from './rabbitmq/rabbitmq-cluster';
+export { RabbitMqCluster } from './rabbitmq/rabbitmq-cluster';
+export { RabbitMqConnection, type RabbitMqConnectionProps } from './rabbitmq/rabbitmq-connection';
+export type { RabbitMqClusterOptions, RabbitMqClusterProps, ServiceUserOptions } from './rabbitmq/props';
 export type { QueueMode } from './rabbitmq/rabbitmq-spec';
 
 // The pattern.
 export { MicroService } from './reference/micro-service';
-export type { MicroServiceOptions, MicroServiceProps, MicroServiceResources } from './reference/micro-service';
-export { ReferenceDeployment } from './reference/reference-deployment';
+export { ReferenceDeployment, type PlatformService } from './reference/reference-deployment';
 export type {
-  PlatformService, ReferenceDeploymentProps, ReferenceResidencyOptions, ServiceMessagingOptions, ServiceSpec,
-} from './reference/reference-deployment';
+  MicroServiceOptions, MicroServiceProps, MicroServiceResources,
+  ReferenceDeploymentProps, ReferenceResidencyOptions, ServiceMessagingOptions, ServiceSpec,
+} from './reference/props';
 
 // The pure renderers, under one namespace (`renderers.renderPostgresConf(...)`); the four the
 // design names are also importable on their own.

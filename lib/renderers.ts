@@ -5,14 +5,18 @@
 // nginx
 export { renderNginxConf } from './gateway/render-nginx-conf';
 export type { NginxConfSpec } from './gateway/nginx-spec';
+export type {
+  NginxClientAddressSpec, NginxRateLimitSpec, NginxResolverSpec, NginxRetriesSpec, NginxRouteSpec, NginxTimeoutsSpec, NginxTlsSpec,
+  NginxUpstreamServerSpec, NginxUpstreamSpec,
+} from './gateway/nginx-conf-spec';
 export { renderNginxCommand, type NginxCommandSpec } from './gateway/render-nginx-command';
 
 // PostgreSQL
 export { renderPostgresConf, renderPgHba } from './postgres/render-postgres-conf';
-export type { PostgresConfSpec, PostgresHbaSpec } from './postgres/postgres-spec';
-export { renderInitOwnerScript, type InitOwnerSpec } from './postgres/render-init-owner';
+export type { PostgresArchiveSpec, PostgresConfSpec, PostgresHbaSpec, PostgresSslSpec, WalCompression } from './postgres/postgres-spec';
+export { renderInitOwnerScript, type InitOwnerMonitoringSpec, type InitOwnerSpec } from './postgres/render-init-owner';
 export { renderPgBackRestConf, renderWalPushScript, renderWalSpoolCommand } from './postgres/render-pgbackrest';
-export type { PgBackRestConfSpec, WalSpoolSpec } from './postgres/pgbackrest-spec';
+export type { PgBackRestConfSpec, PosixRepositorySpec, S3RepositorySpec, WalSpoolSpec } from './postgres/pgbackrest-spec';
 
 // RabbitMQ
 export { renderEnabledPlugins, renderInterNodeTlsConfig, renderRabbitMqConf } from './rabbitmq/render-rabbitmq-conf';

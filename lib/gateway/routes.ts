@@ -3,7 +3,7 @@
  * order. Pure bookkeeping over validated values; no constructs are created here.
  */
 import { SovereignStackError, formatIssuePath } from '../util/errors';
-import { IWorkloadTarget, WorkloadTarget } from '../workload/target';
+import { IWorkloadTarget, describeTarget } from '../workload/target';
 import { servicePortOf } from '../workload/workload';
 import { TargetTraits, UpstreamNamer, gatewayConfSpec, upstreamSpec } from './conf-spec';
 import { HEALTH_PATH } from './defaults';
@@ -83,8 +83,8 @@ export class GatewayRoutes {
   private checkService(route: GatewayRoute, fail: Fail): void {
     const service = route.service.workload;
     const target = this.target;
-    if (target instanceof WorkloadTarget && target.findWorkload(service.name) !== route.service) {
-      fail('service', `"${service.name}" is not deployed on the gateway's target ${target.node.path}; deploy the service on the same target`);
+    if (target.findWorkload(service.name) !== route.service) {
+      fail('service', `"${service.name}" is not deployed on the gateway's ${describeTarget(target)}; deploy the service on the same target`);
     }
     if (!nginxName.safeParse(service.name).success) {
       fail('service', `workload name "${service.name}" must start with a letter to name an nginx upstream; rename the service`);

@@ -1,6 +1,6 @@
-import type { NginxGatewayOptions } from '../gateway/nginx-gateway';
-import type { PostgresBackupOptions, PostgresDatabaseOptions } from '../postgres/postgres-database';
-import type { RabbitMqClusterOptions } from '../rabbitmq/rabbitmq-cluster';
+import type { NginxGatewayOptions } from '../gateway/props';
+import type { PostgresBackupOptions, PostgresDatabaseOptions } from '../postgres/props';
+import type { RabbitMqClusterOptions } from '../rabbitmq/props';
 import type { ResidencyPolicy } from '../residency/policy';
 import type { IWorkloadTarget } from '../workload/target';
 import type { EnvVar, SecretMountInput } from '../workload/workload';

@@ -70,9 +70,6 @@ function runApiExtractor(outDir: string): ApiCheck {
  * those components land.
  */
 const NOT_YET_DOCUMENTED = new Set([
-  'NginxGatewayProps', 'NginxGatewayOptions', 'PostgresDatabaseProps', 'PostgresDatabaseOptions', 'PostgresBackupOptions',
-  'RabbitMqClusterProps', 'RabbitMqClusterOptions',
-  'ReferenceDeployment.gateway', 'ReferenceDeployment.messaging', 'ReferenceDeployment.databaseBackup', 'ReferenceDeployment.services.database',
   // The workload model's env and secret mounts (lib/workload/workload.ts, zod-derived), as connections hand them over.
   'MicroService.connectionEnv', 'MicroService.connectionMounts',
 ]);

@@ -5,7 +5,7 @@ import { providerConfigToJson } from './terraform-json';
 import { markCanonical } from '../../util/stable-json';
 
 /** The meta-arguments a provider's config type carries besides the resource's own arguments. */
-type MetaArgumentKey = 'dependsOn' | 'count' | 'provider' | 'lifecycle' | 'forEach' | 'provisioners' | 'connection';
+export type MetaArgumentKey = 'dependsOn' | 'count' | 'provider' | 'lifecycle' | 'forEach' | 'provisioners' | 'connection';
 
 export interface RenderedResourceProps<Config extends object> {
   /** The Terraform resource type, e.g. `kubernetes_stateful_set_v1`. */
@@ -18,9 +18,9 @@ export interface RenderedResourceProps<Config extends object> {
    * are read then, and a config file's hash is computed once.
    */
   readonly config: () => Omit<Config, MetaArgumentKey>;
-  /** @default - none */
+  /** Resources Terraform must create first (`depends_on`). @default - none */
   readonly dependsOn?: TerraformResource[];
-  /** @default - none */
+  /** Terraform's lifecycle rules (`prevent_destroy`, `ignore_changes`, ...). @default - none */
   readonly lifecycle?: TerraformResourceLifecycle;
 }
 
