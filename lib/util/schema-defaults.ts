@@ -24,34 +24,64 @@ interface Def {
 const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
 
 export function withSchemaDefaults<S extends z.ZodType>(schema: S, value: z.input<S>): z.output<S> {
-  return apply(schema, value) as z.output<S>;
+  return applierOf(schema)(value) as z.output<S>;
 }
 
-function apply(schema: z.ZodType, value: unknown): unknown {
+type Applier = (value: unknown) => unknown;
+
+/** Each schema's applier, built once: the schema's shape is read then, not on every value. */
+const appliers = new WeakMap<z.ZodType, Applier>();
+
+function applierOf(schema: z.ZodType): Applier {
+  let applier = appliers.get(schema);
+  if (!applier) {
+    // Set before building, so a schema that refers to itself would find its (late-bound) applier.
+    appliers.set(schema, (value) => applier!(value));
+    applier = build(schema);
+    appliers.set(schema, applier);
+  }
+  return applier;
+}
+
+function build(schema: z.ZodType): Applier {
   const def = defOf(schema);
   switch (def.type) {
-    case 'default':
+    case 'default': {
       // As zod 4 does: a default is the output as it is (its inner schema does not run on it).
-      return value === undefined ? def.defaultValue : apply(def.innerType!, value);
-    case 'optional':
-      return value === undefined ? undefined : apply(def.innerType!, value);
-    case 'object': {
-      const input = value as Record<string, unknown>;
-      const out: Record<string, unknown> = {};
-      for (const key of Object.keys(def.shape!)) {
-        const r = apply(def.shape![key], input[key]);
-        if (r !== undefined || key in input) out[key] = r;
-      }
-      return out;
+      const inner = applierOf(def.innerType!);
+      return (value) => (value === undefined ? def.defaultValue : inner(value));
     }
-    case 'array':
-      return (value as unknown[]).map((item) => apply(def.element!, item));
-    case 'record':
-      return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, apply(def.valueType!, v)]));
-    case 'union':
-      return apply(unionOption(def.options!, value), value);
+    case 'optional': {
+      const inner = applierOf(def.innerType!);
+      return (value) => (value === undefined ? undefined : inner(value));
+    }
+    case 'object': {
+      const keys = Object.keys(def.shape!);
+      const members = keys.map((k) => applierOf(def.shape![k]));
+      return (value) => {
+        const input = value as Record<string, unknown>;
+        const out: Record<string, unknown> = {};
+        for (let i = 0; i < keys.length; i++) {
+          const r = members[i](input[keys[i]]);
+          if (r !== undefined || keys[i] in input) out[keys[i]] = r;
+        }
+        return out;
+      };
+    }
+    case 'array': {
+      const element = applierOf(def.element!);
+      return (value) => (value as unknown[]).map(element);
+    }
+    case 'record': {
+      const member = applierOf(def.valueType!);
+      return (value) => Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, member(v)]));
+    }
+    case 'union': {
+      const options = def.options!;
+      return (value) => applierOf(unionOption(options, value))(value);
+    }
     case 'string': case 'number': case 'boolean': case 'enum': case 'literal':
-      return value;
+      return (value) => value;
     default:
       throw new Error(`withSchemaDefaults: unsupported schema type "${def.type}"`);
   }

@@ -93,42 +93,49 @@ function convertValue(value: unknown, state: State, keepKeys: boolean): unknown 
 
 /** A block: argument names to snake_case; map arguments keep their keys. */
 function convertBlock(block: Record<string, unknown>, state: State): Record<string, unknown> {
-  const keys: string[] = [];
-  const values: unknown[] = [];
+  const out: Record<string, unknown> = {};
+  let last = '';
+  let sorted = true;
+  let count = 0;
   for (const key of Object.keys(block)) {
     const v = block[key];
     if (v === undefined) continue;
     const isMap = MAP_ARGUMENTS.has(key) || (key === SELECTOR && isStringMap(v));
     const c = convertValue(v, state, isMap);
-    if (c !== undefined) { keys.push(snakeCase(key)); values.push(c); }
+    if (c === undefined) continue;
+    const name = snakeCase(key);
+    if (count > 0 && !(last < name)) sorted = false;
+    out[name] = c;
+    last = name;
+    count++;
   }
-  return objectOf(keys, values, state);
+  if (count === 0) state.canonical = false;
+  return sorted ? out : sortedCopy(out);
 }
 
 /** A map: the user's keys as they are, values copied. */
 function convertMap(map: Record<string, unknown>, state: State): Record<string, unknown> {
-  const keys: string[] = [];
-  const values: unknown[] = [];
+  const out: Record<string, unknown> = {};
+  let last = '';
+  let sorted = true;
+  let count = 0;
   for (const key of Object.keys(map)) {
     checkKey(key, state);
     const c = convertValue(map[key], state, true);
-    if (c !== undefined) { keys.push(key); values.push(c); }
+    if (c === undefined) continue;
+    if (count > 0 && !(last < key)) sorted = false;
+    out[key] = c;
+    last = key;
+    count++;
   }
-  return objectOf(keys, values, state);
+  if (count === 0) state.canonical = false;
+  return sorted ? out : sortedCopy(out);
 }
 
-/** The object of these members, inserted in sorted key order (mostly they come sorted already). */
-function objectOf(keys: string[], values: unknown[], state: State): Record<string, unknown> {
-  if (keys.length === 0) state.canonical = false;
-  let sorted = true;
-  for (let i = 1; i < keys.length && sorted; i++) sorted = keys[i - 1] < keys[i];
+/** The same members, inserted in sorted key order (most objects come sorted already). */
+function sortedCopy(o: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  if (sorted) {
-    for (let i = 0; i < keys.length; i++) out[keys[i]] = values[i];
-    return out;
-  }
-  const order = keys.map((_, i) => i).sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0));
-  for (const i of order) out[keys[i]] = values[i];
+  for (const key of Object.keys(o).sort()) out[key] = o[key];
   return out;
 }
 

@@ -424,7 +424,7 @@ export class KubernetesTarget extends WorkloadTarget {
         dependsOn,
       });
       // The API server refuses a ConfigMap over 1 MiB: say so at synth, not halfway through an apply.
-      scope.node.addValidation({ validate: () => configMapTooLarge(configMapName!, restartFiles, TerraformStack.of(scope)) });
+      checkConfigMapSize(scope, configMapName, restartFiles);
     }
     // Files the workload applies itself, out of the pod-template hash: a ConfigMap per file, so
     // each may hold up to 1 MiB (per-service data grows with the platform).
@@ -435,7 +435,7 @@ export class KubernetesTarget extends WorkloadTarget {
         data: { [configKey(f.path)]: f.content },
         dependsOn,
       });
-      scope.node.addValidation({ validate: () => configMapTooLarge(name, [f], TerraformStack.of(scope)) });
+      checkConfigMapSize(scope, name, [f]);
     }
 
     const metrics = metricsEndpointOf(w);
@@ -801,6 +801,17 @@ export class KubernetesTarget extends WorkloadTarget {
 
 /** Kubernetes' limit on a ConfigMap's data (etcd's request limit, enforced by the API server). */
 export const MAX_CONFIG_MAP_BYTES = 1024 * 1024;
+
+/**
+ * Refuses, at synthesis, a ConfigMap whose files' contents exceed what one may hold. Contents known
+ * now (no token) are measured now: only those rendered at synthesis (a gateway's nginx.conf, the
+ * broker's definitions) are measured then.
+ */
+function checkConfigMapSize(scope: Construct, name: string, files: Workload['configFiles']): void {
+  const known = files.every((f) => !f.content.includes('TfToken['));
+  if (known && files.reduce((sum, f) => sum + Buffer.byteLength(f.content, 'utf8'), 0) <= MAX_CONFIG_MAP_BYTES) return;
+  scope.node.addValidation({ validate: () => configMapTooLarge(name, files, TerraformStack.of(scope)) });
+}
 
 /** An error when the files' resolved contents exceed what one ConfigMap may hold. */
 function configMapTooLarge(name: string, files: Workload['configFiles'], stack: TerraformStack): string[] {
