@@ -43,7 +43,7 @@ import {
   App, DefaultTokenResolver, IResolveContext, IStackSynthesizer, ISynthesisSession, ITokenResolver, StringConcat, TerraformStack,
 } from 'cdktf';
 import { StackSynthesizer, addCustomSynthesis as cdktfAddCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
-import { stableJson } from './util/stable-json';
+import { stableJsonPieces } from './util/stable-json';
 
 type Resolve = (scope: IConstruct, obj: unknown, preparing?: boolean) => unknown;
 type CaptureStackTrace = (below?: unknown) => string[];
@@ -173,7 +173,21 @@ class LeanStackSynthesizer implements IStackSynthesizer {
     }
     if (!document) return;
     const file = path.join(session.outdir, session.manifest.forStack(stack).synthesizedStackPath);
-    fs.writeFileSync(file, stableJson(document.value) as string);
+    writePieces(file, stableJsonPieces(document.value) ?? []);
+  }
+}
+
+/** Writes the pieces one after the other (each encoded as it is written, none joined). */
+function writePieces(file: string, pieces: readonly string[]): void {
+  const fd = fs.openSync(file, 'w');
+  try {
+    for (const piece of pieces) {
+      const bytes = Buffer.from(piece, 'utf8');
+      let written = 0;
+      while (written < bytes.length) written += fs.writeSync(fd, bytes, written, bytes.length - written);
+    }
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

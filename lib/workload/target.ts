@@ -49,9 +49,10 @@ export interface DeployedWorkload {
   readonly datastores: readonly Datastore[];
   /**
    * The provider resources, keyed by role (`statefulSet`, `service`, `container0`, ...): the escape
-   * hatch for `addOverride`.
+   * hatch for `addOverride`, `dependsOn`, `lifecycle`. Roles are typed: a misspelt one does not
+   * compile.
    */
-  readonly resources: Readonly<Record<string, TerraformResource>>;
+  readonly resources: WorkloadResources;
   /**
    * How another workload reaches this one's service port: through a Service on Kubernetes (the
    * service port), straight to the container on Docker (the container port).
@@ -96,6 +97,48 @@ export interface PeerDiscovery {
     readonly namespace: string;
     readonly clusterDomain: string;
   };
+}
+
+/**
+ * A realized workload's provider resources by role, as the targets name them. Each target fills
+ * the roles it makes; a role that names something carries its name (`secret:<name>`,
+ * `cronJob:<name>`, `container<replica>`). There is no catch-all key, so `resources.statefulset`
+ * (a typo) is a type error rather than an undefined at synthesis.
+ */
+export interface WorkloadResources {
+  /** Kubernetes: the StatefulSet of a stateful workload (its default child, id `Resource`). @default - none */
+  readonly statefulSet?: TerraformResource;
+  /** Kubernetes: the Deployment of a stateless workload (its default child, id `Resource`). @default - none */
+  readonly deployment?: TerraformResource;
+  /** Kubernetes: the Service clients use (workloads with ports). @default - none */
+  readonly service?: TerraformResource;
+  /** Kubernetes: the headless Service giving each replica a name. @default - none */
+  readonly headlessService?: TerraformResource;
+  /** Kubernetes: the workload's NetworkPolicy (its ingress and egress edges). @default - none */
+  readonly networkPolicy?: TerraformResource;
+  /** Kubernetes: the workload's ServiceAccount. @default - none */
+  readonly serviceAccount?: TerraformResource;
+  /** Kubernetes: the Role of a workload with `apiAccess`. @default - none */
+  readonly role?: TerraformResource;
+  /** Kubernetes: the RoleBinding of a workload with `apiAccess`. @default - none */
+  readonly roleBinding?: TerraformResource;
+  /** Kubernetes: the ConfigMap of the config files read at start. @default - none */
+  readonly configMap?: TerraformResource;
+  /** Kubernetes: the PodDisruptionBudget. @default - none */
+  readonly podDisruptionBudget?: TerraformResource;
+  /** Kubernetes: the metrics Service (with `metrics.serviceMonitors`). @default - none */
+  readonly metricsService?: TerraformResource;
+  /** Kubernetes: the ServiceMonitor (with `metrics.serviceMonitors`). @default - none */
+  readonly serviceMonitor?: TerraformResource;
+  /** Docker: the volume holding the config files and secrets. @default - none */
+  readonly files?: TerraformResource;
+  /**
+   * Roles that carry a name. Kubernetes: `secret:<name>`, `certificate:<name>`, `cronJob:<job>`,
+   * `networkPolicy:<job>`. Docker: `container<replica>`, `sidecar-<name>-<replica>`,
+   * `volume-<name>-<replica>`, `job-<job>`.
+   */
+  readonly [role: `secret:${string}` | `certificate:${string}` | `cronJob:${string}` | `networkPolicy:${string}`
+    | `container${number}` | `sidecar-${string}` | `volume-${string}` | `job-${string}`]: TerraformResource | undefined;
 }
 
 /** Whatever can realize workloads: Kubernetes, Docker, or a target of your own. */

@@ -48,7 +48,7 @@ describe('README: escape hatches', () => {
     const { stack, platform, reports } = userStack();
     (reports.node.defaultChild as TerraformResource).addOverride('spec.min_ready_seconds', 10);
     (platform.gateway.node.defaultChild as TerraformResource).addOverride('spec.revision_history_limit', 3);
-    platform.service('orders').database!.workload.resources.statefulSet.addOverride('spec.min_ready_seconds', 20);
+    platform.service('orders').database!.workload.resources.statefulSet!.addOverride('spec.min_ready_seconds', 20);
     const json = JSON.parse(Testing.synth(stack));
     const byName = (type: string, name: string) => Object.values<any>(json.resource[type]).find((r) => r.metadata.name === name);
     expect(byName('kubernetes_stateful_set_v1', 'reports-db').spec.min_ready_seconds).toBe(10);

@@ -83,7 +83,7 @@ describe('residency: evidence equals placement', () => {
 });
 
 describe('residency: the guard judges what is synthesized', () => {
-  const statefulSet = (db: PostgresDatabase) => db.workload.resources.statefulSet;
+  const statefulSet = (db: PostgresDatabase) => db.workload.resources.statefulSet!;
   const AFFINITY = 'spec.template.spec.affinity.node_affinity.required_during_scheduling_ignored_during_execution';
 
   it('refuses an override that moves the pods to another region', () => {

@@ -15,3 +15,11 @@ export const e2: SchemaMatches<WrongOptional, typeof S> = true;
 export const e3: SchemaMatches<WrongNested, typeof S> = true;
 // @ts-expect-error nested extra optional key
 export const e4: SchemaMatches<ExtraNested, typeof S> = true;
+
+// The escape hatch's roles are typed (issue 14, item 4): a misspelt role does not compile.
+import type { DeployedWorkload } from '../../lib/workload/target';
+export function roles(w: DeployedWorkload): unknown[] {
+  // @ts-expect-error `statefulset` is not a role (it is `statefulSet`)
+  const typo = w.resources.statefulset;
+  return [typo, w.resources.statefulSet, w.resources['secret:orders-db-credentials'], w.resources.container0, w.resources['volume-data-0']];
+}

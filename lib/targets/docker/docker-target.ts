@@ -131,7 +131,7 @@ export class DockerTarget extends WorkloadTarget {
   protected realize(scope: Construct, w: Workload, _ingress: IngressRule[]): Omit<DeployedWorkload, 'datastores'> {
     for (const secret of w.secrets) this.secretValues.set(secret.name, this.createSecret(scope, secret));
     const image = this.image(w.image);
-    const resources: Record<string, TerraformResource> = {};
+    const resources: Record<string, TerraformResource> = {}; // returned as WorkloadResources: the roles below
     const replicaHosts: string[] = [];
     const hash = configHash(w);
     const port = (p: Workload['ports'][number]) => p.hostPort ?? servicePortOf(p);

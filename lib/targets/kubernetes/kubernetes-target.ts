@@ -368,7 +368,7 @@ export class KubernetesTarget extends WorkloadTarget {
     };
     const meta = (name: string) => ({ name, namespace: ns, labels });
     const dependsOn = this.dependsOnNamespace();
-    const resources: Record<string, TerraformResource> = {};
+    const resources: Record<string, TerraformResource> = {}; // returned as WorkloadResources: the roles below
     const placement = w.placement.datastore ? this.datastorePlacement(location) : undefined;
     this.refuseUnprovisionablePlacement(scope, w, location);
 

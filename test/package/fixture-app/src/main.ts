@@ -46,5 +46,5 @@ synthApp((app: App) => {
   reports.allowFrom(search.service.workload);
 
   // The escape hatch: the provider resources behind any workload.
-  platform.service('orders').database!.workload.resources.statefulSet.addOverride('spec.min_ready_seconds', 10);
+  platform.service('orders').database!.workload.resources.statefulSet!.addOverride('spec.min_ready_seconds', 10);
 });
