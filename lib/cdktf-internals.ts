@@ -216,7 +216,7 @@ const MAX_DEPTH = 200; // cdktf's own guard against cycles: deeper values go to 
  * that may hold a token is resolved by cdktf's resolver with the path it would have had.
  */
 function leanStackResolve(scope: IConstruct, obj: unknown, preparing = false): unknown {
-  if (typeof obj === 'object' && obj !== null && synthesizedBodies.has(obj)) return obj;
+  if (typeof obj === 'object' && obj !== null && isSynthesized(obj)) return obj;
   // Where the walk is, as cdktf's path array (pushed and popped; copied only when a token needs it).
   const at: string[] = [];
   const delegate = (value: unknown): unknown =>
@@ -252,7 +252,7 @@ function leanStackResolve(scope: IConstruct, obj: unknown, preparing = false): u
       return out ?? value;
     }
     const o = value as Record<string, unknown>;
-    if (synthesizedBodies.has(o)) return o;
+    if (isSynthesized(o)) return o;
     if (typeof o.resolve === 'function' || isConstruct(o)) return delegate(value);
     const keys = Object.keys(o);
     if (keys.some((k) => k.includes('TfToken['))) return delegate(value);
@@ -273,8 +273,13 @@ function leanStackResolve(scope: IConstruct, obj: unknown, preparing = false): u
   return walk(obj);
 }
 
-/** Bodies that are final Terraform JSON: no token anywhere, nothing for a resolve to do. */
-const synthesizedBodies = new WeakSet<object>();
+/**
+ * Marks a body that is final Terraform JSON (no token anywhere, nothing for a resolve to do): a
+ * hidden symbol property rather than a WeakSet, whose tens of thousands of weak entries every
+ * garbage collection would have to visit (it made synthesis grow faster than the platform).
+ */
+const SYNTHESIZED = Symbol('sovereign-stack.synthesized');
+const isSynthesized = (o: object): boolean => (o as { [SYNTHESIZED]?: boolean })[SYNTHESIZED] === true;
 
 /**
  * Marks `body`, a resource body that holds no token (plain Terraform JSON), as final, and returns
@@ -287,7 +292,7 @@ const synthesizedBodies = new WeakSet<object>();
 export function markSynthesized<T extends object>(body: T): T {
   if (asShipped || !internalsMatchPin()) return body;
   Object.defineProperty(body, 'resolve', { value: () => ({ ...body }), enumerable: false });
-  synthesizedBodies.add(body);
+  Object.defineProperty(body, SYNTHESIZED, { value: true, enumerable: false });
   return body;
 }
 

@@ -52,8 +52,11 @@ export function stableJsonPieces(value: unknown): string[] | undefined {
 
 const SKIP = Symbol('skip');
 
-/** Objects known to read as json-stable-stringify writes them (see `markCanonical`). */
-const canonical = new WeakSet<object>();
+/**
+ * Marks objects known to read as json-stable-stringify writes them (see `markCanonical`): a hidden
+ * symbol property, not a WeakSet (tens of thousands of weak entries slow every garbage collection).
+ */
+const CANONICAL = Symbol('sovereign-stack.canonical');
 
 /**
  * Declares that `value` already reads as json-stable-stringify would write it, at every depth:
@@ -62,7 +65,7 @@ const canonical = new WeakSet<object>();
  * For producers that build such values anyway (rendered resource bodies); returns `value`.
  */
 export function markCanonical<T extends object>(value: T): T {
-  canonical.add(value);
+  Object.defineProperty(value, CANONICAL, { value: true, enumerable: false });
   return value;
 }
 
@@ -87,7 +90,7 @@ function sortedCopy(value: unknown): unknown {
       default: return node; // number, boolean, bigint (JSON.stringify throws on it, as the library does)
     }
     if (node === null) return null;
-    if (canonical.has(node)) return node;
+    if ((node as { [CANONICAL]?: boolean })[CANONICAL] === true) return node;
     if (Array.isArray(node)) {
       if (node.length === 0) return EMPTY_ARRAY;
       let out: unknown[] | undefined;
