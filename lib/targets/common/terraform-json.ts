@@ -93,50 +93,54 @@ function convertValue(value: unknown, state: State, keepKeys: boolean): unknown 
 
 /** A block: argument names to snake_case; map arguments keep their keys. */
 function convertBlock(block: Record<string, unknown>, state: State): Record<string, unknown> {
+  const keys = Object.keys(block);
+  const names = keys.map(snakeCase);
   const out: Record<string, unknown> = {};
-  let last = '';
-  let sorted = true;
+  const order = sortedOrder(names);
   let count = 0;
-  for (const key of Object.keys(block)) {
+  for (let n = 0; n < keys.length; n++) {
+    const i = order ? order[n] : n;
+    const key = keys[i];
     const v = block[key];
     if (v === undefined) continue;
     const isMap = MAP_ARGUMENTS.has(key) || (key === SELECTOR && isStringMap(v));
     const c = convertValue(v, state, isMap);
     if (c === undefined) continue;
-    const name = snakeCase(key);
-    if (count > 0 && !(last < name)) sorted = false;
-    out[name] = c;
-    last = name;
+    out[names[i]] = c;
     count++;
   }
   if (count === 0) state.canonical = false;
-  return sorted ? out : sortedCopy(out);
+  return out;
 }
 
 /** A map: the user's keys as they are, values copied. */
 function convertMap(map: Record<string, unknown>, state: State): Record<string, unknown> {
+  const keys = Object.keys(map);
   const out: Record<string, unknown> = {};
-  let last = '';
-  let sorted = true;
+  const order = sortedOrder(keys);
   let count = 0;
-  for (const key of Object.keys(map)) {
+  for (let n = 0; n < keys.length; n++) {
+    const i = order ? order[n] : n;
+    const key = keys[i];
     checkKey(key, state);
     const c = convertValue(map[key], state, true);
     if (c === undefined) continue;
-    if (count > 0 && !(last < key)) sorted = false;
     out[key] = c;
-    last = key;
     count++;
   }
   if (count === 0) state.canonical = false;
-  return sorted ? out : sortedCopy(out);
+  return out;
 }
 
-/** The same members, inserted in sorted key order (most objects come sorted already). */
-function sortedCopy(o: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(o).sort()) out[key] = o[key];
-  return out;
+/**
+ * The indices of `names` in sorted order, or undefined when they are sorted already (most are):
+ * each object is built once, with its keys inserted in the order cdk.tf.json writes them.
+ */
+function sortedOrder(names: readonly string[]): number[] | undefined {
+  let sorted = true;
+  for (let i = 1; i < names.length && sorted; i++) sorted = names[i - 1] < names[i];
+  if (sorted) return undefined;
+  return names.map((_, i) => i).sort((a, b) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : 0));
 }
 
 function isStringMap(v: unknown): boolean {
