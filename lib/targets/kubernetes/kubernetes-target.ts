@@ -36,7 +36,7 @@ import type { KubernetesTargetOptions, KubernetesTargetProps } from './kubernete
 // The documented props live in kubernetes-target-props.ts; importable from here as before.
 export type * from './kubernetes-target-props';
 import { CsiProvisionerTopology, provisionerTopology } from './csi-provisioners';
-import { REGION_LABEL, configKey, liveConfigMapName, podTemplate, scheduledJobPodSpec } from './pod-template';
+import { PodTemplate, REGION_LABEL, configKey, liveConfigMapName, podTemplate, scheduledJobPodSpec } from './pod-template';
 
 /**
  * Node labels our datastore pods require besides the region. They use the
@@ -358,7 +358,7 @@ export class KubernetesTarget extends WorkloadTarget {
   }
 
   protected realize(scope: Construct, w: Workload, ingress: IngressRule[], location: RegionRef): Omit<DeployedWorkload, 'datastores'> {
-    const ns = this.namespace;
+    this.refuseUnprovisionablePlacement(scope, w, location);
     const selector = { 'app.kubernetes.io/name': w.name };
     const labels = {
       ...selector,
@@ -366,213 +366,31 @@ export class KubernetesTarget extends WorkloadTarget {
       'app.kubernetes.io/part-of': this.partOf,
       'app.kubernetes.io/managed-by': 'sovereign-stack',
     };
-    const meta = (name: string) => ({ name, namespace: ns, labels });
-    const dependsOn = this.dependsOnNamespace();
-    const resources: Record<string, TerraformResource> = {}; // returned as WorkloadResources: the roles below
-    const placement = w.placement.datastore ? this.datastorePlacement(location) : undefined;
-    this.refuseUnprovisionablePlacement(scope, w, location);
-
-    // Live per secret: addGeneratedSecretKey() after construction still reaches the Secret.
-    const secretData = new Map<string, Record<string, string | RenderedResource>>();
-    for (const secret of w.secrets) {
-      if (secret.source !== 'generated') continue; // existing secrets are referenced, never created
-      const data: Record<string, string | RenderedResource> = { ...secret.plain, ...generatePasswords(scope, secret) };
-      secretData.set(secret.name, data);
-      const metadata = meta(secret.name);
-      resources[`secret:${secret.name}`] = renderedResource<SecretV1Config>(scope, `secret-${secret.name}`, 'kubernetes_secret_v1', {
-        dependsOn, lifecycle: secret.retain ? { preventDestroy: true } : undefined,
-      }, () => ({
-        metadata,
-        // Read at synthesis (keys added later land); a password is its reference, never its value.
-        data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, typeof v === 'string' ? v : v.referenceText('result')])),
-        type: 'Opaque',
-      }));
-    }
-
-    for (const secret of w.secrets) {
-      if (secret.source !== 'certificate') continue;
-      resources[`certificate:${secret.name}`] = this.certificate(scope, w, secret, labels);
-    }
-
-    const serviceAccount = renderedResource<ServiceAccountV1Config>(scope, 'service-account', 'kubernetes_service_account_v1', {
-      metadata: meta(w.name),
-      automountServiceAccountToken: w.apiAccess.length > 0,
-      dependsOn,
-    });
-    resources.serviceAccount = serviceAccount;
-    if (w.apiAccess.length > 0) {
-      resources.role = renderedResource<RoleV1Config>(scope, 'role', 'kubernetes_role_v1', {
-        metadata: meta(w.name),
-        rule: w.apiAccess.map((r) => ({ apiGroups: [''], resources: r.resources, verbs: r.verbs })),
-        dependsOn,
-      });
-      resources.roleBinding = renderedResource<RoleBindingV1Config>(scope, 'role-binding', 'kubernetes_role_binding_v1', {
-        metadata: meta(w.name),
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: w.name },
-        subject: [{ kind: 'ServiceAccount', name: w.name, namespace: ns }],
-        dependsOn,
-      });
-    }
-
-    let configMapName: string | undefined;
-    const restartFiles = w.configFiles.filter((f) => !f.live);
-    if (restartFiles.length > 0) {
-      configMapName = `${w.name}-config`;
-      resources.configMap = renderedResource<ConfigMapV1Config>(scope, 'config', 'kubernetes_config_map_v1', {
-        metadata: meta(configMapName),
-        data: Object.fromEntries(restartFiles.map((f) => [configKey(f.path), f.content])),
-        dependsOn,
-      });
-      // The API server refuses a ConfigMap over 1 MiB: say so at synth, not halfway through an apply.
-      checkConfigMapSize(scope, configMapName, restartFiles);
-    }
-    // Files the workload applies itself, out of the pod-template hash: a ConfigMap per file, so
-    // each may hold up to 1 MiB (per-service data grows with the platform).
-    for (const f of w.configFiles.filter((c) => c.live)) {
-      const name = liveConfigMapName(w.name, f.path);
-      renderedResource<ConfigMapV1Config>(scope, `live-${configKey(f.path)}`, 'kubernetes_config_map_v1', {
-        metadata: meta(name),
-        data: { [configKey(f.path)]: f.content },
-        dependsOn,
-      });
-      checkConfigMapSize(scope, name, [f]);
-    }
-
-    const metrics = metricsEndpointOf(w);
-    const annotations: Record<string, string> = metrics && this.options.metrics.annotations ? scrapeAnnotations(metrics) : {};
-    if (restartFiles.length > 0) {
-      // Read when the body is rendered: the files' final contents (a gateway's routes come later).
-      Object.defineProperty(annotations, 'sovereign-stack.io/config-hash', {
-        enumerable: true, get: () => configHashNow(w, TerraformStack.of(scope)),
-      });
-    }
-    const template = podTemplate(w, {
-      labels, selector, serviceAccountName: w.name, configMapName, annotations, requiredNodeLabels: placement ?? {},
-    });
-
-    const servicePorts = w.ports.map((p) => ({ name: p.name, port: servicePortOf(p), targetPort: p.name, protocol: 'TCP' }));
-    const replicaHosts: string[] = [];
-    // A headless Service resolves to every pod: stable per-replica names for stateful peers, and
-    // one upstream server per pod for clients that balance themselves (the gateway).
-    const headless = `${w.name}-headless`;
-    const headlessHost = this.serviceHost(headless);
-    if (w.kind === 'stateful' || w.ports.length > 0) {
-      resources.headlessService = renderedResource<ServiceV1Config>(scope, 'headless-service', 'kubernetes_service_v1', {
-        metadata: meta(headless),
-        spec: {
-          clusterIp: 'None',
-          selector,
-          publishNotReadyAddresses: w.publishNotReadyAddresses,
-          port: servicePorts.length > 0 ? servicePorts : [{ name: 'none', port: 65535, targetPort: '65535' }],
-        },
-        dependsOn,
-      });
-    }
-    // Apply fails when pods cannot run, instead of reporting success over Pending pods.
-    const rollout = {
-      waitForRollout: this.options.waitForRollout,
-      timeouts: { create: this.options.rolloutTimeout, update: this.options.rolloutTimeout, delete: this.options.rolloutTimeout },
+    const ctx: RealizeContext = {
+      scope, w, selector, labels,
+      meta: (name) => ({ name, namespace: this.namespace, labels }),
+      dependsOn: this.dependsOnNamespace(),
+      resources: {},
+      placement: w.placement.datastore ? this.datastorePlacement(location) : undefined,
     };
-    if (w.kind === 'stateful') {
-      for (let i = 0; i < w.replicas; i++) replicaHosts.push(`${w.name}-${i}.${headlessHost}`);
-      const statefulSet = renderedResource<StatefulSetV1Config>(scope, 'Resource', 'kubernetes_stateful_set_v1', {
-        metadata: meta(w.name),
-        spec: {
-          serviceName: headless,
-          replicas: String(w.replicas),
-          // Clustered stores start peers in parallel; single databases keep ordered start.
-          podManagementPolicy: w.publishNotReadyAddresses ? 'Parallel' : 'OrderedReady',
-          selector: { matchLabels: selector },
-          updateStrategy: [{ type: 'RollingUpdate' }],
-          persistentVolumeClaimRetentionPolicy: [{ whenDeleted: 'Retain', whenScaled: 'Retain' }],
-          template,
-          volumeClaimTemplate: w.volumes.map((v) => ({
-            metadata: { name: v.name, labels },
-            spec: {
-              accessModes: ['ReadWriteOnce'],
-              storageClassName: v.storageClassName ?? this.storageClassName,
-              resources: { requests: { storage: `${v.sizeGi}Gi` } },
-            },
-          })),
-        },
-        ...rollout,
-        lifecycle: {
-          preventDestroy: retainsData(w) || undefined,
-          // The provider replaces a StatefulSet whose claim templates change: growing a volume
-          // would plan a destroy. Volumes grow in place on their PVCs instead (README, Deploying).
-          ignoreChanges: w.volumes.length > 0 ? ['spec[0].volume_claim_template'] : undefined,
-        },
-        dependsOn: this.storageClass && w.volumes.length > 0 ? [...(dependsOn ?? []), this.storageClass] : dependsOn,
-      });
-      resources.statefulSet = statefulSet;
-    } else {
-      resources.deployment = renderedResource<DeploymentV1Config>(scope, 'Resource', 'kubernetes_deployment_v1', {
-        metadata: meta(w.name),
-        spec: {
-          replicas: String(w.replicas),
-          selector: { matchLabels: selector },
-          strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '0', maxSurge: '1' } },
-          template,
-        },
-        ...rollout,
-        dependsOn,
-      });
-    }
-
-    if (w.ports.length > 0) {
-      resources.service = renderedResource<ServiceV1Config>(scope, 'service', 'kubernetes_service_v1', {
-        metadata: meta(w.name),
-        spec: {
-          type: w.public ? 'LoadBalancer' : 'ClusterIP',
-          // Keep the client address for rate limiting by IP at a public gateway.
-          externalTrafficPolicy: w.public ? 'Local' : undefined,
-          selector,
-          port: servicePorts,
-        },
-        waitForLoadBalancer: w.public ? this.options.waitForLoadBalancer : undefined,
-        dependsOn,
-      });
-    }
-
-    const egress = this.egressOf(w.name);
-    for (const rule of ingress) {
-      if (rule.from !== 'public') this.addEgress(rule.from.workload, w, rule.ports);
-    }
-    const policyMetadata = meta(w.name);
-    // Rendered at synthesis, so rules added by allowFrom() after construction land.
-    resources.networkPolicy = renderedResource<NetworkPolicyV1Config>(scope, 'network-policy', 'kubernetes_network_policy_v1', { dependsOn }, () => ({
-      metadata: policyMetadata,
-      spec: {
-        podSelector: { matchLabels: selector },
-        policyTypes: ['Ingress', 'Egress'],
-        ingress: [...ingress.map((r) => this.ingressRule(w, r)), ...this.scraperIngress(w)],
-        egress: this.egressRules(w, egress),
-      },
-    }));
-
-    for (const job of w.scheduledJobs) this.scheduledJob(scope, w, job, { configMapName, placement, resources, dependsOn });
-    if (metrics && this.options.metrics.serviceMonitors) this.serviceMonitor(scope, w, { labels, selector, resources, dependsOn });
-
-    if (w.disruptionBudget) {
-      resources.podDisruptionBudget = renderedResource<PodDisruptionBudgetV1Config>(scope, 'disruption-budget', 'kubernetes_pod_disruption_budget_v1', {
-        metadata: meta(w.name),
-        spec: {
-          selector: { matchLabels: selector },
-          ...('maxUnavailable' in w.disruptionBudget
-            ? { maxUnavailable: String(w.disruptionBudget.maxUnavailable) }
-            : { minAvailable: String(w.disruptionBudget.minAvailable) }),
-        },
-        dependsOn,
-      });
-    }
+    const secretData = this.secrets(ctx);
+    this.serviceAccount(ctx);
+    const configMapName = this.configMaps(ctx);
+    const template = this.podTemplateOf(ctx, configMapName);
+    const headlessHost = this.services(ctx);
+    const replicaHosts = this.controller(ctx, template);
+    this.networkPolicy(ctx, ingress);
+    for (const job of w.scheduledJobs) this.scheduledJob(scope, w, job, { configMapName, placement: ctx.placement, resources: ctx.resources, dependsOn: ctx.dependsOn });
+    if (metricsEndpointOf(w) && this.options.metrics.serviceMonitors) this.serviceMonitor(scope, w, ctx);
+    this.disruptionBudget(ctx);
 
     const host = this.serviceHost(w.name);
     return {
       workload: w,
       host,
       replicaHosts,
-      resources,
-      placement: placement && { kind: 'kubernetes-node-labels', nodeLabels: placement },
+      resources: ctx.resources,
+      placement: ctx.placement && { kind: 'kubernetes-node-labels', nodeLabels: ctx.placement },
       endpoint: (port) => ({ host, port: servicePortOf(WorkloadTarget.portOf(w, port)) }),
       podsEndpoint: (port) => ({ host: headlessHost, port: WorkloadTarget.portOf(w, port).containerPort }),
       publicPort: (port) => (w.public ? servicePortOf(WorkloadTarget.portOf(w, port)) : undefined),
@@ -585,6 +403,225 @@ export class KubernetesTarget extends WorkloadTarget {
         secretData.get(secretName)![key] = generatePassword(scope, secret, key, { length: opts.length ?? 32, special: false });
       },
     };
+  }
+
+  /**
+   * A Secret per generated secret (its passwords generated at apply time) and a cert-manager
+   * Certificate per certificate secret; existing secrets are referenced, never created. Returns
+   * each generated Secret's data, live: addGeneratedSecretKey() after construction still lands.
+   */
+  private secrets(ctx: RealizeContext): Map<string, Record<string, string | RenderedResource>> {
+    const { scope, w, dependsOn } = ctx;
+    const secretData = new Map<string, Record<string, string | RenderedResource>>();
+    for (const secret of w.secrets) {
+      if (secret.source === 'certificate') ctx.resources[`certificate:${secret.name}`] = this.certificate(scope, w, secret, ctx.labels);
+      if (secret.source !== 'generated') continue;
+      const data: Record<string, string | RenderedResource> = { ...secret.plain, ...generatePasswords(scope, secret) };
+      secretData.set(secret.name, data);
+      const metadata = ctx.meta(secret.name);
+      ctx.resources[`secret:${secret.name}`] = renderedResource<SecretV1Config>(scope, `secret-${secret.name}`, 'kubernetes_secret_v1', {
+        dependsOn, lifecycle: secret.retain ? { preventDestroy: true } : undefined,
+      }, () => ({
+        metadata,
+        // Read at synthesis (keys added later land); a password is its reference, never its value.
+        data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, typeof v === 'string' ? v : v.referenceText('result')])),
+        type: 'Opaque',
+      }));
+    }
+    return secretData;
+  }
+
+  /** The workload's ServiceAccount, and a Role and RoleBinding when it reads the API. */
+  private serviceAccount(ctx: RealizeContext): void {
+    const { scope, w, meta, dependsOn } = ctx;
+    ctx.resources.serviceAccount = renderedResource<ServiceAccountV1Config>(scope, 'service-account', 'kubernetes_service_account_v1', {
+      metadata: meta(w.name),
+      automountServiceAccountToken: w.apiAccess.length > 0,
+      dependsOn,
+    });
+    if (w.apiAccess.length === 0) return;
+    ctx.resources.role = renderedResource<RoleV1Config>(scope, 'role', 'kubernetes_role_v1', {
+      metadata: meta(w.name),
+      rule: w.apiAccess.map((r) => ({ apiGroups: [''], resources: r.resources, verbs: r.verbs })),
+      dependsOn,
+    });
+    ctx.resources.roleBinding = renderedResource<RoleBindingV1Config>(scope, 'role-binding', 'kubernetes_role_binding_v1', {
+      metadata: meta(w.name),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: w.name },
+      subject: [{ kind: 'ServiceAccount', name: w.name, namespace: this.namespace }],
+      dependsOn,
+    });
+  }
+
+  /**
+   * The ConfigMap of the files read at start (its name returned), and one ConfigMap per live file:
+   * those the workload applies itself, out of the pod-template hash, each up to 1 MiB (per-service
+   * data grows with the platform). The API server refuses a ConfigMap over 1 MiB: said at synth.
+   */
+  private configMaps(ctx: RealizeContext): string | undefined {
+    const { scope, w, meta, dependsOn } = ctx;
+    for (const f of w.configFiles.filter((c) => c.live)) {
+      const name = liveConfigMapName(w.name, f.path);
+      renderedResource<ConfigMapV1Config>(scope, `live-${configKey(f.path)}`, 'kubernetes_config_map_v1', {
+        metadata: meta(name),
+        data: { [configKey(f.path)]: f.content },
+        dependsOn,
+      });
+      checkConfigMapSize(scope, name, [f]);
+    }
+    const restartFiles = w.configFiles.filter((f) => !f.live);
+    if (restartFiles.length === 0) return undefined;
+    const configMapName = `${w.name}-config`;
+    ctx.resources.configMap = renderedResource<ConfigMapV1Config>(scope, 'config', 'kubernetes_config_map_v1', {
+      metadata: meta(configMapName),
+      data: Object.fromEntries(restartFiles.map((f) => [configKey(f.path), f.content])),
+      dependsOn,
+    });
+    checkConfigMapSize(scope, configMapName, restartFiles);
+    return configMapName;
+  }
+
+  /** The pod template, annotated with the config files' hash (so a change rolls the pods) and the scrape port. */
+  private podTemplateOf(ctx: RealizeContext, configMapName: string | undefined): PodTemplate {
+    const { scope, w } = ctx;
+    const metrics = metricsEndpointOf(w);
+    const annotations: Record<string, string> = metrics && this.options.metrics.annotations ? scrapeAnnotations(metrics) : {};
+    if (w.configFiles.some((f) => !f.live)) {
+      // Read when the body is rendered: the files' final contents (a gateway's routes come later).
+      Object.defineProperty(annotations, 'sovereign-stack.io/config-hash', {
+        enumerable: true, get: () => configHashNow(w, TerraformStack.of(scope)),
+      });
+    }
+    return podTemplate(w, {
+      labels: ctx.labels, selector: ctx.selector, serviceAccountName: w.name, configMapName, annotations, requiredNodeLabels: ctx.placement ?? {},
+    });
+  }
+
+  /**
+   * The Service clients use (workloads with ports), and a headless Service resolving to every pod:
+   * stable per-replica names for stateful peers, and one upstream server per pod for clients that
+   * balance themselves (the gateway). Returns the headless host name.
+   */
+  private services(ctx: RealizeContext): string {
+    const { scope, w, meta, selector, dependsOn } = ctx;
+    const servicePorts = w.ports.map((p) => ({ name: p.name, port: servicePortOf(p), targetPort: p.name, protocol: 'TCP' }));
+    const headless = `${w.name}-headless`;
+    if (w.kind === 'stateful' || w.ports.length > 0) {
+      ctx.resources.headlessService = renderedResource<ServiceV1Config>(scope, 'headless-service', 'kubernetes_service_v1', {
+        metadata: meta(headless),
+        spec: {
+          clusterIp: 'None',
+          selector,
+          publishNotReadyAddresses: w.publishNotReadyAddresses,
+          port: servicePorts.length > 0 ? servicePorts : [{ name: 'none', port: 65535, targetPort: '65535' }],
+        },
+        dependsOn,
+      });
+    }
+    if (w.ports.length > 0) {
+      ctx.resources.service = renderedResource<ServiceV1Config>(scope, 'service', 'kubernetes_service_v1', {
+        metadata: meta(w.name),
+        spec: {
+          type: w.public ? 'LoadBalancer' : 'ClusterIP',
+          // Keep the client address for rate limiting by IP at a public gateway.
+          externalTrafficPolicy: w.public ? 'Local' : undefined,
+          selector,
+          port: servicePorts,
+        },
+        waitForLoadBalancer: w.public ? this.options.waitForLoadBalancer : undefined,
+        dependsOn,
+      });
+    }
+    return this.serviceHost(headless);
+  }
+
+  /** The StatefulSet (stateful) or Deployment (stateless) running the pods; returns the replicas' host names. */
+  private controller(ctx: RealizeContext, template: PodTemplate): string[] {
+    const { scope, w, meta, selector, labels, dependsOn } = ctx;
+    // Apply fails when pods cannot run, instead of reporting success over Pending pods.
+    const rollout = {
+      waitForRollout: this.options.waitForRollout,
+      timeouts: { create: this.options.rolloutTimeout, update: this.options.rolloutTimeout, delete: this.options.rolloutTimeout },
+    };
+    if (w.kind !== 'stateful') {
+      ctx.resources.deployment = renderedResource<DeploymentV1Config>(scope, 'Resource', 'kubernetes_deployment_v1', {
+        metadata: meta(w.name),
+        spec: {
+          replicas: String(w.replicas),
+          selector: { matchLabels: selector },
+          strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '0', maxSurge: '1' } },
+          template,
+        },
+        ...rollout,
+        dependsOn,
+      });
+      return [];
+    }
+    const headless = `${w.name}-headless`;
+    ctx.resources.statefulSet = renderedResource<StatefulSetV1Config>(scope, 'Resource', 'kubernetes_stateful_set_v1', {
+      metadata: meta(w.name),
+      spec: {
+        serviceName: headless,
+        replicas: String(w.replicas),
+        // Clustered stores start peers in parallel; single databases keep ordered start.
+        podManagementPolicy: w.publishNotReadyAddresses ? 'Parallel' : 'OrderedReady',
+        selector: { matchLabels: selector },
+        updateStrategy: [{ type: 'RollingUpdate' }],
+        persistentVolumeClaimRetentionPolicy: [{ whenDeleted: 'Retain', whenScaled: 'Retain' }],
+        template,
+        volumeClaimTemplate: w.volumes.map((v) => ({
+          metadata: { name: v.name, labels },
+          spec: {
+            accessModes: ['ReadWriteOnce'],
+            storageClassName: v.storageClassName ?? this.storageClassName,
+            resources: { requests: { storage: `${v.sizeGi}Gi` } },
+          },
+        })),
+      },
+      ...rollout,
+      lifecycle: {
+        preventDestroy: retainsData(w) || undefined,
+        // The provider replaces a StatefulSet whose claim templates change: growing a volume
+        // would plan a destroy. Volumes grow in place on their PVCs instead (README, Deploying).
+        ignoreChanges: w.volumes.length > 0 ? ['spec[0].volume_claim_template'] : undefined,
+      },
+      dependsOn: this.storageClass && w.volumes.length > 0 ? [...(dependsOn ?? []), this.storageClass] : dependsOn,
+    });
+    const headlessHost = this.serviceHost(headless);
+    return Array.from({ length: w.replicas }, (_, i) => `${w.name}-${i}.${headlessHost}`);
+  }
+
+  /** The workload's NetworkPolicy, rendered at synthesis so that rules added by allowFrom() later land. */
+  private networkPolicy(ctx: RealizeContext, ingress: IngressRule[]): void {
+    const { w, selector } = ctx;
+    const egress = this.egressOf(w.name);
+    for (const rule of ingress) {
+      if (rule.from !== 'public') this.addEgress(rule.from.workload, w, rule.ports);
+    }
+    const metadata = ctx.meta(w.name);
+    ctx.resources.networkPolicy = renderedResource<NetworkPolicyV1Config>(ctx.scope, 'network-policy', 'kubernetes_network_policy_v1', { dependsOn: ctx.dependsOn }, () => ({
+      metadata,
+      spec: {
+        podSelector: { matchLabels: selector },
+        policyTypes: ['Ingress', 'Egress'],
+        ingress: [...ingress.map((r) => this.ingressRule(w, r)), ...this.scraperIngress(w)],
+        egress: this.egressRules(w, egress),
+      },
+    }));
+  }
+
+  /** The PodDisruptionBudget, when the workload has one. */
+  private disruptionBudget(ctx: RealizeContext): void {
+    const budget = ctx.w.disruptionBudget;
+    if (!budget) return;
+    ctx.resources.podDisruptionBudget = renderedResource<PodDisruptionBudgetV1Config>(ctx.scope, 'disruption-budget', 'kubernetes_pod_disruption_budget_v1', {
+      metadata: ctx.meta(ctx.w.name),
+      spec: {
+        selector: { matchLabels: ctx.selector },
+        ...('maxUnavailable' in budget ? { maxUnavailable: String(budget.maxUnavailable) } : { minAvailable: String(budget.minAvailable) }),
+      },
+      dependsOn: ctx.dependsOn,
+    });
   }
 
   protected placementEvidence(realized: Omit<DeployedWorkload, 'datastores'>, location: RegionRef): PlacementEvidence {
@@ -797,6 +834,20 @@ export class KubernetesTarget extends WorkloadTarget {
   private dependsOnNamespace(): TerraformResource[] | undefined {
     return this.namespaceResource ? [this.namespaceResource] : undefined;
   }
+}
+
+/** What realizing one workload's resources shares. */
+interface RealizeContext {
+  readonly scope: Construct;
+  readonly w: Workload;
+  readonly selector: Record<string, string>;
+  readonly labels: Record<string, string>;
+  readonly meta: (name: string) => { name: string; namespace: string; labels: Record<string, string> };
+  readonly dependsOn?: TerraformResource[];
+  /** Filled by role as they are made; returned as the workload's WorkloadResources. */
+  readonly resources: Record<string, TerraformResource>;
+  /** Node labels a datastore's pods require (its region and the KVM/NVMe labels). */
+  readonly placement?: Record<string, string>;
 }
 
 /** Kubernetes' limit on a ConfigMap's data (etcd's request limit, enforced by the API server). */
