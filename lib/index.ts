@@ -12,7 +12,7 @@ export type {
   SecretSpec, SecretSpecInput, Sidecar, Workload, WorkloadPort, WorkloadProps,
 } from './workload/workload';
 export { WorkloadTarget } from './workload/target';
-export type { DeployOptions, DeployedWorkload, IWorkloadTarget, PeerDiscovery, WorkloadPlacement } from './workload/target';
+export type { DeployOptions, DeployedWorkload, IWorkloadTarget, PeerDiscovery, WorkloadPlacement, WorkloadResources } from './workload/target';
 export type { CertManagerIssuerOptions, ClientTls, ServerTlsOptions } from './workload/server-tls';
 export { Connection, type ConnectionProps } from './workload/connection';
 // What a target renders its resources as (the escape hatch: addOverride, dependsOn, lifecycle, ...).

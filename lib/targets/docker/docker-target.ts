@@ -130,158 +130,19 @@ export class DockerTarget extends WorkloadTarget {
 
   protected realize(scope: Construct, w: Workload, _ingress: IngressRule[]): Omit<DeployedWorkload, 'datastores'> {
     for (const secret of w.secrets) this.secretValues.set(secret.name, this.createSecret(scope, secret));
-    const image = this.image(w.image);
-    const resources: Record<string, TerraformResource> = {}; // returned as WorkloadResources: the roles below
+    const ctx = this.realizeContext(scope, w);
     const replicaHosts: string[] = [];
-    const hash = configHash(w);
-    const port = (p: Workload['ports'][number]) => p.hostPort ?? servicePortOf(p);
-    const sc = w.securityContext;
-    // Lazy, so keys added with addGeneratedSecretKey() are uploaded too; converted here
-    // because a lazy value skips the provider's camelCase -> snake_case mapping.
-    const upload = Lazy.anyValue({
-      produce: () => [
-        ...w.configFiles.map((f) => ({ file: f.path, content: f.content, permissions: '0444' })),
-        ...w.secretMounts.flatMap((m) => (m.keys ?? this.secretKeys(w, m.secret)).map((key) => ({
-          file: `${m.mountPath}/${key}`,
-          content: this.secretValue(w, m.secret, key),
-          // Uploads are always root:root (the provider's tar header carries uid/gid 0 and it sets
-          // no copy-uid option): readable by root and group 0 only, which the replicas join
-          // (SECRET_READER_GROUP). Nothing world-readable.
-          permissions: m.mode === '0444' ? m.mode : SECRET_FILE_MODE,
-        }))),
-      ].map((u: ContainerUpload) => containerUploadToTerraform(u)),
-    }) as unknown as ContainerUpload[];
-    const hasUploads = w.configFiles.length > 0 || w.secretMounts.length > 0;
-    // See the class doc: a read-only container takes its files from a files container's volumes.
-    const files = hasUploads && sc.readOnlyRootFilesystem
-      ? new Container(scope, 'files', {
-        name: `${this.prefix}-${w.name}-files`,
-        image: image.imageId,
-        start: false,
-        mustRun: false,
-        networkMode: 'none',
-        mounts: uploadVolumeDirs(w).map((target) => ({ target, type: 'volume' })),
-        upload,
-        labels: [
-          { label: 'sovereign-stack.io/workload', value: w.name },
-          { label: 'sovereign-stack.io/component', value: w.component },
-          { label: 'sovereign-stack.io/role', value: 'files' },
-        ],
-      })
-      : undefined;
-    if (files) resources.files = files;
-    const envOf = (env: Workload['env']) => env.map((e) => 'value' in e
-      ? `${e.name}=${e.value}`
-      : `${e.name}=${Lazy.stringValue({ produce: () => this.secretValue(w, e.secretRef.secret, e.secretRef.key) })}`);
-    // Every container of the workload (replicas, sidecars, scheduled jobs) runs hardened alike.
-    const hardening = {
-      user: sc.runAsUser ? `${sc.runAsUser}:${sc.runAsGroup ?? sc.runAsUser}` : undefined,
-      // The Docker stand-in for Kubernetes' fsGroup on a Secret volume: the one group that owns
-      // the (root-owned, 0440) secret files. Only when the workload mounts such files (a 0444 CA
-      // certificate is readable without it).
-      groupAdd: w.secretMounts.some((m) => m.mode === SECRET_FILE_MODE) ? [SECRET_READER_GROUP] : undefined,
-      readOnly: sc.readOnlyRootFilesystem,
-      capabilities: { drop: ['ALL'] },
-      securityOpts: ['no-new-privileges:true'],
-    };
-    const labelsOf = (role?: string) => [
-      { label: 'sovereign-stack.io/workload', value: w.name },
-      { label: 'sovereign-stack.io/component', value: w.component },
-      ...(role ? [{ label: 'sovereign-stack.io/role', value: role }] : []),
-    ];
-    const filesVolume = files ? [{ fromContainer: `${files.id}:ro` }] : [];
-
     for (let i = 0; i < w.replicas; i++) {
-      const host = `${w.name}-${i}`;
-      if (w.kind === 'stateful') replicaHosts.push(host);
-      const volumes = w.volumes.map((v) => {
-        const volume = new Volume(scope, `volume-${v.name}-${i}`, {
-          name: `${this.prefix}-${w.name}-${v.name}-${i}`,
-          labels: [{ label: 'sovereign-stack.io/workload', value: w.name }],
-          lifecycle: retainsData(w) ? { preventDestroy: true } : undefined,
-        });
-        resources[`volume-${v.name}-${i}`] = volume;
-        return { volumeName: volume.name, containerPath: v.mountPath };
-      });
-      const container = new Container(scope, i === 0 ? 'Resource' : `container-${i}`, {
-        name: `${this.prefix}-${host}`,
-        hostname: host,
-        image: image.imageId,
-        command: w.args,
-        entrypoint: w.command,
-        env: envOf(w.env),
-        upload: hasUploads && !files ? upload : undefined,
-        // The id (not the name): a new files container replaces the replicas too.
-        volumes: files ? [...volumes, { fromContainer: `${files.id}:ro` }] : volumes,
-        tmpfs: w.scratch.length > 0
-          ? Object.fromEntries(w.scratch.map((s) => [s.mountPath, `rw,size=${s.sizeMi}m,mode=1777`]))
-          : undefined,
-        networksAdvanced: [{ name: this.network.name, aliases: [w.name, host] }],
-        ports: w.public
-          ? w.ports.map((p) => ({ internal: p.containerPort, external: port(p) + i, ip: this.publishAddress }))
-          : undefined,
-        ...hardening,
-        memory: Math.floor(memoryToMi(w.resources.limits.memory)),
-        cpus: w.resources.limits.cpu ? cpus(w.resources.limits.cpu) : undefined,
-        healthcheck: healthcheck(w.probes.readiness ?? w.probes.liveness),
-        restart: 'unless-stopped',
-        stopSignal: w.shutdown.stopSignal,
-        stopTimeout: w.shutdown.gracePeriodSeconds,
-        destroyGraceSeconds: w.shutdown.gracePeriodSeconds,
-        labels: [
-          { label: 'sovereign-stack.io/workload', value: w.name },
-          { label: 'sovereign-stack.io/component', value: w.component },
-          { label: 'sovereign-stack.io/config-hash', value: hash },
-        ],
-      });
-      resources[`container${i}`] = container;
-      // Sidecars share the replica's volumes and files (not its tmpfs scratch) and, as in a pod,
-      // its network namespace: an exporter reaches the server on 127.0.0.1, and its ports are
-      // served under the replica's alias on the platform network (never published on the host).
-      for (const c of w.sidecars) {
-        resources[`sidecar-${c.name}-${i}`] = new Container(scope, `sidecar-${c.name}-${i}`, {
-          name: `${this.prefix}-${host}-${c.name}`,
-          image: this.image(c.image).imageId,
-          entrypoint: c.command,
-          command: c.args,
-          env: envOf(c.env),
-          volumes: [...(c.persistentVolumes ? volumes : []), ...filesVolume],
-          networkMode: `container:${container.id}`,
-          ...hardening,
-          memory: Math.floor(memoryToMi(c.resources.limits.memory)),
-          restart: 'unless-stopped',
-          labels: labelsOf(`sidecar-${c.name}`),
-        });
-      }
+      this.replica(ctx, i);
+      if (w.kind === 'stateful') replicaHosts.push(`${w.name}-${i}`);
     }
-    // Docker has no scheduler: each scheduled job is a container created stopped, with replica 0's
-    // volumes, for the host's cron or systemd timer to run (`docker start -a <name>`) on its
-    // schedule (recorded in a label).
-    for (const job of w.scheduledJobs) {
-      resources[`job-${job.name}`] = new Container(scope, `job-${job.name}`, {
-        name: `${this.prefix}-${w.name}-${job.name}`,
-        image: this.image(job.image ?? w.image).imageId,
-        entrypoint: job.command,
-        env: envOf(job.env),
-        volumes: [
-          ...w.volumes.map((v) => ({ volumeName: (resources[`volume-${v.name}-0`] as Volume).name, containerPath: v.mountPath })),
-          ...filesVolume,
-        ],
-        networksAdvanced: [{ name: this.network.name }],
-        ...hardening,
-        memory: Math.floor(memoryToMi(job.resources.limits.memory)),
-        start: false,
-        mustRun: false,
-        restart: 'no',
-        labels: [...labelsOf(`job-${job.name}`), { label: 'sovereign-stack.io/schedule', value: `${job.schedule} UTC` }],
-      });
-    }
-
+    for (const job of w.scheduledJobs) this.scheduledJob(ctx, job);
+    const port = (p: Workload['ports'][number]) => p.hostPort ?? servicePortOf(p);
     return {
       workload: w,
       host: w.name,
       replicaHosts,
-      resources,
+      resources: ctx.resources,
       // No Service in front: peers connect to the container port under the workload's alias.
       endpoint: (p) => ({ host: w.name, port: WorkloadTarget.portOf(w, p).containerPort }),
       // The alias resolves to every replica's container.
@@ -294,6 +155,159 @@ export class DockerTarget extends WorkloadTarget {
         this.secretValues.get(secretName)![key] = generateSecretValue(scope, secret, key, { length: opts.length ?? 32, special: false });
       },
     };
+  }
+
+  /** What every container of one workload shares: its image, files, env, hardening and labels. */
+  private realizeContext(scope: Construct, w: Workload): DockerRealizeContext {
+    const image = this.image(w.image);
+    const upload = this.uploads(w);
+    const hasUploads = w.configFiles.length > 0 || w.secretMounts.length > 0;
+    const sc = w.securityContext;
+    // See the class doc: a read-only container takes its files from a files container's volumes.
+    const files = hasUploads && sc.readOnlyRootFilesystem
+      ? new Container(scope, 'files', {
+        name: `${this.prefix}-${w.name}-files`,
+        image: image.imageId,
+        start: false,
+        mustRun: false,
+        networkMode: 'none',
+        mounts: uploadVolumeDirs(w).map((target) => ({ target, type: 'volume' })),
+        upload,
+        labels: labelsOf(w, 'files'),
+      })
+      : undefined;
+    const resources: Record<string, TerraformResource> = {}; // returned as WorkloadResources: the roles in WorkloadResources
+    if (files) resources.files = files;
+    return {
+      scope, w, image, resources, files,
+      upload: hasUploads && !files ? upload : undefined,
+      filesVolume: files ? [{ fromContainer: `${files.id}:ro` }] : [],
+      envOf: (env) => env.map((e) => 'value' in e
+        ? `${e.name}=${e.value}`
+        : `${e.name}=${Lazy.stringValue({ produce: () => this.secretValue(w, e.secretRef.secret, e.secretRef.key) })}`),
+      // Every container of the workload (replicas, sidecars, scheduled jobs) runs hardened alike.
+      hardening: {
+        user: sc.runAsUser ? `${sc.runAsUser}:${sc.runAsGroup ?? sc.runAsUser}` : undefined,
+        // The Docker stand-in for Kubernetes' fsGroup on a Secret volume: the one group that owns
+        // the (root-owned, 0440) secret files. Only when the workload mounts such files (a 0444 CA
+        // certificate is readable without it).
+        groupAdd: w.secretMounts.some((m) => m.mode === SECRET_FILE_MODE) ? [SECRET_READER_GROUP] : undefined,
+        readOnly: sc.readOnlyRootFilesystem,
+        capabilities: { drop: ['ALL'] },
+        securityOpts: ['no-new-privileges:true'],
+      },
+    };
+  }
+
+  /**
+   * The files a workload's containers get: its config files and the keys of its secret mounts.
+   * Lazy, so keys added with addGeneratedSecretKey() are uploaded too; converted here because a
+   * lazy value skips the provider's camelCase -> snake_case mapping.
+   */
+  private uploads(w: Workload): ContainerUpload[] {
+    return Lazy.anyValue({
+      produce: () => [
+        ...w.configFiles.map((f) => ({ file: f.path, content: f.content, permissions: '0444' })),
+        ...w.secretMounts.flatMap((m) => (m.keys ?? this.secretKeys(w, m.secret)).map((key) => ({
+          file: `${m.mountPath}/${key}`,
+          content: this.secretValue(w, m.secret, key),
+          // Uploads are always root:root (the provider's tar header carries uid/gid 0 and it sets
+          // no copy-uid option): readable by root and group 0 only, which the replicas join
+          // (SECRET_READER_GROUP). Nothing world-readable.
+          permissions: m.mode === '0444' ? m.mode : SECRET_FILE_MODE,
+        }))),
+      ].map((u: ContainerUpload) => containerUploadToTerraform(u)),
+    }) as unknown as ContainerUpload[];
+  }
+
+  /**
+   * Replica `i`: its volumes, its container (named by its host name on the target's network) and
+   * its sidecars, which share the replica's volumes and files (not its tmpfs scratch) and, as in a
+   * pod, its network namespace: an exporter reaches the server on 127.0.0.1, and its ports are
+   * served under the replica's alias on the platform network (never published on the host).
+   */
+  private replica(ctx: DockerRealizeContext, i: number): void {
+    const { scope, w, resources } = ctx;
+    const host = `${w.name}-${i}`;
+    const port = (p: Workload['ports'][number]) => p.hostPort ?? servicePortOf(p);
+    const volumes = w.volumes.map((v) => {
+      const volume = new Volume(scope, `volume-${v.name}-${i}`, {
+        name: `${this.prefix}-${w.name}-${v.name}-${i}`,
+        labels: [{ label: 'sovereign-stack.io/workload', value: w.name }],
+        lifecycle: retainsData(w) ? { preventDestroy: true } : undefined,
+      });
+      resources[`volume-${v.name}-${i}`] = volume;
+      return { volumeName: volume.name, containerPath: v.mountPath };
+    });
+    const container = new Container(scope, i === 0 ? 'Resource' : `container-${i}`, {
+      name: `${this.prefix}-${host}`,
+      hostname: host,
+      image: ctx.image.imageId,
+      command: w.args,
+      entrypoint: w.command,
+      env: ctx.envOf(w.env),
+      upload: ctx.upload,
+      // The id (not the name): a new files container replaces the replicas too.
+      volumes: [...volumes, ...ctx.filesVolume],
+      tmpfs: w.scratch.length > 0
+        ? Object.fromEntries(w.scratch.map((s) => [s.mountPath, `rw,size=${s.sizeMi}m,mode=1777`]))
+        : undefined,
+      networksAdvanced: [{ name: this.network.name, aliases: [w.name, host] }],
+      ports: w.public
+        ? w.ports.map((p) => ({ internal: p.containerPort, external: port(p) + i, ip: this.publishAddress }))
+        : undefined,
+      ...ctx.hardening,
+      memory: Math.floor(memoryToMi(w.resources.limits.memory)),
+      cpus: w.resources.limits.cpu ? cpus(w.resources.limits.cpu) : undefined,
+      healthcheck: healthcheck(w.probes.readiness ?? w.probes.liveness),
+      restart: 'unless-stopped',
+      stopSignal: w.shutdown.stopSignal,
+      stopTimeout: w.shutdown.gracePeriodSeconds,
+      destroyGraceSeconds: w.shutdown.gracePeriodSeconds,
+      labels: [...labelsOf(w), { label: 'sovereign-stack.io/config-hash', value: ctx.hash ??= configHash(w) }],
+    });
+    resources[`container${i}`] = container;
+    for (const c of w.sidecars) {
+      resources[`sidecar-${c.name}-${i}`] = new Container(scope, `sidecar-${c.name}-${i}`, {
+        name: `${this.prefix}-${host}-${c.name}`,
+        image: this.image(c.image).imageId,
+        entrypoint: c.command,
+        command: c.args,
+        env: ctx.envOf(c.env),
+        volumes: [...(c.persistentVolumes ? volumes : []), ...ctx.filesVolume],
+        networkMode: `container:${container.id}`,
+        ...ctx.hardening,
+        memory: Math.floor(memoryToMi(c.resources.limits.memory)),
+        restart: 'unless-stopped',
+        labels: labelsOf(w, `sidecar-${c.name}`),
+      });
+    }
+  }
+
+  /**
+   * Docker has no scheduler: a scheduled job is a container created stopped, with replica 0's
+   * volumes, for the host's cron or systemd timer to run (`docker start -a <name>`) on its
+   * schedule (recorded in a label).
+   */
+  private scheduledJob(ctx: DockerRealizeContext, job: Workload['scheduledJobs'][number]): void {
+    const { scope, w, resources } = ctx;
+    resources[`job-${job.name}`] = new Container(scope, `job-${job.name}`, {
+      name: `${this.prefix}-${w.name}-${job.name}`,
+      image: this.image(job.image ?? w.image).imageId,
+      entrypoint: job.command,
+      env: ctx.envOf(job.env),
+      volumes: [
+        ...w.volumes.map((v) => ({ volumeName: (resources[`volume-${v.name}-0`] as Volume).name, containerPath: v.mountPath })),
+        ...ctx.filesVolume,
+      ],
+      networksAdvanced: [{ name: this.network.name }],
+      ...ctx.hardening,
+      memory: Math.floor(memoryToMi(job.resources.limits.memory)),
+      start: false,
+      mustRun: false,
+      restart: 'no',
+      labels: [...labelsOf(w, `job-${job.name}`), { label: 'sovereign-stack.io/schedule', value: `${job.schedule} UTC` }],
+    });
   }
 
   /** The data lives on the Docker host the synthesized provider talks to. */
@@ -432,4 +446,33 @@ function healthcheck(p: Probe | undefined): ContainerHealthcheck | undefined {
   if ('exec' in p) return { ...timing, test: ['CMD', ...p.exec] };
   if ('httpGet' in p) return { ...timing, test: ['CMD-SHELL', `wget -q -O /dev/null http://127.0.0.1:${p.httpGet.port}${p.httpGet.path} || exit 1`] };
   return { ...timing, test: ['CMD-SHELL', `nc -z 127.0.0.1 ${p.tcpSocket.port} || exit 1`] };
+}
+
+/** What realizing one workload's containers shares (see DockerTarget.realizeContext). */
+interface DockerRealizeContext {
+  readonly scope: Construct;
+  readonly w: Workload;
+  readonly image: Image;
+  /** Filled by role as they are made; returned as the workload's WorkloadResources. */
+  readonly resources: Record<string, TerraformResource>;
+  readonly files?: Container;
+  /** The uploads of a container that takes its files itself (no files container). */
+  readonly upload?: ContainerUpload[];
+  /** The files container's volumes, for every container of the workload. */
+  readonly filesVolume: { fromContainer: string }[];
+  readonly envOf: (env: Workload['env']) => string[];
+  readonly hardening: {
+    user?: string; groupAdd?: string[]; readOnly: boolean; capabilities: { drop: string[] }; securityOpts: string[];
+  };
+  /** The config files' hash, made once for all replicas. */
+  hash?: string;
+}
+
+/** The labels every container of a workload carries, and its role among them. */
+function labelsOf(w: Workload, role?: string): { label: string; value: string }[] {
+  return [
+    { label: 'sovereign-stack.io/workload', value: w.name },
+    { label: 'sovereign-stack.io/component', value: w.component },
+    ...(role ? [{ label: 'sovereign-stack.io/role', value: role }] : []),
+  ];
 }
