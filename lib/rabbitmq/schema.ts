@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { SchemaMatches } from '../util/schema-binding';
 import { cpuQuantity, dnsLabel, imageRef } from '../util/schemas';
-import { imageTagVersion } from '../util/versions';
+import { imageTagOf, imageTagVersion } from '../util/versions';
 import { ServerTlsSchema } from '../workload/server-tls';
 import type { RabbitMqClusterOptions, ServiceUserOptions } from './props';
 import { amqpName, queueMode, rabbitMqConfSpec, rabbitmqMemoryLimit, routingKey } from './rabbitmq-spec';
@@ -23,8 +23,7 @@ const RESERVED_USERS = new Set(['guest']);
  * the Ubuntu ones as 999 / 999.
  */
 export function rabbitmqUserOfImage(image: string): { uid: number; gid: number } {
-  const tag = image.split('@')[0].split('/').pop()?.split(':')[1] ?? '';
-  return tag.includes('alpine') ? { uid: 100, gid: 101 } : { uid: 999, gid: 999 };
+  return (imageTagOf(image) ?? '').includes('alpine') ? { uid: 100, gid: 101 } : { uid: 999, gid: 999 };
 }
 
 /** The RabbitMQ version an image tag names (`rabbitmq:3.13.7-management` -> "3.13.7"), or undefined. */

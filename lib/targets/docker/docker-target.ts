@@ -11,7 +11,7 @@ import { ResidencyGuard } from '../../residency/residency-guard';
 import type { PlacementEvidence } from '../../residency/datastore';
 import { RegionRef, RegionRefSchema, regionId } from '../../residency/region-ref';
 import { SovereignStackError, parseProps, requireProps } from '../../util/errors';
-import { dnsLabel, memoryToMi } from '../../util/schemas';
+import { dnsLabel, ipv4, memoryToMi } from '../../util/schemas';
 import { DeployedWorkload, WorkloadTarget } from '../../workload/target';
 import type { PeerDiscovery } from '../../workload/target';
 import { IngressRule, Probe, SecretSpec, Workload, retainsData, servicePortOf, splitPath } from '../../workload/workload';
@@ -62,7 +62,7 @@ export const DockerTargetOptionsSchema = z.object({
   /** Prefix of container, volume and network names on the host. @default 'sovereign' */
   namePrefix: dnsLabel.max(20).default('sovereign'),
   /** Host address that public workloads publish their ports on. @default '127.0.0.1' */
-  publishAddress: z.ipv4({ message: 'must be an IPv4 address' }).default('127.0.0.1'),
+  publishAddress: ipv4.default('127.0.0.1'),
 }).strict();
 
 /** Compile-time binding: the documented DockerTargetOptions and the schema describe the same props. */
