@@ -29,11 +29,11 @@ export const s3Region = boundedString(63, 'must be at most 63 characters')
 export interface S3RepositorySpec {
   /** An S3-compatible object store. */
   readonly type: 's3';
-  /** The bucket: 3-63 lower-case letters, digits, "." and "-". */
+  /** The bucket: an S3 bucket name of 3-63 lower-case letters, digits, "." and "-". */
   readonly bucket: string;
   /** Host name of the store's S3 API (no scheme, no port): "s3.oslo-1.example.no". */
   readonly endpoint: string;
-  /** The S3 signing region the store expects. */
+  /** The S3 signing region the store expects ("eu-north-1", "no-oslo-1", "us-east-1" for MinIO's default). */
   readonly region: string;
   /**
    * TCP port of the S3 API (HTTPS).

@@ -5,32 +5,14 @@
  */
 import type { RegionRef } from '../residency/region-ref';
 import type { IWorkloadTarget } from '../workload/target';
+import type { S3RepositorySpec } from './pgbackrest-spec';
 
-/** The S3-compatible object store pgBackRest writes the backups and the archived WAL to. */
-export interface PostgresBackupObjectStore {
-  /** The bucket: an S3 bucket name of 3-63 lower-case letters, digits, "." and "-". */
-  readonly bucket: string;
-  /** Host name of the store's S3 API (no scheme, no port): "s3.oslo-1.example.no". */
-  readonly endpoint: string;
-  /** The S3 signing region the store expects ("eu-north-1", "no-oslo-1", "us-east-1" for MinIO's default). */
-  readonly region: string;
-  /**
-   * TCP port of the S3 API (HTTPS).
-   * @default 443
-   */
-  readonly port?: number;
-  /**
-   * "path" (`https://endpoint/bucket`) suits most S3-compatible stores (MinIO, Ceph); "host"
-   * (`https://bucket.endpoint`) is AWS's style.
-   * @default 'path'
-   */
-  readonly uriStyle?: 'path' | 'host';
-  /**
-   * Folder in the bucket holding the repository.
-   * @default '/pgbackrest'
-   */
-  readonly path?: string;
-}
+/**
+ * The S3-compatible object store pgBackRest writes the backups and the archived WAL to: bucket,
+ * endpoint, signing region, and optionally port, URI style and folder (documented on
+ * `S3RepositorySpec`, the renderer's spec it becomes).
+ */
+export interface PostgresBackupObjectStore extends Omit<S3RepositorySpec, 'type'> {}
 
 /**
  * Continuous WAL archiving and scheduled base backups with pgBackRest to an S3-compatible object

@@ -94,38 +94,33 @@ function convertValue(value: unknown, state: State, keepKeys: boolean): unknown 
 /** A block: argument names to snake_case; map arguments keep their keys. */
 function convertBlock(block: Record<string, unknown>, state: State): Record<string, unknown> {
   const keys = Object.keys(block);
-  const names = keys.map(snakeCase);
-  const out: Record<string, unknown> = {};
-  const order = sortedOrder(names);
-  let count = 0;
-  for (let n = 0; n < keys.length; n++) {
-    const i = order ? order[n] : n;
-    const key = keys[i];
-    const v = block[key];
-    if (v === undefined) continue;
-    const isMap = MAP_ARGUMENTS.has(key) || (key === SELECTOR && isStringMap(v));
-    const c = convertValue(v, state, isMap);
-    if (c === undefined) continue;
-    out[names[i]] = c;
-    count++;
-  }
-  if (count === 0) state.canonical = false;
-  return out;
+  return convertMembers(block, keys, keys.map(snakeCase), state, (key, v) => convertValue(v, state, MAP_ARGUMENTS.has(key) || (key === SELECTOR && isStringMap(v))));
 }
 
 /** A map: the user's keys as they are, values copied. */
 function convertMap(map: Record<string, unknown>, state: State): Record<string, unknown> {
   const keys = Object.keys(map);
+  return convertMembers(map, keys, keys, state, (key, v) => {
+    checkKey(key, state);
+    return convertValue(v, state, true);
+  });
+}
+
+/** The converted members of `source` under their output `names`, inserted in sorted order, undefined ones left out. */
+function convertMembers(
+  source: Record<string, unknown>, keys: readonly string[], names: readonly string[], state: State,
+  convert: (key: string, value: unknown) => unknown,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const order = sortedOrder(keys);
+  const order = sortedOrder(names);
   let count = 0;
   for (let n = 0; n < keys.length; n++) {
     const i = order ? order[n] : n;
-    const key = keys[i];
-    checkKey(key, state);
-    const c = convertValue(map[key], state, true);
+    const v = source[keys[i]];
+    if (v === undefined) continue;
+    const c = convert(keys[i], v);
     if (c === undefined) continue;
-    out[key] = c;
+    out[names[i]] = c;
     count++;
   }
   if (count === 0) state.canonical = false;
