@@ -8,7 +8,7 @@
  * ("CDK Terrain (cdktn)"). test/package/cdktf-internals.test.ts keeps every other file free of
  * `cdktf/lib/...` imports and fails when the pinned internals below change shape.
  *
- * Five reaches:
+ * Six reaches:
  * 1. `addCustomSynthesis`: the only way to write a file beside a stack's cdk.tf.json (the
  *    residency report).
  * 2. Token stack capture: every token cdktf creates (each provider resource builds dozens for its
@@ -34,6 +34,9 @@
  *    no such references, so `leanTokens` makes that stack's prepare pass ensure its backend and
  *    skip the resolve (~20 % of a 500-service synthesis). Apps with several stacks keep the pass.
  *    Lazy values are then produced once per synthesis instead of twice.
+ * 6. Final bodies: `markSynthesized` marks a resource body that holds no token (RenderedResource's):
+ *    the lean resolve returns it as it is, and cdktf's fragment merge, which copies every object
+ *    but a resolvable one, places it by reference (it gets a non-enumerable `resolve`).
  */
 import { createHash } from 'crypto';
 import * as fs from 'fs';
@@ -275,8 +278,7 @@ function leanStackResolve(scope: IConstruct, obj: unknown, preparing = false): u
 
 /**
  * Marks a body that is final Terraform JSON (no token anywhere, nothing for a resolve to do): a
- * hidden symbol property rather than a WeakSet, whose tens of thousands of weak entries every
- * garbage collection would have to visit (it made synthesis grow faster than the platform).
+ * hidden symbol property on the body (no weak table of tens of thousands of entries to keep).
  */
 const SYNTHESIZED = Symbol('sovereign-stack.synthesized');
 const isSynthesized = (o: object): boolean => (o as { [SYNTHESIZED]?: boolean })[SYNTHESIZED] === true;
