@@ -12,14 +12,14 @@
  * Ports are free ones from the registry; this suite runs its own epmd and stops it by PID.
  */
 import * as amqp from 'amqplib';
-import { ChildProcess, execFile, spawn } from 'child_process';
+import { ChildProcess, execFile } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { promisify } from 'util';
-import { interNodeTlsErlArgs, renderEnabledPlugins, renderInterNodeTlsConfig, renderRabbitMqConf } from '../../lib/rabbitmq/render-rabbitmq-conf';
+import { interNodeTlsErlArgs, renderInterNodeTlsConfig } from '../../lib/rabbitmq/render-rabbitmq-conf';
 import { renderRabbitMqDefinitions } from '../../lib/rabbitmq/render-rabbitmq-definitions';
-import { describeWithServer, findBinary, freePortRange, freePorts, makeWorkDir, stopProcess, waitForPort } from './support/real-servers';
-import { stopRabbitNode, waitForRabbitNode } from './support/rabbitmq-node';
+import { describeWithServer, findBinary, freePortRange, freePorts, makeWorkDir, stopProcess } from './support/real-servers';
+import { startLoopbackEpmd, startRabbitServer, stopRabbitNode, writeLoopbackClusterConfigs } from './support/rabbitmq-node';
 import { TestCerts, makeTestCerts } from './support/test-certs';
 
 jest.setTimeout(180000);
@@ -84,11 +84,7 @@ describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-serve
   const nodeCtl = (node: NodeSpec) => (args: string[], timeoutMs?: number) => rabbitmqctl(node, args, { timeoutMs });
 
   async function startNode(node: NodeSpec): Promise<void> {
-    const consoleLog = path.join(dir, node.name, 'console.log');
-    const out = fs.openSync(consoleLog, 'a');
-    const script = spawn(server, [], { env: env(node), cwd: dir, stdio: ['ignore', out, out] });
-    fs.closeSync(out);
-    await waitForRabbitNode({ name: node.name, pidFile: pidFile(node.name), consoleLog, script, ctl: nodeCtl(node) });
+    await startRabbitServer({ server, env: env(node), cwd: dir, name: node.name, pidFile: pidFile(node.name), ctl: nodeCtl(node) });
   }
 
   beforeAll(async () => {
@@ -108,29 +104,13 @@ describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-serve
       prometheusPort: nodePorts[4 * i + 2],
       distPort: nodePorts[4 * i + 3],
     })));
-    if (!epmdBinary) throw new Error('epmd (Erlang) not found, though rabbitmq-server is installed');
-    epmd = spawn(epmdBinary, ['-address', '127.0.0.1', '-port', String(epmdPort)], { cwd: dir, stdio: 'ignore' });
-    await waitForPort(epmdPort);
+    epmd = await startLoopbackEpmd(epmdBinary, epmdPort, dir);
     const definitions = path.join(dir, 'definitions.json');
     fs.writeFileSync(definitions, renderRabbitMqDefinitions({ rabbitmqVersion: VERSION, vhosts: ['platform'] }));
     fs.writeFileSync(interNodeFile(), renderInterNodeTlsConfig({ certFile: certs.certFile, keyFile: certs.keyFile, caFile: certs.caFile }));
-    for (const node of NODES) {
-      const base = path.join(dir, node.name);
-      fs.mkdirSync(base);
-      const spec = {
-        rabbitmqVersion: VERSION,
-        discovery: { kind: 'classic' as const, peers: NODES.map((n) => n.name) },
-        listenAddress: '127.0.0.1',
-        amqpPort: node.amqpPort,
-        prometheusPort: node.prometheusPort,
-        management: false,
-        memoryLimit: '512Mi',
-        definitionsPath: definitions,
-        tls: { certFile: certs.certFile, keyFile: certs.keyFile, caFile: certs.caFile, amqpsPort: node.amqpsPort },
-      };
-      fs.writeFileSync(path.join(base, 'rabbitmq.conf'), renderRabbitMqConf(spec));
-      fs.writeFileSync(path.join(base, 'enabled_plugins'), renderEnabledPlugins(spec));
-    }
+    writeLoopbackClusterConfigs(dir, NODES, {
+      rabbitmqVersion: VERSION, definitionsPath: definitions, tls: { certFile: certs.certFile, keyFile: certs.keyFile, caFile: certs.caFile },
+    });
     // Seed first, then the others: they join it over TLS distribution.
     for (const node of NODES) await startNode(node);
     await rabbitmqctl(NODES[0], ['add_user', 'orders', PASSWORD]);

@@ -9,16 +9,15 @@
  * suite's own (ERL_EPMD_PORT), started and stopped by its PID. Crash dumps go to the work folder.
  */
 import * as amqp from 'amqplib';
-import { ChildProcess, execFile, spawn } from 'child_process';
+import { ChildProcess, execFile } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
 import { promisify } from 'util';
-import { renderEnabledPlugins, renderRabbitMqConf } from '../../lib/rabbitmq/render-rabbitmq-conf';
 import { renderRabbitMqDefinitions } from '../../lib/rabbitmq/render-rabbitmq-definitions';
 import { renderUserBootstrapScript } from '../../lib/rabbitmq/render-user-bootstrap';
-import { describeWithServer, findBinary, freePortRange, freePorts, makeWorkDir, sleep, stopProcess, waitForPort } from './support/real-servers';
-import { stopRabbitNode, waitForRabbitNode } from './support/rabbitmq-node';
+import { describeWithServer, findBinary, freePortRange, freePorts, makeWorkDir, sleep, stopProcess } from './support/real-servers';
+import { startLoopbackEpmd, startRabbitServer, stopRabbitNode, writeLoopbackClusterConfigs } from './support/rabbitmq-node';
 
 jest.setTimeout(180000);
 
@@ -83,12 +82,9 @@ describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-serve
   const nodeCtl = (node: NodeSpec) => (args: string[], timeoutMs?: number) => rabbitmqctl(node, args, timeoutMs);
 
   async function startNode(node: NodeSpec): Promise<void> {
-    const consoleLog = path.join(dir, node.name, 'console.log');
-    const out = fs.openSync(consoleLog, 'a');
-    const script = spawn(server, [], { env: env(node), cwd: dir, stdio: ['ignore', out, out] });
-    scripts.push(script);
-    fs.closeSync(out);
-    await waitForRabbitNode({ name: node.name, pidFile: pidFile(node.name), consoleLog, script, ctl: nodeCtl(node) });
+    await startRabbitServer({
+      server, env: env(node), cwd: dir, name: node.name, pidFile: pidFile(node.name), ctl: nodeCtl(node), track: (script) => scripts.push(script),
+    });
   }
 
   const stopNode = (node: NodeSpec): Promise<void> => stopRabbitNode(pidFile(node.name), nodeCtl(node));
@@ -109,9 +105,7 @@ describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-serve
       distPort: nodePorts[3 * i + 2],
     })));
     // Our own loopback-only epmd on our own port (never the shared 4369), stopped by PID in afterAll.
-    if (!epmdBinary) throw new Error('epmd (Erlang) not found, though rabbitmq-server is installed');
-    epmd = spawn(epmdBinary, ['-address', '127.0.0.1', '-port', String(epmdPort)], { cwd: dir, stdio: 'ignore' });
-    await waitForPort(epmdPort);
+    epmd = await startLoopbackEpmd(epmdBinary, epmdPort, dir);
     fs.writeFileSync(definitionsPath(), renderRabbitMqDefinitions({
       rabbitmqVersion: VERSION,
       queueMode: 'classic-mirrored',
@@ -120,22 +114,7 @@ describeWithServer('RabbitMQ', findBinary(['/usr/lib/rabbitmq/bin/rabbitmq-serve
       queues: [{ name: 'orders.created', vhost: 'orders' }, { name: 'invoices.todo', vhost: 'invoices' }],
       bindings: [{ vhost: 'orders', exchange: 'events', queue: 'orders.created', routingKey: 'orders.created' }],
     }));
-    for (const node of NODES) {
-      const base = path.join(dir, node.name);
-      fs.mkdirSync(base);
-      const spec = {
-        rabbitmqVersion: VERSION,
-        discovery: { kind: 'classic' as const, peers: NODES.map((n) => n.name) },
-        listenAddress: '127.0.0.1',
-        amqpPort: node.amqpPort,
-        prometheusPort: node.prometheusPort,
-        management: false,
-        memoryLimit: '512Mi',
-        definitionsPath: definitionsPath(),
-      };
-      fs.writeFileSync(path.join(base, 'rabbitmq.conf'), renderRabbitMqConf(spec));
-      fs.writeFileSync(path.join(base, 'enabled_plugins'), renderEnabledPlugins(spec));
-    }
+    writeLoopbackClusterConfigs(dir, NODES, { rabbitmqVersion: VERSION, definitionsPath: definitionsPath() });
     const started = Date.now();
     // One at a time, seed first: nodes joining the same seed at once can race in 3.10.
     for (const node of NODES) await startNode(node);
