@@ -46,7 +46,7 @@ import {
   App, DefaultTokenResolver, IResolveContext, IStackSynthesizer, ISynthesisSession, ITokenResolver, StringConcat, TerraformStack,
 } from 'cdktf';
 import { StackSynthesizer, addCustomSynthesis as cdktfAddCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
-import { stableJsonPieces } from './util/stable-json';
+import { writeStableJson } from './util/stable-json';
 
 type Resolve = (scope: IConstruct, obj: unknown, preparing?: boolean) => unknown;
 type CaptureStackTrace = (below?: unknown) => string[];
@@ -175,20 +175,42 @@ class LeanStackSynthesizer implements IStackSynthesizer {
       else delete (stack as { toTerraform?: unknown }).toTerraform;
     }
     if (!document) return;
+    const { value } = document;
     const file = path.join(session.outdir, session.manifest.forStack(stack).synthesizedStackPath);
-    writePieces(file, stableJsonPieces(document.value) ?? []);
+    writeToFile(file, (write) => writeStableJson(value, write));
   }
 }
 
-/** Writes the pieces one after the other (each encoded as it is written, none joined). */
-function writePieces(file: string, pieces: readonly string[]): void {
+/** Bytes gathered before a write to the file. */
+const WRITE_CHUNK = 1 << 20;
+
+/**
+ * Writes what `produce` hands over, piece by piece, to `file`: each piece is encoded into one
+ * reused buffer as it arrives, which goes to the file whenever it fills.
+ */
+function writeToFile(file: string, produce: (write: (piece: string) => void) => void): void {
   const fd = fs.openSync(file, 'w');
   try {
-    for (const piece of pieces) {
-      const bytes = Buffer.from(piece, 'utf8');
+    const buffer = Buffer.allocUnsafe(WRITE_CHUNK);
+    let used = 0;
+    const flush = (bytes: Buffer, length: number): void => {
       let written = 0;
-      while (written < bytes.length) written += fs.writeSync(fd, bytes, written, bytes.length - written);
-    }
+      while (written < length) written += fs.writeSync(fd, bytes, written, length - written);
+    };
+    produce((piece) => {
+      // A UTF-16 code unit is at most 3 UTF-8 bytes.
+      if (piece.length * 3 > WRITE_CHUNK - used) {
+        flush(buffer, used);
+        used = 0;
+      }
+      if (piece.length * 3 > WRITE_CHUNK) {
+        const bytes = Buffer.from(piece, 'utf8');
+        flush(bytes, bytes.length);
+      } else {
+        used += buffer.write(piece, used, 'utf8');
+      }
+    });
+    flush(buffer, used);
   } finally {
     fs.closeSync(fd);
   }

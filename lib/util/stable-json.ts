@@ -12,6 +12,8 @@
  *   such a value (rare in Terraform JSON) is written by the JavaScript writer below instead.
  * The other quirks are the same in both: `toJSON` is honoured, `undefined` (and functions) are left
  * out of objects and written as `null` in arrays, NaN and Infinity are `null`, an object cycle throws.
+ * The document's top levels are written in JavaScript and each value below them by its own native
+ * call (`writeStableJson`), so the text is handed to the file as it is made.
  * test/util/stable-json.test.ts compares with json-stable-stringify on generated values.
  */
 
@@ -27,27 +29,98 @@ class NeedsSlowPath extends Error {}
 
 /** The text json-stable-stringify writes for `value` with `{ space: 2 }` (undefined for undefined, as it does). */
 export function stableJson(value: unknown): string | undefined {
-  const pieces = stableJsonPieces(value);
-  return pieces && pieces.join('');
+  const pieces: string[] = [];
+  return writeStableJson(value, (piece) => pieces.push(piece)) ? pieces.join('') : undefined;
 }
 
 /**
- * The same text, in pieces to write one after the other (to a file): V8 builds the native writer's
- * output as a rope, and joining the pieces would copy all of it once more.
+ * The same text, handed to `write` piece by piece as it is made (false, and nothing written, for a
+ * value json-stable-stringify writes as undefined). The top levels of the document (block kinds,
+ * resource types, names: `resource.<type>.<name>`) are written here; each value below them (a
+ * resource's body) is written by the native writer on its own, at its indentation, and handed on
+ * at once. Nothing holds the whole text: built as one string, the 25 MB of a 500-service stack
+ * cost more to flatten and encode (~0.2 s) than to write natively, while a body's text is encoded
+ * while it is still in the cache.
  */
-export function stableJsonPieces(value: unknown): string[] | undefined {
+export function writeStableJson(value: unknown, write: (piece: string) => void): boolean {
+  const node = applyToJson(value);
+  const leaf = primitiveText(node);
+  if (leaf === SKIP) return false;
+  if (leaf !== undefined) write(leaf);
+  else writeContainer(node as object, 0, write, new Set());
+  return true;
+}
+
+/** Values at this depth and below are written by the native writer, one per call. */
+const NATIVE_DEPTH = 3;
+
+const applyToJson = (node: unknown): unknown =>
+  node !== null && node !== undefined && typeof (node as { toJSON?: unknown }).toJSON === 'function' ? (node as { toJSON: () => unknown }).toJSON() : node;
+
+/** The text of a value that is not an object (SKIP where the library writes nothing), undefined for an object. */
+function primitiveText(node: unknown): string | typeof SKIP | undefined {
+  if (typeof node === 'object' && node !== null) return undefined;
+  return JSON.stringify(node) ?? SKIP; // undefined, functions and symbols write nothing; a bigint throws, as in the library
+}
+
+/** An object or array at `depth`, in the library's layout; below NATIVE_DEPTH (or canonical), natively. */
+function writeContainer(node: object, depth: number, write: (piece: string) => void, ancestors: Set<object>): void {
+  if (depth >= NATIVE_DEPTH || (node as { [CANONICAL]?: boolean })[CANONICAL] === true) {
+    write(nativeText(node, depth));
+    return;
+  }
+  if (ancestors.has(node)) throw new TypeError('Converting circular structure to JSON');
+  ancestors.add(node);
+  const open = indentOf(depth + 1);
+  const member = (v: unknown, prefix: string): void => {
+    const text = primitiveText(v);
+    write(prefix);
+    if (text === undefined) writeContainer(v as object, depth + 1, write, ancestors);
+    else write(text === SKIP ? 'null' : text); // only arrays reach here with SKIP
+  };
+  if (Array.isArray(node)) {
+    write('[');
+    for (let i = 0; i < node.length; i++) member(applyToJson(node[i]), (i === 0 ? '' : ',') + open);
+    write(indentOf(depth) + ']');
+  } else {
+    write('{');
+    let first = true;
+    for (const key of Object.keys(node).sort()) {
+      const v = applyToJson((node as Record<string, unknown>)[key]);
+      if (primitiveText(v) === SKIP) continue;
+      member(v, (first ? '' : ',') + open + JSON.stringify(key) + ': ');
+      first = false;
+    }
+    write(indentOf(depth) + '}');
+  }
+  ancestors.delete(node);
+}
+
+const indents: string[] = ['\n'];
+function indentOf(level: number): string {
+  while (indents.length <= level) indents.push(indents[indents.length - 1] + SPACE);
+  return indents[level];
+}
+
+/**
+ * An object's text at `depth` from the native writer: its sorted copy nested `depth` levels deep
+ * under empty keys, so that V8 indents every line as the library would, and the wrapping cut off.
+ */
+function nativeText(node: object, depth: number): string {
   let copy: unknown;
   try {
-    copy = sortedCopy(value);
+    copy = sortedCopy(node);
   } catch (e) {
-    if (e instanceof NeedsSlowPath) {
-      const text = writeInJavaScript(value);
-      return text === undefined ? undefined : [text];
-    }
+    if (e instanceof NeedsSlowPath) return writeInJavaScript(node, depth) as string;
     throw e;
   }
-  if (copy === SKIP) return undefined;
-  return expandEmptyMarkers(JSON.stringify(copy, null, SPACE));
+  for (let i = 0; i < depth; i++) copy = { '': copy };
+  const pieces = expandEmptyMarkers(JSON.stringify(copy, null, SPACE));
+  const text = pieces.length === 1 ? pieces[0] : pieces.join('');
+  // Each wrapping level opens with `{\n<indent>"": ` and closes with `\n<indent>}`.
+  const opening = depth * 6 + depth * (depth + 1);
+  const closing = depth * 2 + depth * (depth - 1);
+  return text.slice(opening, text.length - closing);
 }
 
 const SKIP = Symbol('skip');
@@ -77,10 +150,8 @@ export function markCanonical<T extends object>(value: T): T {
  */
 function sortedCopy(value: unknown): unknown {
   const ancestors = new Set<object>();
-  const copy = (node: unknown): unknown => {
-    if (node !== null && node !== undefined && typeof (node as { toJSON?: unknown }).toJSON === 'function') {
-      node = (node as { toJSON: () => unknown }).toJSON();
-    }
+  const copy = (node: unknown, converted = false): unknown => {
+    if (!converted) node = applyToJson(node);
     switch (typeof node) {
       case 'undefined': case 'function': case 'symbol': return SKIP;
       case 'string':
@@ -127,7 +198,7 @@ function sortedCopy(value: unknown): unknown {
     ancestors.delete(node);
     return kept === 0 ? EMPTY_OBJECT : out ?? node;
   };
-  return copy(value);
+  return copy(value, true);
 }
 
 /**
@@ -156,18 +227,12 @@ function expandEmptyMarkers(text: string): string[] {
 }
 
 /** The same text, built in JavaScript: for values native JSON.stringify cannot order as the library does. */
-function writeInJavaScript(value: unknown): string | undefined {
-  const indents: string[] = ['\n'];
-  const indent = (level: number): string => {
-    while (indents.length <= level) indents.push(indents[indents.length - 1] + SPACE);
-    return indents[level];
-  };
+function writeInJavaScript(value: unknown, level = 0): string | undefined {
+  const indent = indentOf;
   const ancestors = new Set<object>();
 
-  const write = (node: unknown, level: number): string | undefined => {
-    if (node !== null && node !== undefined && typeof (node as { toJSON?: unknown }).toJSON === 'function') {
-      node = (node as { toJSON: () => unknown }).toJSON();
-    }
+  const write = (node: unknown, level: number, converted = false): string | undefined => {
+    if (!converted) node = applyToJson(node);
     if (typeof node !== 'object' || node === null) return JSON.stringify(node);
     const close = indent(level);
     const open = indent(level + 1);
@@ -192,5 +257,5 @@ function writeInJavaScript(value: unknown): string | undefined {
     ancestors.delete(node);
     return out + close + '}';
   };
-  return write(value, 0);
+  return write(value, level, true);
 }

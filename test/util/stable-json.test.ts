@@ -5,7 +5,7 @@
  */
 import * as fc from 'fast-check';
 import { App, Testing, TerraformStack } from 'cdktf';
-import { stableJson } from '../../lib/util/stable-json';
+import { markCanonical, stableJson, writeStableJson } from '../../lib/util/stable-json';
 import { KubernetesTarget, OSLO_REGION, ReferenceDeployment, ResidencyGuard } from '../../lib';
 
 // cdktf's own copy (a dependency of cdktf, not of ours).
@@ -30,6 +30,30 @@ describe('stableJson', () => {
     fc.assert(fc.property(tree, (value) => {
       expect(stableJson(value)).toBe(asCdktf(value));
     }), { numRuns: 2000 });
+    // Values placed where resource bodies are (`resource.<type>.<name>`, written natively at their
+    // indentation) and deeper.
+    fc.assert(fc.property(key, key, key, tree, tree, (a, b, c, body, other) => {
+      const value = { [a]: { [b]: { [c]: body, other } }, other };
+      expect(stableJson(value)).toBe(asCdktf(value));
+      expect(stableJson({ [a]: { [b]: { [c]: { [a]: body } } } })).toBe(asCdktf({ [a]: { [b]: { [c]: { [a]: body } } } }));
+    }), { numRuns: 2000 });
+  });
+
+  it('hands the text over in pieces that join to the same text', () => {
+    const body = { a: 1, b: [{ c: 'x' }, []], d: {}, e: { 10: 'ten', 9: 'nine' } };
+    const doc = { resource: { kubernetes_secret_v1: { one: body, two: { ...body, f: undefined } } }, z: [body] };
+    const pieces: string[] = [];
+    expect(writeStableJson(doc, (p) => pieces.push(p))).toBe(true);
+    expect(pieces.length).toBeGreaterThan(4);
+    expect(pieces.join('')).toBe(asCdktf(doc));
+    expect(writeStableJson(undefined, (p) => pieces.push(p))).toBe(false);
+  });
+
+  it('writes a canonical value as it is, at any depth', () => {
+    const sorted = markCanonical({ a: { b: [1, 'two'], c: true }, d: 'x' });
+    for (const value of [sorted, { top: sorted }, { a: { b: { c: { d: sorted } } } }, [sorted, [sorted]]]) {
+      expect(stableJson(value)).toBe(asCdktf(value));
+    }
   });
 
   it('keeps the quirks: empty containers on two lines, undefined dropped or null, sorted keys', () => {
