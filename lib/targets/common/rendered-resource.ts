@@ -1,7 +1,7 @@
 import { TerraformResource, TerraformResourceLifecycle, TerraformStack, dependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { markSynthesized } from '../../cdktf-internals';
-import { providerConfigToJson } from './terraform-json';
+import { TerraformJsonBody, plainToJson, providerConfigToJson } from './terraform-json';
 import { markCanonical } from '../../util/stable-json';
 
 /** The meta-arguments a provider's config type carries besides the resource's own arguments. */
@@ -87,16 +87,24 @@ export class RenderedResource<Config extends object = object> extends TerraformR
 
   public toTerraform(): any {
     if (!this.onFastPath()) return super.toTerraform();
-    const { json, holdsTokens, canonical } = providerConfigToJson(this.config());
-    const attributes: Record<string, unknown> = json;
+    const body = providerConfigToJson(this.config());
     // The meta-arguments and metadata, as TerraformResource.toTerraform merges them after the body.
-    if (this.dependencies.length > 0) attributes.depends_on = this.dependencies.map((d) => `${d.terraformResourceType}.${d.friendlyUniqueId}`);
-    const lifecycle = this.lifecycle && lifecycleJson(this.lifecycle);
-    if (lifecycle) attributes.lifecycle = lifecycle;
-    attributes['//'] = { ...(attributes['//'] as object | undefined), ...this.constructNodeMetadata };
+    const meta: Record<string, unknown> = {};
+    let { holdsTokens, canonical } = body;
+    const add = (key: string, part: TerraformJsonBody): void => {
+      meta[key] = part.json;
+      holdsTokens ||= part.holdsTokens;
+      canonical &&= part.canonical;
+    };
+    add('//', plainToJson({ ...(body.json['//'] as object | undefined), ...this.constructNodeMetadata }));
+    // Addresses of resources (non-empty, token-free).
+    if (this.dependencies.length > 0) meta.depends_on = this.dependencies.map((d) => `${d.terraformResourceType}.${d.friendlyUniqueId}`);
+    if (this.lifecycle) add('lifecycle', plainToJson(lifecycleJson(this.lifecycle)));
+    const attributes = mergeSorted(body.json, meta);
     if (!holdsTokens) {
       markSynthesized(attributes);
-      if (canonical) markCanonicalMembers(attributes);
+      // Keys in sorted order and every member canonical: the writer copies the body out as it is.
+      if (canonical) markCanonical(attributes);
     }
     return { resource: { [this.terraformResourceType]: { [this.friendlyUniqueId]: attributes } } };
   }
@@ -146,17 +154,24 @@ export class RenderedResource<Config extends object = object> extends TerraformR
   }
 }
 
-/**
- * The rendered arguments read as cdk.tf.json writes them (the converter said so): declare each
- * one so the writer copies it out without walking it. The top level (arguments, then the
- * meta-arguments, then `//`) is not in sorted order, and the metadata and an empty lifecycle are
- * not canonical: those stay with the writer.
- */
-function markCanonicalMembers(attributes: Record<string, unknown>): void {
-  for (const [key, value] of Object.entries(attributes)) {
-    if (key === '//' || key === 'lifecycle' || typeof value !== 'object' || value === null) continue;
-    markCanonical(value);
+/** `body`'s members and `extra`'s (which win), inserted in sorted key order (both are sorted). */
+function mergeSorted(body: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
+  const a = Object.keys(body);
+  const b = Object.keys(extra).sort();
+  const out: Record<string, unknown> = {};
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i] < b[j])) {
+      out[a[i]] = body[a[i]];
+      i++;
+    } else {
+      if (a[i] === b[j]) i++;
+      out[b[j]] = extra[b[j]];
+      j++;
+    }
   }
+  return out;
 }
 
 /** As on any TerraformResource: the dependencies as `dependable` tokens; assign to change them. */

@@ -9,6 +9,7 @@
  * (`labels`, `data`, ...) keep their keys, which are the user's. test/targets/rendered-resource.test.ts
  * compares every body we render with the provider class's own synthesis, byte for byte.
  */
+import { markCanonical } from '../../util/stable-json';
 
 /** Arguments whose value is a map with the user's keys, in the Kubernetes resources we render. */
 const MAP_ARGUMENTS = new Set([
@@ -42,89 +43,117 @@ export interface TerraformJsonBody {
 
 /** Converts a provider config to its Terraform JSON body (see the module comment). */
 export function providerConfigToJson(config: object): TerraformJsonBody {
-  const state = { tokens: false, canonical: true };
-  const json = convertBlock(config as Record<string, unknown>, state);
-  return { json, holdsTokens: state.tokens, canonical: state.canonical && !state.tokens };
+  const converter = new Converter();
+  const json = converter.members(config as Record<string, unknown>, false);
+  return { json, holdsTokens: converter.tokens, canonical: converter.canonical && !converter.tokens };
 }
 
-interface State { tokens: boolean; canonical: boolean }
+/** Plain JSON with its keys kept (metadata, a lifecycle), the same way: undefined members left out, keys in sorted order. */
+export function plainToJson(value: Record<string, unknown>): TerraformJsonBody {
+  const converter = new Converter();
+  const json = converter.members(value, true);
+  return { json, holdsTokens: converter.tokens, canonical: converter.canonical && !converter.tokens };
+}
 
 /** Keys V8 enumerates before all others (array indices), whatever the insertion order. */
 const INTEGER_LIKE = /^(0|[1-9][0-9]*)$/;
 
-function checkKey(key: string, state: State): void {
-  if (key.includes(TOKEN_MARKER)) state.tokens = true;
-  if (INTEGER_LIKE.test(key) || key === '__proto__' || key.includes('\u0000')) state.canonical = false;
-}
+/**
+ * One walk over a config. After each call, `tokens` and `canonical` describe the value just
+ * converted (its whole subtree). A container that is not canonical (an empty map below it, say)
+ * marks its canonical members so, for the writer to copy them out without walking them.
+ */
+class Converter {
+  /** Whether the last converted value is (or holds) a token: then cdktf must resolve it. */
+  public tokens = false;
+  /** Whether the last converted value reads as cdk.tf.json writes it (see TerraformJsonBody). */
+  public canonical = true;
 
-function convertValue(value: unknown, state: State, keepKeys: boolean): unknown {
-  switch (typeof value) {
-    case 'string':
-      if (value.includes(TOKEN_MARKER)) state.tokens = true;
-      if (value.includes('\u0000')) state.canonical = false; // stableJson's marker text starts with NUL
-      return value;
-    case 'number':
-      if (Math.abs(value) >= TOKEN_NUMBER_MAGNITUDE) state.tokens = true;
-      return value;
-    case 'object':
-      break;
-    case 'function':
-      state.tokens = true; // cdktf reports it when it resolves the body
-      return value;
-    default:
-      return value; // undefined, boolean
-  }
-  if (value === null) return null;
-  if (Array.isArray(value)) {
-    if (value.length === 0) state.canonical = false;
-    const out: unknown[] = [];
-    for (const item of value) {
-      const c = convertValue(item, state, keepKeys);
-      if (c !== undefined) out.push(c); // cdktf drops undefined list elements
+  public value(value: unknown, keepKeys: boolean): unknown {
+    this.tokens = false;
+    this.canonical = true;
+    switch (typeof value) {
+      case 'string':
+        this.tokens = value.includes(TOKEN_MARKER);
+        this.canonical = !value.includes('\u0000'); // stableJson's marker text starts with NUL
+        return value;
+      case 'number':
+        this.tokens = Math.abs(value) >= TOKEN_NUMBER_MAGNITUDE;
+        return value;
+      case 'object':
+        break;
+      case 'function':
+        this.tokens = true; // cdktf reports it when it resolves the body
+        return value;
+      default:
+        return value; // undefined, boolean
     }
+    if (value === null) return null;
+    if (Array.isArray(value)) return this.list(value, keepKeys);
+    if (typeof (value as { resolve?: unknown }).resolve === 'function') {
+      this.tokens = true; // a lazy value: resolved by cdktf as it is, as the provider classes leave it
+      return value;
+    }
+    return this.members(value as Record<string, unknown>, keepKeys);
+  }
+
+  /** A list: cdktf drops undefined elements. */
+  private list(list: readonly unknown[], keepKeys: boolean): unknown[] {
+    const out: unknown[] = [];
+    let tokens = false;
+    let canonical = true;
+    let finals: object[] | undefined;
+    for (let i = 0; i < list.length; i++) {
+      const c = this.value(list[i], keepKeys);
+      if (this.tokens) tokens = true;
+      if (!this.canonical) canonical = false;
+      else if (!this.tokens && typeof c === 'object' && c !== null) (finals ??= []).push(c);
+      if (c !== undefined) out.push(c);
+    }
+    return this.end(out, out.length, tokens, canonical, finals);
+  }
+
+  /**
+   * An object's members inserted in sorted order of their output names, undefined ones left out.
+   * A block's argument names go to snake_case and its map arguments keep their keys; a map
+   * (`keepKeys`) keeps its keys, which are the user's.
+   */
+  public members(source: Record<string, unknown>, keepKeys: boolean): Record<string, unknown> {
+    const keys = Object.keys(source);
+    const names = keepKeys ? keys : keys.map(snakeCase);
+    const order = sortedOrder(names);
+    const out: Record<string, unknown> = {};
+    let tokens = false;
+    let canonical = true;
+    let finals: object[] | undefined;
+    let count = 0;
+    for (let n = 0; n < keys.length; n++) {
+      const i = order ? order[n] : n;
+      const key = keys[i];
+      const v = source[key];
+      if (v === undefined) continue;
+      if (keepKeys) {
+        if (key.includes(TOKEN_MARKER)) tokens = true;
+        if (INTEGER_LIKE.test(key) || key === '__proto__' || key.includes('\u0000')) canonical = false;
+      }
+      const c = this.value(v, keepKeys || MAP_ARGUMENTS.has(key) || (key === SELECTOR && isStringMap(v)));
+      if (this.tokens) tokens = true;
+      if (!this.canonical) canonical = false;
+      else if (!this.tokens && typeof c === 'object' && c !== null) (finals ??= []).push(c);
+      if (c === undefined) continue;
+      out[names[i]] = c;
+      count++;
+    }
+    return this.end(out, count, tokens, canonical, finals);
+  }
+
+  private end<T extends object>(out: T, count: number, tokens: boolean, canonical: boolean, finals: object[] | undefined): T {
+    if (count === 0) canonical = false;
+    if (!canonical && finals) for (const member of finals) markCanonical(member);
+    this.tokens = tokens;
+    this.canonical = canonical;
     return out;
   }
-  if (typeof (value as { resolve?: unknown }).resolve === 'function') {
-    state.tokens = true; // a lazy value: resolved by cdktf as it is, as the provider classes leave it
-    return value;
-  }
-  return keepKeys ? convertMap(value as Record<string, unknown>, state) : convertBlock(value as Record<string, unknown>, state);
-}
-
-/** A block: argument names to snake_case; map arguments keep their keys. */
-function convertBlock(block: Record<string, unknown>, state: State): Record<string, unknown> {
-  const keys = Object.keys(block);
-  return convertMembers(block, keys, keys.map(snakeCase), state, (key, v) => convertValue(v, state, MAP_ARGUMENTS.has(key) || (key === SELECTOR && isStringMap(v))));
-}
-
-/** A map: the user's keys as they are, values copied. */
-function convertMap(map: Record<string, unknown>, state: State): Record<string, unknown> {
-  const keys = Object.keys(map);
-  return convertMembers(map, keys, keys, state, (key, v) => {
-    checkKey(key, state);
-    return convertValue(v, state, true);
-  });
-}
-
-/** The converted members of `source` under their output `names`, inserted in sorted order, undefined ones left out. */
-function convertMembers(
-  source: Record<string, unknown>, keys: readonly string[], names: readonly string[], state: State,
-  convert: (key: string, value: unknown) => unknown,
-): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const order = sortedOrder(names);
-  let count = 0;
-  for (let n = 0; n < keys.length; n++) {
-    const i = order ? order[n] : n;
-    const v = source[keys[i]];
-    if (v === undefined) continue;
-    const c = convert(keys[i], v);
-    if (c === undefined) continue;
-    out[names[i]] = c;
-    count++;
-  }
-  if (count === 0) state.canonical = false;
-  return out;
 }
 
 /**
