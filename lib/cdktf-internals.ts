@@ -161,6 +161,16 @@ class LeanStackSynthesizer implements IStackSynthesizer {
       return;
     }
     const stack = this.stack;
+    memos.set(stack, new Map());
+    try {
+      this.synthesizeLean(session);
+    } finally {
+      memos.delete(stack);
+    }
+  }
+
+  private synthesizeLean(session: ISynthesisSession): void {
+    const stack = this.stack;
     const toTerraform = stack.toTerraform; // the class's, or a subclass's override
     const own = Object.getOwnPropertyDescriptor(stack, 'toTerraform');
     let document: { value: unknown } | undefined;
@@ -214,6 +224,22 @@ function writeToFile(file: string, produce: (write: (piece: string) => void) => 
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** Each stack's memo while it is being synthesized (see `synthesisMemo`). */
+const memos = new WeakMap<TerraformStack, Map<unknown, unknown>>();
+
+/**
+ * The value `compute` gives for `key`, computed once while `stack` is being synthesized: its
+ * validations, custom synthesis and writing run one after the other with nothing changing the
+ * construct tree in between, so what one reads there (a datastore's residency findings) holds for
+ * the others. Outside a synthesis (or with a synthesizer not ours) it is computed every time.
+ */
+export function synthesisMemo<T>(stack: TerraformStack, key: object, compute: () => T): T {
+  const memo = memos.get(stack);
+  if (!memo) return compute();
+  if (!memo.has(key)) memo.set(key, compute());
+  return memo.get(key) as T;
 }
 
 /** Whether token creation stacks are being captured now (for tests and the README's switch). */

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, TerraformBackend, TerraformStack } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
-import { addCustomSynthesis, leanTokens } from '../cdktf-internals';
+import { addCustomSynthesis, leanTokens, synthesisMemo } from '../cdktf-internals';
 import { SovereignStackError, parseProps } from '../util/errors';
 import { DatastoreRole, IDatastore, isDatastore, isOwnRecord, placementEvidenceOf } from './datastore-record';
 import { COUNTRY_NAMES } from './eea';
@@ -60,6 +60,10 @@ export interface ResidencyGuardProps {
 
 const GUARD_ID = 'ResidencyGuard';
 
+/** Keys of the guard's judgements in a synthesis memo (besides each datastore's). */
+const DATASTORES = {};
+const STATE = {};
+
 /** Locations suggested in fixes, best first: each is offered only when the active policy allows it. */
 const SUGGESTIONS: readonly (() => Region | undefined)[] = [
   () => OSLO_REGION,
@@ -74,8 +78,8 @@ const SUGGESTIONS: readonly (() => Region | undefined)[] = [
  * the placement their synthesized resources actually got (after overrides and aspects), and the
  * stack's Terraform state as a datastore. It fails synthesis listing every violation, removes any
  * stale cdk.tf.json of the failing stack, and writes `residency-report.json` beside cdk.tf.json
- * when the stack passes. Skipping cdktf's validations does not skip it: the same check runs again
- * when the stack is written, before cdk.tf.json exists. The only way past a violation is a waiver
+ * when the stack passes. Skipping cdktf's validations does not skip it: the check runs again when
+ * the stack is written, before cdk.tf.json exists (within one synthesis each datastore is judged once). The only way past a violation is a waiver
  * with a reason (`waive`), listed in the report.
  */
 export class ResidencyGuard extends Construct {
@@ -231,10 +235,16 @@ export class ResidencyGuard extends Construct {
   }
 
   private datastores(): IDatastore[] {
-    return TerraformStack.of(this).node.findAll().filter(isDatastore);
+    const stack = TerraformStack.of(this);
+    return synthesisMemo(stack, DATASTORES, () => stack.node.findAll().filter(isDatastore));
   }
 
+  /** One judgement per synthesis serves the datastore's validation and the report. */
   private judge(d: IDatastore): ResidencyFinding[] {
+    return synthesisMemo(TerraformStack.of(this), d, () => this.judgeNow(d));
+  }
+
+  private judgeNow(d: IDatastore): ResidencyFinding[] {
     const waiver = this.waiverOf(d);
     const evidence = placementEvidenceOf(d);
     let locations: readonly { role: DatastoreRole; location: RegionRef }[];
@@ -288,6 +298,10 @@ export class ResidencyGuard extends Construct {
 
   private judgeState(): StateBackendFinding {
     const stack = TerraformStack.of(this);
+    return synthesisMemo(stack, STATE, () => this.judgeStateNow(stack));
+  }
+
+  private judgeStateNow(stack: TerraformStack): StateBackendFinding {
     const backend = stack.node.findAll().find((c): c is TerraformBackend => c instanceof TerraformBackend);
     const config = backendConfig(backend);
     const where = `${stack.node.path}/terraform-state`;

@@ -173,6 +173,26 @@ describe('residency: not skippable', () => {
     }
   });
 
+  it('judges each datastore once per synthesis (validation and report share it), and afresh in the next', () => {
+    const outdir = outdirOf();
+    const { app, stack, db } = violating(outdir);
+    ResidencyGuard.of(stack).waive(db, 'holds only synthetic load-test data, no personal data');
+    const datastores = stack.node.findAll().filter((c) => 'datastoreLocations' in c).length;
+    expect(datastores).toBeGreaterThan(0);
+    const judged = jest.spyOn(ResidencyGuard.prototype as unknown as { judgeNow: () => unknown }, 'judgeNow');
+    try {
+      app.synth();
+      expect(judged).toHaveBeenCalledTimes(datastores);
+      app.synth();
+      expect(judged).toHaveBeenCalledTimes(2 * datastores);
+      // Outside a synthesis nothing is kept: a report asked for now is judged now.
+      ResidencyGuard.of(stack).report();
+      expect(judged).toHaveBeenCalledTimes(3 * datastores);
+    } finally {
+      judged.mockRestore();
+    }
+  });
+
   it('lets a datastore past only with a waiver on the record, listed in residency-report.json', () => {
     const outdir = outdirOf();
     const { app, stack, db } = violating(outdir);
