@@ -74,6 +74,8 @@ export function checkMicroServiceOptions(o: z.output<typeof MicroServiceOptionsS
 }
 
 const MicroServiceSchema = MicroServiceOptionsSchema.superRefine(checkMicroServiceOptions);
+const ConnectionEnvSchema = z.array(EnvVarSchema).default([]);
+const ConnectionMountsSchema = z.array(SecretMountSchema).default([]);
 
 /**
  * One of your stateless services: a Deployment (or containers) with a Service, a hardened pod, a
@@ -89,8 +91,8 @@ export class MicroService extends Construct {
     const what = `MicroService ${scope?.node?.path ? `${scope.node.path}/` : ''}${id} props`;
     const { connectionEnv: givenConnectionEnv, connectionMounts: givenMounts, ...rest } = requireProps(props, what, '{ target, name, image, port }');
     const { target, options: o } = parseComponentProps('MicroService', scope, id, rest, MicroServiceSchema, { prop: 'name', of: (m) => m.name });
-    const connectionEnv = parseProps(z.array(EnvVarSchema).default([]), givenConnectionEnv, `${what}.connectionEnv`);
-    const connectionMounts = parseProps(z.array(SecretMountSchema).default([]), givenMounts, `${what}.connectionMounts`);
+    const connectionEnv = parseProps(ConnectionEnvSchema, givenConnectionEnv, `${what}.connectionEnv`);
+    const connectionMounts = parseProps(ConnectionMountsSchema, givenMounts, `${what}.connectionMounts`);
     const seen = new Set<string>();
     connectionEnv.forEach((e, i) => {
       if (Object.prototype.hasOwnProperty.call(o.env, e.name)) {

@@ -56,29 +56,49 @@ function build(schema: z.ZodType): Applier {
       return (value) => (value === undefined ? undefined : inner(value));
     }
     case 'object': {
-      const keys = Object.keys(def.shape!);
-      const members = keys.map((k) => applierOf(def.shape![k]));
+      const shape = def.shape!;
+      const keys = Object.keys(shape);
+      const members = keys.map((k) => applierOf(shape[k]));
+      // Copied only when a default is applied or a key the shape lacks is dropped (as zod strips it).
       return (value) => {
         const input = value as Record<string, unknown>;
-        const out: Record<string, unknown> = {};
+        let changed = false;
+        for (const k in input) if (!(k in shape)) changed = true;
+        const results = new Array<unknown>(keys.length);
         for (let i = 0; i < keys.length; i++) {
           const r = members[i](input[keys[i]]);
-          if (r !== undefined || keys[i] in input) out[keys[i]] = r;
+          results[i] = r;
+          if (r !== input[keys[i]]) changed = true;
+        }
+        if (!changed) return input;
+        const out: Record<string, unknown> = {};
+        for (let i = 0; i < keys.length; i++) {
+          if (results[i] !== undefined || keys[i] in input) out[keys[i]] = results[i];
         }
         return out;
       };
     }
     case 'array': {
       const element = applierOf(def.element!);
-      return (value) => (value as unknown[]).map(element);
+      return (value) => copyOnChange(value as unknown[], element);
     }
     case 'record': {
       const member = applierOf(def.valueType!);
-      return (value) => Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, member(v)]));
+      return (value) => {
+        const input = value as Record<string, unknown>;
+        const keys = Object.keys(input);
+        const values = copyOnChange(keys.map((k) => input[k]), member);
+        return keys.every((k, i) => values[i] === input[k]) ? input : Object.fromEntries(keys.map((k, i) => [k, values[i]]));
+      };
     }
     case 'union': {
       const options = def.options!;
-      return (value) => applierOf(unionOption(options, value))(value);
+      const fits = options.map(fitOf);
+      return (value) => {
+        const i = fits.findIndex((fit) => fit(value));
+        if (i < 0) throw new Error(`withSchemaDefaults: no member of the union fits ${JSON.stringify(value)?.slice(0, 200)}`);
+        return applierOf(options[i])(value);
+      };
     }
     case 'string': case 'number': case 'boolean': case 'enum': case 'literal':
       return (value) => value;
@@ -87,27 +107,40 @@ function build(schema: z.ZodType): Applier {
   }
 }
 
-/**
- * The union member a value of ours belongs to: the literal it equals, or the first object whose
- * keys hold all of the value's keys and all of its required ones.
- */
-function unionOption(options: z.ZodType[], value: unknown): z.ZodType {
-  for (const option of options) {
-    const def = defOf(option);
-    if (def.type === 'literal' && def.values!.includes(value)) return option;
-    if (def.type === 'object' && typeof value === 'object' && value !== null && fitsObject(def, value as Record<string, unknown>)) return option;
+/** `list` with `apply` applied to each element: `list` itself when no element changes. */
+function copyOnChange(list: readonly unknown[], apply: Applier): unknown[] {
+  let out: unknown[] | undefined;
+  for (let i = 0; i < list.length; i++) {
+    const r = apply(list[i]);
+    if (out === undefined && r !== list[i]) out = list.slice(0, i);
+    if (out !== undefined) out.push(r);
   }
-  throw new Error(`withSchemaDefaults: no member of the union fits ${JSON.stringify(value)?.slice(0, 200)}`);
+  return (out ?? list) as unknown[];
 }
 
-function fitsObject(def: Def, value: Record<string, unknown>): boolean {
+/**
+ * Whether a value of ours belongs to a union member: it equals the literal, or it is an object
+ * whose keys the member's shape holds, with all the member's required ones (and a discriminator
+ * literal that matches). Read from the member's shape once.
+ */
+function fitOf(option: z.ZodType): (value: unknown) => boolean {
+  const def = defOf(option);
+  if (def.type === 'literal') return (value) => def.values!.includes(value);
+  if (def.type !== 'object') return () => false;
   const shape = def.shape!;
-  if (!Object.keys(value).every((k) => k in shape)) return false;
-  return Object.entries(shape).every(([k, s]) => {
-    const t = defOf(s).type;
-    if (t === 'optional' || t === 'default') return true;
-    if (value[k] === undefined) return false;
+  const required: string[] = [];
+  const literals: [string, unknown[]][] = [];
+  for (const [k, s] of Object.entries(shape)) {
     const d = defOf(s);
-    return d.type !== 'literal' || d.values!.includes(value[k]); // a discriminator must match
-  });
+    if (d.type === 'optional' || d.type === 'default') continue;
+    required.push(k);
+    if (d.type === 'literal') literals.push([k, d.values!]);
+  }
+  return (value) => {
+    if (typeof value !== 'object' || value === null) return false;
+    const v = value as Record<string, unknown>;
+    return Object.keys(v).every((k) => k in shape)
+      && required.every((k) => v[k] !== undefined)
+      && literals.every(([k, values]) => values.includes(v[k]));
+  };
 }

@@ -114,9 +114,10 @@ function nativeText(node: object, depth: number): string {
     if (e instanceof NeedsSlowPath) return writeInJavaScript(node, depth) as string;
     throw e;
   }
+  const marked = copy !== node; // a value returned as it is holds no marker
   for (let i = 0; i < depth; i++) copy = { '': copy };
-  const pieces = expandEmptyMarkers(JSON.stringify(copy, null, SPACE));
-  const text = pieces.length === 1 ? pieces[0] : pieces.join('');
+  let text = JSON.stringify(copy, null, SPACE);
+  if (marked) text = expandEmptyMarkers(text).join('');
   // Each wrapping level opens with `{\n<indent>"": ` and closes with `\n<indent>}`.
   const opening = depth * 6 + depth * (depth + 1);
   const closing = depth * 2 + depth * (depth - 1);
