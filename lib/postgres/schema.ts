@@ -178,9 +178,33 @@ function checkDatabaseName(o: ParsedOptions, ctx: z.RefinementCtx): string {
   return name;
 }
 
+/**
+ * postgresql.conf's inputs from three option values: parsed once per distinct triple (every
+ * database of a platform usually shares one), the result frozen since databases share it.
+ */
+const confSpecs = new Map<string, ReturnType<typeof PostgresConfSpecSchema.safeParse>>();
+function confSpecOf(version: number, memoryLimit: string, maxConnections: number | undefined): ReturnType<typeof PostgresConfSpecSchema.safeParse> {
+  const key = JSON.stringify([version, memoryLimit, maxConnections]);
+  let result = confSpecs.get(key);
+  if (!result) {
+    result = PostgresConfSpecSchema.safeParse({ version, memoryLimit, maxConnections });
+    if (result.success) deepFreeze(result.data);
+    confSpecs.set(key, result);
+  }
+  return result;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 /** The renderers' own rules (memory budget, client networks), reported against these props. */
 function checkRendererRules(o: ParsedOptions, major: number | undefined, ctx: z.RefinementCtx) {
-  const conf = PostgresConfSpecSchema.safeParse({ version: major ?? 17, memoryLimit: o.memoryLimit, maxConnections: o.maxConnections });
+  const conf = confSpecOf(major ?? 17, o.memoryLimit, o.maxConnections);
   if (!conf.success) {
     for (const issue of conf.error.issues) {
       if (issue.path[0] === 'version') continue; // reported on image above

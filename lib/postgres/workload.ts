@@ -15,7 +15,11 @@ import { DEFAULT_SSL_MIN_PROTOCOL_VERSION, ResolvedPostgresConfSpec, ResolvedPos
 import { ResolvedInitOwnerSpec, renderResolvedInitOwnerScript } from './render-init-owner';
 import { renderResolvedPgBackRestConf, renderResolvedWalPushScript, renderResolvedWalSpoolCommand, resolvedBackupCommand } from './render-pgbackrest';
 import { renderResolvedPgHba, renderResolvedPostgresConf } from './render-postgres-conf';
+import { memoizedByJson } from '../util/memo';
 import { MONITORING_ROLE, ValidatedPostgresOptions } from './schema';
+
+/** Databases with the same settings share one postgresql.conf text. */
+const renderPostgresConf = memoizedByJson(renderResolvedPostgresConf);
 
 /** The port PostgreSQL listens on and clients connect to. */
 export const POSTGRES_PORT = 5432;
@@ -209,7 +213,7 @@ function fileSpecs(o: ValidatedPostgresOptions, layout: Layout): PostgresFileSpe
 /** The rendered files, in the order the workload has always listed them. */
 function configFiles(specs: PostgresFileSpecs): WorkloadProps['configFiles'] {
   return [
-    { path: CONF_FILE, content: renderResolvedPostgresConf(specs.conf) },
+    { path: CONF_FILE, content: renderPostgresConf(specs.conf) },
     ...(specs.backup ? [
       { path: WAL_PUSH_SCRIPT, content: renderResolvedWalPushScript(specs.backup.walPush) },
       { path: PGBACKREST_CONF, content: renderResolvedPgBackRestConf(specs.backup.pgBackRest) },
