@@ -88,7 +88,8 @@ export class RenderedResource<Config extends object = object> extends TerraformR
   public toTerraform(): any {
     if (!this.onFastPath()) return super.toTerraform();
     const body = providerConfigToJson(this.config());
-    // The meta-arguments and metadata, as TerraformResource.toTerraform merges them after the body.
+    // The meta-arguments and metadata, as TerraformResource.toTerraform merges them after the
+    // body; added in sorted key order ("//" < "depends_on" < "lifecycle"), as mergeSorted needs.
     const meta: Record<string, unknown> = {};
     let { holdsTokens, canonical } = body;
     const add = (key: string, part: TerraformJsonBody): void => {
@@ -157,7 +158,7 @@ export class RenderedResource<Config extends object = object> extends TerraformR
 /** `body`'s members and `extra`'s (which win), inserted in sorted key order (both are sorted). */
 function mergeSorted(body: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
   const a = Object.keys(body);
-  const b = Object.keys(extra).sort();
+  const b = Object.keys(extra);
   const out: Record<string, unknown> = {};
   let i = 0;
   let j = 0;
