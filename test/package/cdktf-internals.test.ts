@@ -28,7 +28,8 @@ describe('cdktf internals adapter', () => {
   it('is the only library file that deep-imports cdktf', () => {
     expect(deepImports.filter((i) => i.file !== ADAPTER)).toEqual([]);
     expect(deepImports.filter((i) => i.file === ADAPTER).map((i) => i.module).sort()).toEqual([
-      'cdktf/lib/_tokens', 'cdktf/lib/synthesize/synthesizer', 'cdktf/lib/tokens/private/resolve', 'cdktf/lib/tokens/private/stack-trace',
+      'cdktf/lib/_tokens', 'cdktf/lib/private/unique', 'cdktf/lib/synthesize/synthesizer', 'cdktf/lib/tokens/private/resolve',
+      'cdktf/lib/tokens/private/stack-trace',
     ]);
   });
 

@@ -15,8 +15,9 @@ import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { KubernetesTarget, OSLO_REGION, ReferenceDeployment, ResidencyGuard } from '../../lib';
 import {
-  PINNED_INTERNALS, internalsMatchPin, leanTokens, tokenStackTracesCaptured, useCdktfAsShipped,
+  PINNED_INTERNALS, internalsMatchPin, leanMakeUniqueId, leanTokens, tokenStackTracesCaptured, useCdktfAsShipped,
 } from '../../lib/cdktf-internals';
+import * as fc from 'fast-check';
 import { local } from '../../stacks/local';
 import { osloProduction } from '../../stacks/oslo-production';
 import { addServiceStack, escapeHatchStack, overrideDefaultsStack, subclassStack } from '../fixtures/client-stacks';
@@ -102,7 +103,25 @@ describe('lean synthesis', () => {
   it('runs against the cdktf internals it was written for', () => {
     // If this fails, cdktf changed: review lib/cdktf-internals.ts against the new source, then re-pin.
     expect(internalsMatchPin()).toBe(true);
-    expect(Object.keys(PINNED_INTERNALS).sort()).toEqual(['captureStackTrace', 'prepareStack', 'stackResolve', 'stackSynthesizeSha256']);
+    expect(Object.keys(PINNED_INTERNALS).sort()).toEqual(['captureStackTrace', 'prepareStack', 'stackResolve', 'stackSynthesizeSha256', 'uniqueIdModuleSha256']);
+  });
+
+  it('gives every path the logical id cdktf gives it', () => {
+    useCdktfAsShipped(true);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const shipped: (c: string[]) => string = require('cdktf/lib/private/unique').makeUniqueId;
+    useCdktfAsShipped(false);
+    expect(shipped).not.toBe(leanMakeUniqueId);
+    const component = fc.oneof(
+      fc.constantFrom('Default', 'Resource', 'platform', 'svc-1', 'svc-1-db', 'db', 'a/b', 'ü', ''),
+      fc.string({ maxLength: 12 }), fc.string({ minLength: 250, maxLength: 300 }),
+    );
+    fc.assert(fc.property(fc.array(component, { maxLength: 8 }), (components) => {
+      let expected: string | Error;
+      try { expected = shipped([...components]); } catch (e) { expected = e as Error; }
+      if (expected instanceof Error) expect(() => leanMakeUniqueId([...components])).toThrow(expected.message);
+      else expect(leanMakeUniqueId([...components])).toBe(expected);
+    }), { numRuns: 3000 });
   });
 
   it.each(Object.keys(BUILDERS))('writes %s byte for byte as cdktf does', (name) => {
