@@ -351,9 +351,10 @@ function reachOf(name: string): 'proxied' | 'access' | undefined {
 
 /** The name of a directive line: up to the first space or ";". */
 function directiveName(line: string): string {
-  let end = 0;
-  while (end < line.length && line[end] !== ' ' && line[end] !== ';') end++;
-  return line.slice(0, end);
+  const space = line.indexOf(' ');
+  const semicolon = line.indexOf(';');
+  const end = space < 0 ? semicolon : semicolon < 0 ? space : Math.min(space, semicolon);
+  return end < 0 ? line : line.slice(0, end);
 }
 
 /**
@@ -372,15 +373,15 @@ function directiveName(line: string): string {
  * inherit. Pure; every location's effective configuration is unchanged.
  */
 export function inheritFromServer(locations: readonly NginxLocation[]): { shared: string[]; locations: NginxLocation[] } {
-  // Each location's lines by directive name, in the order it sets them.
-  const byName = locations.map((l) => {
+  // Each location's directive names (read once), and its lines by name, in the order it sets them.
+  const namesOf = locations.map((l) => l.directives.map(directiveName));
+  const byName = locations.map((l, i) => {
     const lines = new Map<string, string[]>();
-    for (const d of l.directives) {
-      const name = directiveName(d);
+    namesOf[i].forEach((name, k) => {
       const same = lines.get(name);
-      if (same) same.push(d);
-      else lines.set(name, [d]);
-    }
+      if (same) same.push(l.directives[k]);
+      else lines.set(name, [l.directives[k]]);
+    });
     return lines;
   });
   const proxied = byName.map((lines) => lines.has('proxy_pass'));
@@ -392,28 +393,37 @@ export function inheritFromServer(locations: readonly NginxLocation[]): { shared
   const inherited = locations.map(() => new Set<string>());
   for (const name of names) {
     const acts = reachOf(name) === 'proxied' ? proxied : reachesAccess;
-    const actsIn = byName.flatMap((_, i) => (acts[i] ? [i] : []));
-    const values = actsIn.map((i) => byName[i].get(name));
-    if (values.length === 0 || !values.every((v): v is string[] => v !== undefined)) continue;
-    const keys = values.map((v) => v.join('\n'));
-    const common = mostCommon(keys);
-    shared.push(...values[keys.indexOf(common)]);
-    keys.forEach((k, j) => {
-      if (k === common) inherited[actsIn[j]].add(name);
+    // Each acting location's lines of the name, as one value; the name moves only if all set it.
+    const keys: (string | undefined)[] = new Array(locations.length);
+    const counts = new Map<string, number>();
+    let everywhere = true;
+    for (let i = 0; i < locations.length && everywhere; i++) {
+      if (!acts[i]) continue;
+      const lines = byName[i].get(name);
+      if (lines === undefined) everywhere = false;
+      else {
+        const key = lines.length === 1 ? lines[0] : lines.join('\n');
+        keys[i] = key;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+    }
+    if (!everywhere || counts.size === 0) continue;
+    const common = mostCommon(counts);
+    shared.push(...byName[keys.indexOf(common)].get(name)!);
+    keys.forEach((k, i) => {
+      if (k === common) inherited[i].add(name);
     });
   }
   return {
     shared,
     locations: locations.map((l, i) => (inherited[i].size === 0 ? { match: l.match, directives: [...l.directives] }
-      : { match: l.match, directives: l.directives.filter((d) => !inherited[i].has(directiveName(d))) })),
+      : { match: l.match, directives: l.directives.filter((_, k) => !inherited[i].has(namesOf[i][k])) })),
   };
 }
 
-/** The value most entries have (the first of those tied); `keys` is not empty. */
-function mostCommon(keys: readonly string[]): string {
-  const counts = new Map<string, number>();
-  for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1);
-  let common = keys[0];
+/** The value most entries have (the first of those tied, in the order first seen), from each value's count. */
+function mostCommon(counts: ReadonlyMap<string, number>): string {
+  let common = '';
   let most = 0;
   for (const [k, n] of counts) {
     if (n > most) {

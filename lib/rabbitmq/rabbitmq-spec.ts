@@ -466,6 +466,18 @@ function compiledSizeEstimate(pattern: string): number {
  * that PCRE reads differently or not at all.
  */
 export function permissionRegexProblem(pattern: string): string | undefined {
+  // Every render of the definitions checks every user's patterns again: judged once each.
+  if (judgedPatterns.has(pattern)) return judgedPatterns.get(pattern);
+  const problem = judgePermissionRegex(pattern);
+  if (judgedPatterns.size >= MAX_JUDGED_PATTERNS) judgedPatterns.clear();
+  judgedPatterns.set(pattern, problem);
+  return problem;
+}
+
+const judgedPatterns = new Map<string, string | undefined>();
+const MAX_JUDGED_PATTERNS = 10_000;
+
+function judgePermissionRegex(pattern: string): string | undefined {
   if (!/^[\x20-\x7e]*$/.test(pattern)) return 'must be printable ASCII (no control characters, line breaks or non-ASCII letters)';
   if (pattern.startsWith('-')) return 'must not start with "-" (rabbitmqctl would read it as an option); write "[-]" instead';
   try {
