@@ -87,7 +87,8 @@ export class RenderedResource<Config extends object = object> extends TerraformR
 
   public toTerraform(): any {
     if (!this.onFastPath()) return super.toTerraform();
-    const body = providerConfigToJson(this.config());
+    // Nothing mutates a body on this path: parts of the config that need no change are its own.
+    const body = providerConfigToJson(this.config(), true);
     // The meta-arguments and metadata, as TerraformResource.toTerraform merges them after the
     // body; added in sorted key order ("//" < "depends_on" < "lifecycle"), as mergeSorted needs.
     const meta: Record<string, unknown> = {};

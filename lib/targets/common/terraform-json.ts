@@ -41,9 +41,13 @@ export interface TerraformJsonBody {
   readonly canonical: boolean;
 }
 
-/** Converts a provider config to its Terraform JSON body (see the module comment). */
-export function providerConfigToJson(config: object): TerraformJsonBody {
-  const converter = new Converter();
+/**
+ * Converts a provider config to its Terraform JSON body (see the module comment). With `reuse`,
+ * parts of the config that need no change are the body's own (see Converter): only for a body that
+ * nothing will mutate (cdktf merges overrides into the body it gets from synthesizeAttributes).
+ */
+export function providerConfigToJson(config: object, reuse = false): TerraformJsonBody {
+  const converter = new Converter(reuse);
   const json = converter.members(config as Record<string, unknown>, false);
   return { json, holdsTokens: converter.tokens, canonical: converter.canonical && !converter.tokens };
 }
@@ -64,6 +68,13 @@ const INTEGER_LIKE = /^(0|[1-9][0-9]*)$/;
  * marks its canonical members so, for the writer to copy them out without walking them.
  */
 class Converter {
+  /**
+   * @param reuse whether a part of the config that comes out unchanged (same keys in sorted
+   *   order, same values) may be the body's part as it is, not a copy: for a body nothing mutates.
+   *   A reused part is never marked (it is the config's).
+   */
+  constructor(private readonly reuse = false) {}
+
   /** Whether the last converted value is (or holds) a token: then cdktf must resolve it. */
   public tokens = false;
   /** Whether the last converted value reads as cdk.tf.json writes it (see TerraformJsonBody). */
@@ -99,18 +110,22 @@ class Converter {
 
   /** A list: cdktf drops undefined elements. */
   private list(list: readonly unknown[], keepKeys: boolean): unknown[] {
-    const out: unknown[] = [];
+    let out: unknown[] | undefined = this.reuse ? undefined : [];
     let tokens = false;
     let canonical = true;
     let finals: object[] | undefined;
+    let count = 0;
     for (let i = 0; i < list.length; i++) {
       const c = this.value(list[i], keepKeys);
       if (this.tokens) tokens = true;
       if (!this.canonical) canonical = false;
-      else if (!this.tokens && typeof c === 'object' && c !== null) (finals ??= []).push(c);
-      if (c !== undefined) out.push(c);
+      else if (!this.tokens && typeof c === 'object' && c !== null && c !== list[i]) (finals ??= []).push(c);
+      if (out === undefined && (c === undefined || c !== list[i])) out = list.slice(0, i);
+      if (c === undefined) continue;
+      if (out !== undefined) out.push(c);
+      count++;
     }
-    return this.end(out, out.length, tokens, canonical, finals);
+    return this.end(out ?? (list as unknown[]), count, tokens, canonical, finals);
   }
 
   /**
@@ -120,9 +135,10 @@ class Converter {
    */
   public members(source: Record<string, unknown>, keepKeys: boolean): Record<string, unknown> {
     const keys = Object.keys(source);
-    const names = keepKeys ? keys : keys.map(snakeCase);
+    const names = keepKeys ? keys : snakeNamesOf(keys);
     const order = sortedOrder(names);
-    const out: Record<string, unknown> = {};
+    // Reusing: `source` itself while every member comes out as it went in, under the same name.
+    let out: Record<string, unknown> | undefined = this.reuse && names === keys && order === undefined ? undefined : {};
     let tokens = false;
     let canonical = true;
     let finals: object[] | undefined;
@@ -131,20 +147,23 @@ class Converter {
       const i = order ? order[n] : n;
       const key = keys[i];
       const v = source[key];
-      if (v === undefined) continue;
-      if (keepKeys) {
-        if (key.includes(TOKEN_MARKER)) tokens = true;
-        if (INTEGER_LIKE.test(key) || key === '__proto__' || key.includes('\u0000')) canonical = false;
+      let c: unknown;
+      if (v !== undefined) {
+        if (keepKeys) {
+          if (key.includes(TOKEN_MARKER)) tokens = true;
+          if (INTEGER_LIKE.test(key) || key === '__proto__' || key.includes('\u0000')) canonical = false;
+        }
+        c = this.value(v, keepKeys || MAP_ARGUMENTS.has(key) || (key === SELECTOR && isStringMap(v)));
+        if (this.tokens) tokens = true;
+        if (!this.canonical) canonical = false;
+        else if (!this.tokens && typeof c === 'object' && c !== null && c !== v) (finals ??= []).push(c);
       }
-      const c = this.value(v, keepKeys || MAP_ARGUMENTS.has(key) || (key === SELECTOR && isStringMap(v)));
-      if (this.tokens) tokens = true;
-      if (!this.canonical) canonical = false;
-      else if (!this.tokens && typeof c === 'object' && c !== null) (finals ??= []).push(c);
+      if (out === undefined && (c === undefined || c !== v)) out = leadingMembers(source, keys, n);
       if (c === undefined) continue;
-      out[names[i]] = c;
+      if (out !== undefined) out[names[i]] = c;
       count++;
     }
-    return this.end(out, count, tokens, canonical, finals);
+    return this.end(out ?? source, count, tokens, canonical, finals);
   }
 
   private end<T extends object>(out: T, count: number, tokens: boolean, canonical: boolean, finals: object[] | undefined): T {
@@ -154,6 +173,24 @@ class Converter {
     this.canonical = canonical;
     return out;
   }
+}
+
+/** The block's argument names in snake_case: `keys` itself when none changes. */
+function snakeNamesOf(keys: string[]): string[] {
+  let names: string[] | undefined;
+  for (let i = 0; i < keys.length; i++) {
+    const name = snakeCase(keys[i]);
+    if (names === undefined && name !== keys[i]) names = keys.slice(0, i);
+    if (names !== undefined) names.push(name);
+  }
+  return names ?? keys;
+}
+
+/** The first `n` members of `source` (in `keys` order): all defined and unchanged so far. */
+function leadingMembers(source: Record<string, unknown>, keys: readonly string[], n: number): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let j = 0; j < n; j++) out[keys[j]] = source[keys[j]];
+  return out;
 }
 
 /**
