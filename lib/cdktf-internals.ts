@@ -310,7 +310,7 @@ const MAX_DEPTH = 200; // cdktf's own guard against cycles: deeper values go to 
  * that may hold a token is resolved by cdktf's resolver with the path it would have had.
  */
 function leanStackResolve(scope: IConstruct, obj: unknown, preparing = false): unknown {
-  if (typeof obj === 'object' && obj !== null && isSynthesized(obj)) return obj;
+  if (typeof obj === 'object' && obj !== null && (isSynthesized(obj) || isFinalFragment(obj))) return obj;
   // Where the walk is, as cdktf's path array (pushed and popped; copied only when a token needs it).
   const at: string[] = [];
   const delegate = (value: unknown): unknown =>
@@ -365,6 +365,24 @@ function leanStackResolve(scope: IConstruct, obj: unknown, preparing = false): u
     return out ?? o;
   };
   return walk(obj);
+}
+
+/**
+ * What the walk below would return as it is, without setting it up (the stack resolves every
+ * element's fragment and metadata): `{}`, or a fragment `{ resource: { <type>: { <id>: body } } }`
+ * whose only body is final.
+ */
+function isFinalFragment(obj: object): boolean {
+  let value: unknown = obj;
+  for (let depth = 0; depth < 3; depth++) {
+    if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+    const keys = Object.keys(value as object);
+    if (depth === 0 && keys.length === 0) return true; // an element's empty metadata
+    if (keys.length !== 1 || (depth === 0 && keys[0] !== 'resource') || keys[0].includes('TfToken[')) return false;
+    value = (value as Record<string, unknown>)[keys[0]];
+    if (typeof value !== 'object' || value === null) return false;
+  }
+  return isSynthesized(value as object);
 }
 
 /**
