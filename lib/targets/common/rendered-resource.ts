@@ -98,7 +98,12 @@ export class RenderedResource<Config extends object = object> extends TerraformR
       holdsTokens ||= part.holdsTokens;
       canonical &&= part.canonical;
     };
-    add('//', plainToJson({ ...(body.json['//'] as object | undefined), ...this.constructNodeMetadata }));
+    const node = (this.constructNodeMetadata as { metadata: { path: string; uniqueId: string; stackTrace?: unknown } }).metadata;
+    if (body.json['//'] === undefined && node.stackTrace === undefined) {
+      meta['//'] = { metadata: { path: node.path, uniqueId: node.uniqueId } }; // sorted, token-free, non-empty: canonical
+    } else {
+      add('//', plainToJson({ ...(body.json['//'] as object | undefined), ...this.constructNodeMetadata }));
+    }
     // Addresses of resources (non-empty, token-free).
     if (this.dependencies.length > 0) meta.depends_on = this.dependencies.map((d) => `${d.terraformResourceType}.${d.friendlyUniqueId}`);
     if (this.lifecycle) add('lifecycle', plainToJson(lifecycleJson(this.lifecycle)));
