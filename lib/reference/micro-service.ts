@@ -73,7 +73,8 @@ export function checkMicroServiceOptions(o: z.output<typeof MicroServiceOptionsS
   }
 }
 
-const MicroServiceSchema = MicroServiceOptionsSchema.superRefine(checkMicroServiceOptions);
+/** MicroService's options schema (a composition that validated options with it may say so: `withValidatedOptions`). */
+export const MicroServiceSchema = MicroServiceOptionsSchema.superRefine(checkMicroServiceOptions);
 const ConnectionEnvSchema = z.array(EnvVarSchema).default([]);
 const ConnectionMountsSchema = z.array(SecretMountSchema).default([]);
 
@@ -90,7 +91,7 @@ export class MicroService extends Construct {
   constructor(scope: Construct, id: string, props: MicroServiceProps) {
     const what = `MicroService ${scope?.node?.path ? `${scope.node.path}/` : ''}${id} props`;
     const { connectionEnv: givenConnectionEnv, connectionMounts: givenMounts, ...rest } = requireProps(props, what, '{ target, name, image, port }');
-    const { target, options: o } = parseComponentProps('MicroService', scope, id, rest, MicroServiceSchema, { prop: 'name', of: (m) => m.name });
+    const { target, options: o } = parseComponentProps('MicroService', scope, id, rest, MicroServiceSchema, { prop: 'name', of: (m) => m.name }, props);
     const connectionEnv = parseProps(ConnectionEnvSchema, givenConnectionEnv, `${what}.connectionEnv`);
     const connectionMounts = parseProps(ConnectionMountsSchema, givenMounts, `${what}.connectionMounts`);
     const seen = new Set<string>();

@@ -14,7 +14,8 @@ import { SovereignStackError, formatIssuePath, issueMessage, parseProps, require
 import type { SameShape } from '../util/schema-binding';
 import { IWorkloadTarget, describeTarget } from '../workload/target';
 import { EnvVar, SecretMountInput } from '../workload/workload';
-import { MicroService, MicroServiceOptionsSchema, checkMicroServiceOptions } from './micro-service';
+import { MicroService, MicroServiceOptionsSchema, MicroServiceSchema, checkMicroServiceOptions } from './micro-service';
+import { withValidatedOptions } from '../workload/component-props';
 import type { ReferenceDeploymentProps, ServiceSpec } from './props';
 
 // The documented props live in props.ts; importable from here as before.
@@ -24,20 +25,22 @@ export type { ReferenceDeploymentProps, ReferenceResidencyOptions, ServiceMessag
  * Validates `value` with a component's own schema and reports its issues under `path` of the
  * enclosing schema, so users see `services[1].database.storageGi` rather than the component's
  * internal prop names. `remap` moves an issue on a prop the pattern sets itself to the prop the
- * user wrote (a database's serviceName is the service's name).
+ * user wrote (a database's serviceName is the service's name). Returns the component's output
+ * when the value is valid.
  */
 function nestedIssues(
   schema: z.ZodType, value: unknown, path: PropertyKey[], ctx: z.RefinementCtx,
   remap: (issuePath: PropertyKey[], message: string) => { path: PropertyKey[]; message: string } | null | undefined = () => undefined,
-): void {
+): unknown {
   const result = schema.safeParse(value);
-  if (result.success) return;
+  if (result.success) return result.data;
   for (const issue of result.error.issues) {
     const message = issueMessage(issue);
     const moved = remap(issue.path as PropertyKey[], message);
     if (moved === null) continue;
     ctx.addIssue({ code: 'custom', path: moved?.path ?? [...path, ...issue.path], message: moved?.message ?? message });
   }
+  return undefined;
 }
 
 /** Environment variables a service's own database and broker connections set. */
@@ -46,6 +49,9 @@ const DATABASE_ENV = new PostgresConnection({ host: 'h', port: 1, database: 'd',
 const MESSAGING_ENV = new RabbitMqConnection({
   host: 'h', port: 1, vhost: 'v', exchange: 'x', username: 'u', queues: [], secretName: 's', passwordKey: 'k', tls: CLIENT_TLS,
 }).env().map((e) => e.name);
+
+/** Each validated service spec's database options as PostgresDatabase's schema gave them. */
+const validatedDatabases = new WeakMap<object, unknown>();
 
 const ServiceSpecSchema = MicroServiceOptionsSchema.extend({
   /** URI prefixes the gateway forwards to this service. @default [] */
@@ -67,12 +73,13 @@ const ServiceSpecSchema = MicroServiceOptionsSchema.extend({
   if (s.database) {
     // serviceName is the service's name: its problems are the name's.
     const nameValid = MicroServiceOptionsSchema.shape.name.safeParse(s.name).success;
-    nestedIssues(PostgresDatabaseOptionsSchema, { ...s.database, serviceName: s.name }, ['database'], ctx,
+    const database = nestedIssues(PostgresDatabaseOptionsSchema, { ...s.database, serviceName: s.name }, ['database'], ctx,
       (p, message) => {
         if (p[0] !== 'serviceName') return undefined;
         // A name the service itself refuses is reported once, by the service's own rule.
         return nameValid ? { path: ['name'], message: `cannot name the service's database: ${message.replace(/<serviceName>/g, '<name>')}` } : null;
       });
+    if (database !== undefined) validatedDatabases.set(s, database);
   }
   const reserved = [...(s.database ? DATABASE_ENV : []), ...(s.messaging ? MESSAGING_ENV : [])];
   for (const name of reserved) {
@@ -178,6 +185,7 @@ export class ReferenceDeployment extends Construct {
   private readonly databaseBackup?: PostgresBackupOptions;
   private _broker?: RabbitMqCluster;
   private readonly platformServices = new Map<string, PlatformService>();
+  private adding?: { spec: ServiceSpec; validated: z.output<typeof ServiceSpecSchema>; fingerprint?: string };
 
   constructor(scope: Construct, id: string, props: ReferenceDeploymentProps) {
     const what = `ReferenceDeployment ${scope?.node?.path ? `${scope.node.path}/` : ''}${id} props`;
@@ -209,7 +217,8 @@ export class ReferenceDeployment extends Construct {
       description: `where clients reach the gateway of ${this.node.path} (point ${props.gateway.serverName} here)`,
     });
     // Already validated above, with their paths (services[i].…): not parsed again.
-    (props.services ?? []).forEach((spec, i) => this.add(spec, o.services[i]));
+    const fingerprints = (props.services ?? []).map(fingerprintOf);
+    (props.services ?? []).forEach((spec, i) => this.add(spec, o.services[i], fingerprints[i]));
   }
 
   /** The RabbitMQ cluster, once any service uses messaging. */
@@ -238,6 +247,7 @@ export class ReferenceDeployment extends Construct {
     const named = typeof spec === 'object' && spec !== null && typeof spec.name === 'string' ? ` "${spec.name}"` : '';
     const what = `ReferenceDeployment ${this.node.path} addService${named}`;
     const s = parseProps(ServiceSpecSchema, requireProps(spec, what, '{ name, image, port }'), what);
+    const fingerprint = fingerprintOf(spec);
     if (this.platformServices.has(s.name)) {
       throw new SovereignStackError(`invalid ${what}:\n  - ${what}.name: ${this.node.path} already has a service named "${s.name}"`);
     }
@@ -257,11 +267,24 @@ export class ReferenceDeployment extends Construct {
         `which is already a workload on ${describeTarget(this.target)}; set messaging.name in the ReferenceDeployment props`);
     }
     checkFreeOnTarget(this.target, s, what);
-    return this.add(spec, s);
+    return this.add(spec, s, fingerprint);
   }
 
-  /** `spec` as the user wrote it (for the hooks), `s` validated with defaults. */
-  private add(spec: ServiceSpec, s: z.output<typeof ServiceSpecSchema>): PlatformService {
+  /**
+   * `spec` as the user wrote it (for the hooks), `s` validated with defaults; `fingerprint`, the
+   * spec's JSON when it was validated (the default hooks hand validated options on only while the
+   * spec still reads the same).
+   */
+  private add(spec: ServiceSpec, s: z.output<typeof ServiceSpecSchema>, fingerprint?: string): PlatformService {
+    this.adding = { spec, validated: s, fingerprint };
+    try {
+      return this.addValidated(spec, s);
+    } finally {
+      this.adding = undefined;
+    }
+  }
+
+  private addValidated(spec: ServiceSpec, s: z.output<typeof ServiceSpecSchema>): PlatformService {
     if (this.platformServices.has(s.name)) {
       throw new SovereignStackError(`${this.node.path} already has a service named "${s.name}"`);
     }
@@ -303,7 +326,10 @@ export class ReferenceDeployment extends Construct {
 
   /** Override to customize each service's database. */
   protected createDatabase(scope: Construct, serviceName: string, options: Omit<PostgresDatabaseOptions, 'serviceName'>): PostgresDatabase {
-    return new PostgresDatabase(scope, 'database', { ...options, serviceName, target: this.target });
+    const props = { ...options, serviceName, target: this.target };
+    const a = this.validatedSpec();
+    const known = a && a.spec.database === options && a.validated.name === serviceName ? validatedDatabases.get(a.validated) : undefined;
+    return new PostgresDatabase(scope, 'database', known === undefined ? props : withValidatedOptions(props, PostgresDatabaseOptionsSchema, known));
   }
 
   /** Override to customize the broker. */
@@ -317,7 +343,17 @@ export class ReferenceDeployment extends Construct {
    */
   protected createService(scope: Construct, spec: ServiceSpec, connectionEnv: EnvVar[], connectionMounts: SecretMountInput[] = []): MicroService {
     const { routes: _routes, database: _database, messaging: _messaging, ...options } = spec;
-    return new MicroService(scope, 'service', { ...options, target: this.target, connectionEnv, connectionMounts });
+    const props = { ...options, target: this.target, connectionEnv, connectionMounts };
+    const a = this.validatedSpec();
+    if (a?.spec !== spec) return new MicroService(scope, 'service', props);
+    const { routes: _r, database: _d, messaging: _m, ...validated } = a.validated;
+    return new MicroService(scope, 'service', withValidatedOptions(props, MicroServiceSchema, validated));
+  }
+
+  /** The service being added, while its spec reads as it did when it was validated. */
+  private validatedSpec(): { spec: ServiceSpec; validated: z.output<typeof ServiceSpecSchema> } | undefined {
+    const a = this.adding;
+    return a && a.fingerprint !== undefined && fingerprintOf(a.spec) === a.fingerprint ? a : undefined;
   }
 
   private ensureBroker(): RabbitMqCluster {
@@ -327,6 +363,15 @@ export class ReferenceDeployment extends Construct {
       new TerraformOutput(this, 'broker-endpoint', { value: `${host}:${port}`, description: `AMQP endpoint (host:port) of the broker of ${this.node.path}` });
     }
     return this._broker;
+  }
+}
+
+/** A spec's JSON (undefined for one JSON cannot write): what says it has not changed since it was validated. */
+function fingerprintOf(spec: ServiceSpec): string | undefined {
+  try {
+    return JSON.stringify(spec);
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'util';
 import { IConstruct } from 'constructs';
 import { z } from 'zod';
 import { RegionRef, RegionRefSchema } from '../residency/region-ref';
@@ -10,6 +11,34 @@ export interface ComponentProps {
   readonly location?: RegionRef;
 }
 
+/** Options a composition of this library validated with a component's schema (see `withValidatedOptions`). */
+const validated = new WeakMap<object, { readonly schema: z.ZodType; readonly options: unknown }>();
+
+/** Env switch (the tests set it): parse validated options anyway, and fail when the two disagree. */
+const CHECK_TRUSTED_ENV = 'SOVEREIGN_STACK_CHECK_TRUSTED';
+
+/**
+ * Marks `props`, a new object a composition of this library builds for a component (the
+ * ReferenceDeployment's default hooks), as holding options it has just validated with the
+ * component's own `schema`, giving `options`: the component takes them instead of parsing the same
+ * options again (at 500 services, each service's and database's options were parsed twice).
+ * Props from anywhere else are parsed in full.
+ * @internal
+ */
+export function withValidatedOptions<P extends object>(props: P, schema: z.ZodType, options: unknown): P {
+  validated.set(props, { schema, options });
+  return props;
+}
+
+function validatedOptionsOf<S extends z.ZodType>(given: object, schema: S, options: unknown, what: string): z.output<S> {
+  const known = validated.get(given);
+  if (!known || known.schema !== schema) return parseProps(schema, options, what);
+  if (process.env[CHECK_TRUSTED_ENV] === '1' && !isDeepStrictEqual(parseProps(schema, options, what), known.options)) {
+    throw new Error(`${what}: the options validated by the composition differ from the component's own parse`);
+  }
+  return known.options as z.output<S>;
+}
+
 /**
  * Validates a component's props before the component creates anything: the target, the optional
  * location override, the options with the component's schema, and (given `workloadName`) that
@@ -18,6 +47,7 @@ export interface ComponentProps {
 export function parseComponentProps<S extends z.ZodType>(
   component: string, scope: IConstruct, id: string, props: ComponentProps & object, schema: S,
   workloadName?: { readonly prop: string; readonly of: (options: z.output<S>) => string },
+  given: object = props,
 ): { target: IWorkloadTarget; location?: RegionRef; options: z.output<S>; what: string } {
   const what = `${component} ${scope?.node?.path ? `${scope.node.path}/` : ''}${id} props`;
   const { target, location, ...options } = requireProps(props, what, '{ target, ... }');
@@ -25,7 +55,7 @@ export function parseComponentProps<S extends z.ZodType>(
     throw new SovereignStackError(`invalid ${what}:\n  - ${what}.target: is required (a KubernetesTarget, a DockerTarget or another IWorkloadTarget)`);
   }
   if (location !== undefined) parseProps(RegionRefSchema, location, `${what}.location`);
-  const parsed = parseProps(schema, options, what);
+  const parsed = validatedOptionsOf(given, schema, options, what);
   // The target refuses a duplicate name too, but only once the component exists: check first.
   const name = workloadName?.of(parsed);
   if (name !== undefined && target.findWorkload(name)) {

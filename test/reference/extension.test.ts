@@ -1,4 +1,8 @@
 import { Testing } from 'cdktf';
+import { Construct } from 'constructs';
+import * as errors from '../../lib/util/errors';
+import { KubernetesTarget, OSLO_REGION, PostgresDatabase, PostgresDatabaseProps, ReferenceDeployment } from '../../lib';
+import { newStack } from '../support/synth';
 import { AuditedPostgresDatabase, addServiceStack, escapeHatchStack, overrideDefaultsStack, subclassStack } from '../fixtures/client-stacks';
 import { allowedEdges } from '../support/network-edges';
 import { findByName, synthJson } from '../support/synth';
@@ -49,5 +53,61 @@ describe('client stacks extend the reference deployment', () => {
     expect(stack.node.findAll().some((c) => c instanceof AuditedPostgresDatabase)).toBe(true);
     const conf: string = findByName(json, 'kubernetes_config_map_v1', 'gateway-config').data['etc_nginx_nginx.conf'];
     expect(conf).toContain('client_max_body_size 10m;');
+  });
+});
+
+describe('options validated once: the default hooks hand validated options on', () => {
+  // The tests validate handed-on options again (SOVEREIGN_STACK_CHECK_TRUSTED); here, as users run.
+  let saved: string | undefined;
+  beforeEach(() => {
+    saved = process.env.SOVEREIGN_STACK_CHECK_TRUSTED;
+    delete process.env.SOVEREIGN_STACK_CHECK_TRUSTED;
+  });
+  afterEach(() => {
+    if (saved !== undefined) process.env.SOVEREIGN_STACK_CHECK_TRUSTED = saved;
+  });
+
+  const services = [
+    { name: 'orders', image: 'registry.example.no/orders:1.0.0', port: 8080, routes: ['/v1/orders'], database: { storageGi: 20 } },
+    { name: 'search', image: 'registry.example.no/search:1.0.0', port: 9000, database: {} },
+  ];
+  const componentParses = (build: () => void): string[] => {
+    const spy = jest.spyOn(errors, 'parseProps');
+    try {
+      build();
+      return spy.mock.calls.map((c) => String(c[2])).filter((what) => /^(PostgresDatabase|MicroService) .* props$/.test(what));
+    } finally {
+      spy.mockRestore();
+    }
+  };
+  const platform = (cls: typeof ReferenceDeployment = ReferenceDeployment) => {
+    const { stack } = newStack('s');
+    const deployment = new cls(stack, 'platform', {
+      target: new KubernetesTarget(stack, 'cluster', { region: OSLO_REGION }), gateway: { serverName: 'api.example.no' }, services,
+    });
+    return { stack, deployment };
+  };
+
+  it('does not parse a service\'s or its database\'s options a second time', () => {
+    expect(componentParses(() => platform())).toEqual([]);
+    const added = componentParses(() => platform().deployment.addService({ name: 'audit', image: 'registry.example.no/audit:1.0.0', port: 7000, database: {} }));
+    expect(added).toEqual([]);
+  });
+
+  it('parses again what a hook changed: a copy, or the spec itself', () => {
+    class Resized extends ReferenceDeployment {
+      protected createDatabase(scope: Construct, serviceName: string, options: Omit<PostgresDatabaseProps, 'serviceName' | 'target'>): PostgresDatabase {
+        return super.createDatabase(scope, serviceName, { ...options, storageGi: 0 });
+      }
+    }
+    expect(() => platform(Resized)).toThrow(/PostgresDatabase s\/platform\/orders\/database props\.storageGi/);
+    class Mutating extends ReferenceDeployment {
+      protected createDatabase(scope: Construct, serviceName: string, options: Omit<PostgresDatabaseProps, 'serviceName' | 'target'>): PostgresDatabase {
+        (options as { storageGi?: number }).storageGi = 0;
+        return super.createDatabase(scope, serviceName, options);
+      }
+    }
+    const parses = componentParses(() => expect(() => platform(Mutating)).toThrow(/props\.storageGi/));
+    expect(parses).toEqual(['PostgresDatabase s/platform/orders/database props']);
   });
 });
