@@ -58,24 +58,28 @@ function build(schema: z.ZodType): Applier {
     case 'object': {
       const shape = def.shape!;
       const keys = Object.keys(shape);
+      const known = new Set(keys);
       const members = keys.map((k) => applierOf(shape[k]));
       // Copied only when a default is applied or a key the shape lacks is dropped (as zod strips it).
       return (value) => {
         const input = value as Record<string, unknown>;
-        let changed = false;
-        for (const k in input) if (!(k in shape)) changed = true;
-        const results = new Array<unknown>(keys.length);
-        for (let i = 0; i < keys.length; i++) {
-          const r = members[i](input[keys[i]]);
-          results[i] = r;
-          if (r !== input[keys[i]]) changed = true;
+        let out: Record<string, unknown> | undefined;
+        for (const k in input) {
+          if (!known.has(k)) {
+            out = {};
+            break;
+          }
         }
-        if (!changed) return input;
-        const out: Record<string, unknown> = {};
         for (let i = 0; i < keys.length; i++) {
-          if (results[i] !== undefined || keys[i] in input) out[keys[i]] = results[i];
+          const v = input[keys[i]];
+          const r = members[i](v);
+          if (out === undefined && r !== v) {
+            out = {};
+            for (let j = 0; j < i; j++) if (keys[j] in input) out[keys[j]] = input[keys[j]];
+          }
+          if (out !== undefined && (r !== undefined || keys[i] in input)) out[keys[i]] = r;
         }
-        return out;
+        return out ?? input;
       };
     }
     case 'array': {
@@ -136,11 +140,11 @@ function fitOf(option: z.ZodType): (value: unknown) => boolean {
     required.push(k);
     if (d.type === 'literal') literals.push([k, d.values!]);
   }
+  const known = new Set(Object.keys(shape));
   return (value) => {
     if (typeof value !== 'object' || value === null) return false;
     const v = value as Record<string, unknown>;
-    return Object.keys(v).every((k) => k in shape)
-      && required.every((k) => v[k] !== undefined)
-      && literals.every(([k, values]) => values.includes(v[k]));
+    for (const k in v) if (!known.has(k)) return false;
+    return required.every((k) => v[k] !== undefined) && literals.every(([k, values]) => values.includes(v[k]));
   };
 }
