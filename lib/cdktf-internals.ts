@@ -375,7 +375,8 @@ function leanStackResolve(scope: IConstruct, obj: unknown, preparing = false): u
 function isFinalFragment(obj: object): boolean {
   let value: unknown = obj;
   for (let depth = 0; depth < 3; depth++) {
-    if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return false;
     const keys = Object.keys(value as object);
     if (depth === 0 && keys.length === 0) return true; // an element's empty metadata
     if (keys.length !== 1 || (depth === 0 && keys[0] !== 'resource') || keys[0].includes('TfToken[')) return false;

