@@ -212,9 +212,10 @@ type Ctx = z.RefinementCtx;
 
 /** An upstream server with `resolve` needs nginx >= 1.27.3 and a resolver. */
 function checkResolve(spec: CheckedSpec, ctx: Ctx): void {
+  let resolves: boolean | undefined; // read once: a gateway has an upstream per service
   spec.upstreams.forEach((u, i) => u.servers.forEach((sv, j) => {
     if (!sv.resolve) return;
-    if (!semver.gte(coerceVersion(spec.nginxVersion), RESOLVE_SINCE)) {
+    if (!(resolves ??= semver.gte(coerceVersion(spec.nginxVersion), RESOLVE_SINCE))) {
       ctx.addIssue({ code: 'custom', path: ['upstreams', i, 'servers', j, 'resolve'], message: `needs nginx >= ${RESOLVE_SINCE} (open-source nginx gained upstream "resolve" then); nginxVersion is ${spec.nginxVersion}` });
     }
     if (!spec.resolver) {
