@@ -239,9 +239,23 @@ const WRITE_CHUNK = 1 << 20;
 
 /**
  * Writes what `produce` hands over, piece by piece, to `file`: each piece is encoded into one
- * reused buffer as it arrives, which goes to the file whenever it fills.
+ * reused buffer as it arrives, which goes to a file beside it whenever it fills; that file replaces
+ * `file` once complete. If `produce` throws, neither is left: cdktf has already written a stand-in
+ * `{}` there, which Terraform would read as "no resources".
  */
 function writeToFile(file: string, produce: (write: (piece: string) => void) => void): void {
+  const partial = `${file}.${process.pid}.partial`;
+  try {
+    writeChunks(partial, produce);
+    fs.renameSync(partial, file);
+  } catch (e) {
+    fs.rmSync(partial, { force: true });
+    fs.rmSync(file, { force: true });
+    throw e;
+  }
+}
+
+function writeChunks(file: string, produce: (write: (piece: string) => void) => void): void {
   const fd = fs.openSync(file, 'w');
   try {
     const buffer = Buffer.allocUnsafe(WRITE_CHUNK);

@@ -72,23 +72,27 @@ function writeContainer(node: object, depth: number, write: (piece: string) => v
   if (ancestors.has(node)) throw new TypeError('Converting circular structure to JSON');
   ancestors.add(node);
   const open = indentOf(depth + 1);
-  const member = (v: unknown, prefix: string): void => {
-    const text = primitiveText(v);
+  const member = (v: unknown, text: string | undefined, prefix: string): void => {
     write(prefix);
     if (text === undefined) writeContainer(v as object, depth + 1, write, ancestors);
-    else write(text === SKIP ? 'null' : text); // only arrays reach here with SKIP
+    else write(text);
   };
   if (Array.isArray(node)) {
     write('[');
-    for (let i = 0; i < node.length; i++) member(applyToJson(node[i]), (i === 0 ? '' : ',') + open);
+    for (let i = 0; i < node.length; i++) {
+      const v = applyToJson(node[i]);
+      const text = primitiveText(v);
+      member(v, text === SKIP ? 'null' : text, (i === 0 ? '' : ',') + open);
+    }
     write(indentOf(depth) + ']');
   } else {
     write('{');
     let first = true;
     for (const key of Object.keys(node).sort()) {
       const v = applyToJson((node as Record<string, unknown>)[key]);
-      if (primitiveText(v) === SKIP) continue;
-      member(v, (first ? '' : ',') + open + JSON.stringify(key) + ': ');
+      const text = primitiveText(v);
+      if (text === SKIP) continue;
+      member(v, text, (first ? '' : ',') + open + JSON.stringify(key) + ': ');
       first = false;
     }
     write(indentOf(depth) + '}');

@@ -106,6 +106,23 @@ describe('lean synthesis', () => {
     expect(Object.keys(PINNED_INTERNALS).sort()).toEqual(['captureStackTrace', 'prepareStack', 'stackResolve', 'stackSynthesizeSha256', 'uniqueIdModuleSha256']);
   });
 
+  it.each([true, false])('leaves no cdk.tf.json when the document cannot be written (cdktf as shipped: %s)', (shipped) => {
+    useCdktfAsShipped(shipped);
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'lean-synth-'));
+    try {
+      const app = new App({ outdir, stackTraces: false });
+      const stack = new TerraformStack(app, 'broken');
+      ResidencyGuard.of(stack).useStateLocation(OSLO_REGION);
+      new KubernetesTarget(stack, 'cluster', { region: OSLO_REGION });
+      stack.addOverride('locals.count', BigInt(1)); // JSON cannot write a BigInt
+      expect(() => app.synth()).toThrow(/BigInt/);
+      expect(fs.readdirSync(path.join(outdir, 'stacks', 'broken')).filter((f) => f.includes('cdk.tf.json'))).toEqual([]);
+    } finally {
+      useCdktfAsShipped(false);
+      fs.rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+
   it('gives every path the logical id cdktf gives it', () => {
     useCdktfAsShipped(true);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
