@@ -3,7 +3,7 @@ import { IConstruct } from 'constructs';
 import { z } from 'zod';
 import { RegionRef, RegionRefSchema } from '../residency/region-ref';
 import { SovereignStackError, parseProps, requireProps } from '../util/errors';
-import { IWorkloadTarget, describeTarget } from './target';
+import { CHECK_TRUSTED_ENV, IWorkloadTarget, describeTarget } from './target';
 
 /** What every component takes besides its own options. */
 export interface ComponentProps {
@@ -13,9 +13,6 @@ export interface ComponentProps {
 
 /** Options a composition of this library validated with a component's schema (see `withValidatedOptions`). */
 const validated = new WeakMap<object, { readonly schema: z.ZodType; readonly options: unknown }>();
-
-/** Env switch (the tests set it): parse validated options anyway, and fail when the two disagree. */
-const CHECK_TRUSTED_ENV = 'SOVEREIGN_STACK_CHECK_TRUSTED';
 
 /**
  * Marks `props`, a new object a composition of this library builds for a component (the
@@ -43,6 +40,8 @@ function validatedOptionsOf<S extends z.ZodType>(given: object, schema: S, optio
  * Validates a component's props before the component creates anything: the target, the optional
  * location override, the options with the component's schema, and (given `workloadName`) that
  * the target has no workload of that name yet. Errors name `<Component> <path> props.<prop>`.
+ * `given` is the props object the component received, where a composition may have marked its
+ * options as validated (`withValidatedOptions`); they are then not parsed again.
  */
 export function parseComponentProps<S extends z.ZodType>(
   component: string, scope: IConstruct, id: string, props: ComponentProps & object, schema: S,
