@@ -401,11 +401,13 @@ function isFinalFragment(obj: object): boolean {
 }
 
 /**
- * Marks a body that is final Terraform JSON (no token anywhere, nothing for a resolve to do): a
- * hidden symbol property on the body (no weak table of tens of thousands of entries to keep).
+ * The `resolve` of a final body: a plain copy, for a resolver that does call it (cdktf's own). One
+ * shared function, which also marks the body: no closure and no second hidden property per body.
  */
-const SYNTHESIZED = Symbol('sovereign-stack.synthesized');
-const isSynthesized = (o: object): boolean => (o as { [SYNTHESIZED]?: boolean })[SYNTHESIZED] === true;
+function finalCopy(this: object): object {
+  return { ...this };
+}
+const isSynthesized = (o: object): boolean => (o as { resolve?: unknown }).resolve === finalCopy;
 
 /**
  * Marks `body`, a resource body that holds no token (plain Terraform JSON), as final, and returns
@@ -417,8 +419,7 @@ const isSynthesized = (o: object): boolean => (o as { [SYNTHESIZED]?: boolean })
  */
 export function markSynthesized<T extends object>(body: T): T {
   if (asShipped || !internalsMatchPin()) return body;
-  Object.defineProperty(body, 'resolve', { value: () => ({ ...body }), enumerable: false });
-  Object.defineProperty(body, SYNTHESIZED, { value: true, enumerable: false });
+  Object.defineProperty(body, 'resolve', { value: finalCopy, enumerable: false });
   return body;
 }
 
