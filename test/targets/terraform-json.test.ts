@@ -4,6 +4,7 @@
  */
 import { Testing, TerraformStack } from 'cdktf';
 import { SecretV1Config } from '@cdktf/provider-kubernetes/lib/secret-v1';
+import { ServiceV1Config } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { providerConfigToJson } from '../../lib/targets/common/terraform-json';
 import { renderedResource } from '../../lib/targets/common/rendered-resource';
 
@@ -41,13 +42,20 @@ describe('providerConfigToJson', () => {
   });
 
   it('never lets an override reach the config it renders from', () => {
+    // cdktf copies a body's plain objects before merging overrides into it, but not its lists:
+    // an override into a list element would change the config if the body shared that list.
     const stack = new TerraformStack(Testing.app(), 's');
     const shared = { labels: { app: 'orders' }, name: 'orders' };
+    const ports = [{ name: 'http', port: 80 }];
     const secret = renderedResource<SecretV1Config>(stack, 'secret', 'kubernetes_secret_v1', { metadata: shared });
+    const service = renderedResource<ServiceV1Config>(stack, 'service', 'kubernetes_service_v1', { metadata: { name: 'orders' }, spec: { port: ports } });
     Testing.synth(stack);
     secret.addOverride('metadata.labels.team', 'payments');
+    service.addOverride('spec.port.0.name', 'https');
     const json = JSON.parse(Testing.synth(stack));
     expect(json.resource.kubernetes_secret_v1.secret.metadata.labels).toEqual({ app: 'orders', team: 'payments' });
+    expect(json.resource.kubernetes_service_v1.service.spec.port).toEqual([{ name: 'https', port: 80 }]);
     expect(shared).toEqual({ labels: { app: 'orders' }, name: 'orders' });
+    expect(ports).toEqual([{ name: 'http', port: 80 }]);
   });
 });

@@ -44,7 +44,8 @@ export interface TerraformJsonBody {
 /**
  * Converts a provider config to its Terraform JSON body (see the module comment). With `reuse`,
  * parts of the config that need no change are the body's own (see Converter): only for a body that
- * nothing will mutate (cdktf merges overrides into the body it gets from synthesizeAttributes).
+ * nothing will mutate (cdktf merges overrides into the body it gets from synthesizeAttributes,
+ * having copied its plain objects but not its lists).
  */
 export function providerConfigToJson(config: object, reuse = false): TerraformJsonBody {
   const converter = new Converter(reuse);
