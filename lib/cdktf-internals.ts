@@ -8,7 +8,7 @@
  * ("CDK Terrain (cdktn)"). test/package/cdktf-internals.test.ts keeps every other file free of
  * `cdktf/lib/...` imports and fails when the pinned internals below change shape.
  *
- * Six reaches:
+ * Seven reaches:
  * 1. `addCustomSynthesis`: the only way to write a file beside a stack's cdk.tf.json (the
  *    residency report).
  * 2. Token stack capture: every token cdktf creates (each provider resource builds dozens for its
